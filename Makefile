@@ -1,0 +1,49 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck pytest system-deps bench clean
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+# Debian packages the tests start privately (never the machine's own services).
+system-deps:
+	@missing=""; \
+	command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || missing="$$missing mosquitto"; \
+	command -v influxd >/dev/null || [ -x /usr/bin/influxd ] || missing="$$missing influxdb"; \
+	command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+demo: $(STAMP)
+	@command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || echo "mosquitto not installed: using the in-process broker"
+	$(BIN)/marine-watch demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy risk_models sensors marine_watch
+
+pytest: $(STAMP) system-deps
+	PATH="$(CURDIR)/$(BIN):/usr/sbin:$$PATH" $(BIN)/pytest $(PYTEST_ARGS)
+
+test: system-deps $(STAMP) lint typecheck pytest
+
+bench: $(STAMP) system-deps
+	PATH="$(CURDIR)/$(BIN):/usr/sbin:$$PATH" $(BIN)/python -m benchmarks.run_all
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
