@@ -1,0 +1,96 @@
+"""Load what the coast is from config/: stations, zones, dikes, shelters, thresholds, tide constants.
+
+Every problem becomes a ConfigError naming the file, the key and the problem, so start-up stops
+on one readable line.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from marine_watch.errors import ConfigError
+from sensors.catalogue import Catalogue
+
+FILES = {
+    "stations": "stations.toml",
+    "segments": "dikes.toml",
+    "shelters": "shelters.toml",
+    "rules": "thresholds.toml",
+    "zones": "zones.geojson",
+}
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(path, "-", "file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, "-", f"not valid TOML: {exc}") from None
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(path, "-", "file not found") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(path, "-", f"not valid JSON: {exc}") from None
+
+
+def _zones_from_geojson(path: Path, doc: Any) -> list[dict[str, Any]]:
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection":
+        raise ConfigError(path, "type", "must be a GeoJSON FeatureCollection")
+    zones = []
+    for i, feature in enumerate(doc.get("features", [])):
+        geometry = feature.get("geometry") or {}
+        if geometry.get("type") != "Polygon":
+            raise ConfigError(path, f"features[{i}].geometry", "must be a Polygon")
+        zones.append({**feature.get("properties", {}), "polygon": geometry.get("coordinates")})
+    return zones
+
+
+def load_catalogue(config_dir: Path) -> Catalogue:
+    """Read and cross-check the catalogue files under ``config_dir``."""
+    paths = {key: config_dir / name for key, name in FILES.items()}
+    raw: dict[str, Any] = {
+        "stations": _read_toml(paths["stations"]).get("stations", []),
+        "segments": _read_toml(paths["segments"]).get("segments", []),
+        "shelters": _read_toml(paths["shelters"]).get("shelters", []),
+        "rules": _read_toml(paths["rules"]).get("rules", {}),
+        "zones": _zones_from_geojson(paths["zones"], _read_json(paths["zones"])),
+    }
+    try:
+        return Catalogue.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [str(p) for p in err["loc"]]
+        section = loc[0] if loc else "-"
+        path = paths.get(section, config_dir)
+        key = _readable_key(raw, loc)
+        raise ConfigError(path, key, err["msg"]) from None
+
+
+def _readable_key(raw: dict[str, Any], loc: list[str]) -> str:
+    """stations.3.lat -> stations[zhapu].lat, so the operator finds the entry by id."""
+    if len(loc) >= 2 and loc[1].isdigit():
+        items = raw.get(loc[0], [])
+        index = int(loc[1])
+        ident = items[index].get("id", index) if index < len(items) and isinstance(items[index], dict) else index
+        return ".".join([f"{loc[0]}[{ident}]", *loc[2:]])
+    return ".".join(loc) or "-"
+
+
+def load_tide_constants(config_dir: Path, name: str) -> dict[str, Any]:
+    """Raw constants JSON of one station (see risk_models.tide.TideConstants.from_dict)."""
+    path = config_dir / "tide_constants" / name
+    doc = _read_json(path)
+    if not isinstance(doc, dict) or "constituents" not in doc:
+        raise ConfigError(path, "constituents", "missing")
+    return {k: doc[k] for k in ("lat", "mean", "units", "phase", "constituents") if k in doc}

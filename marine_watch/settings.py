@@ -1,0 +1,124 @@
+"""How to run the service: one Settings object from config/marine_watch.toml and MARINE_WATCH_* env.
+
+Environment variables win over the TOML file; a bad value stops start-up with a ConfigError that
+names the file (or variable), the key and the problem.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from marine_watch.errors import ConfigError
+
+ENV_PREFIX = "MARINE_WATCH_"
+SETTINGS_FILE = "marine_watch.toml"
+PositiveFloat = Annotated[float, Field(gt=0)]
+PositiveInt = Annotated[int, Field(gt=0)]
+
+
+class Settings(BaseSettings):
+    """Settings say how to run; the coast itself is in the catalogue files."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", frozen=True)
+
+    config_dir: Path = Path("config")
+    data_dir: Path = Path("data")
+
+    mqtt_url: str = "mqtt://127.0.0.1:1883"
+    mqtt_client_id: str = "marine-watch-ingest"
+    mqtt_topic_root: str = "marine/v1"
+    mqtt_shared_group: str | None = None
+    mqtt_username: str | None = None
+    mqtt_password: str | None = None
+
+    store: Literal["influxdb", "sqlite"] = "sqlite"
+    influx_url: str = "http://127.0.0.1:8086"
+    influx_db: str = "marine_watch"
+    influx_token: str | None = None
+    influx_username: str | None = None
+    influx_password: str | None = None
+
+    http_host: str = "127.0.0.1"
+    http_port: Annotated[int, Field(ge=0, le=65535)] = 8000
+
+    ingest_queue_size: PositiveInt = 10_000
+    batch_max_readings: PositiveInt = 5_000
+    batch_max_wait_s: PositiveFloat = 0.2
+    risk_tick_s: PositiveFloat = 5.0
+    ws_client_queue: PositiveInt = 256
+    ws_stall_s: PositiveFloat = 10.0
+    max_payload_bytes: PositiveInt = 256 * 1024
+    future_tolerance_s: PositiveFloat = 300.0
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt_scheme(cls, value: str) -> str:
+        if not value.startswith(("mqtt://", "mqtts://")):
+            msg = "must look like mqtt://host:port or mqtts://host:port"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("influx_url")
+    @classmethod
+    def _http_scheme(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            msg = "must look like http://host:port"
+            raise ValueError(msg)
+        return value.rstrip("/")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Init kwargs, then env, then the TOML file (lowest)."""
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_settings_file())
+        return (init_settings, env_settings, toml)
+
+    @property
+    def mqtt_host(self) -> str:
+        """Broker host from mqtt_url."""
+        return self._mqtt_parts()[0]
+
+    @property
+    def mqtt_port(self) -> int:
+        """Broker port from mqtt_url."""
+        return self._mqtt_parts()[1]
+
+    def _mqtt_parts(self) -> tuple[str, int]:
+        rest = self.mqtt_url.split("://", 1)[1].rstrip("/")
+        host, _, port = rest.rpartition(":") if ":" in rest else (rest, "", "1883")
+        return host, int(port)
+
+
+def _settings_file() -> Path:
+    return Path(os.environ.get(f"{ENV_PREFIX}CONFIG_DIR", "config")) / SETTINGS_FILE
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings; turn any problem into a ConfigError naming file or variable, key and problem."""
+    path = _settings_file()
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"]) or "?"
+        env = f"{ENV_PREFIX}{key.upper()}"
+        where = f"env {env}" if env in os.environ else str(path)
+        raise ConfigError(where, key, err["msg"]) from None
+    except (OSError, ValueError) as exc:  # unreadable or malformed TOML
+        raise ConfigError(path, "-", str(exc)) from None

@@ -1,0 +1,205 @@
+"""What the coast is: stations, zones, dike segments, shelters and warning thresholds.
+
+Pure models (pydantic) built from plain data; the service loads the files in ``config/`` and hands
+the parsed dicts to :func:`build_catalogue`. Every number that is not official carries a ``status``
+(DOMAIN.md tags: SRC, X-CHECK, RECALLED, SAMPLE) and a ``source``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from risk_models.types import Thresholds
+from sensors.reading import Kind
+
+Status = Literal["SRC", "X-CHECK", "RECALLED", "SAMPLE", "UNKNOWN"]
+Lon = Annotated[float, Field(ge=-180, le=180)]
+Lat = Annotated[float, Field(ge=-90, le=90)]
+
+
+class Frozen(BaseModel):
+    """Immutable, strict-about-unknown-keys base for config models."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Tier(StrEnum):
+    """Administrative tier of a zone (DOMAIN.md §7)."""
+
+    CITY = "city"
+    TOWN = "town"  # town / street 乡镇/街道
+    VILLAGE = "village"  # village / community 村/社区
+
+
+class WarningLevels(Frozen):
+    """Four warning tide levels of a station (blue..red), metres in ``datum``."""
+
+    blue: float
+    yellow: float
+    orange: float
+    red: float
+    datum: str = "NVD1985"
+    status: Status
+    source: str
+
+    @model_validator(mode="after")
+    def _rising(self) -> Self:
+        self.thresholds()  # raises ValueError when not strictly rising
+        return self
+
+    def thresholds(self) -> Thresholds:
+        """As risk_models thresholds."""
+        return Thresholds(self.blue, self.yellow, self.orange, self.red)
+
+
+class Station(Frozen):
+    """A field station and what it measures."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_\-]{1,64}$")]
+    name: str
+    name_zh: str = ""
+    lat: Lat
+    lon: Lon
+    kinds: tuple[Kind, ...]
+    expected_interval_s: Annotated[float, Field(gt=0)] = 60.0
+    sample: bool = True
+    exposure: Literal["nearshore", "offshore"] = "nearshore"
+    warning_levels: WarningLevels | None = None
+    gauge_to_85_m: float = 0.0  # z_85 = z_gauge - gauge_to_85_m (DOMAIN.md §1.4)
+    tide_constants: str | None = None  # file name under config/tide_constants/
+    cameras: tuple[str, ...] = ()
+
+
+class Contact(Frozen):
+    """Who to call in a zone."""
+
+    name: str
+    phone: str
+    role: str = ""
+
+
+class Zone(Frozen):
+    """An administrative zone with its polygon (lon, lat rings, GeoJSON order)."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_\-]{1,64}$")]
+    name: str
+    name_zh: str = ""
+    tier: Tier
+    parent: str | None = None
+    polygon: tuple[tuple[tuple[float, float], ...], ...]
+    stations: tuple[str, ...] = ()  # stations whose hazards drive this zone directly
+    segments: tuple[str, ...] = ()  # dike segments on this zone's shore
+    contact: Contact | None = None
+    geocode: str = ""  # administrative division code (SAMPLE where invented)
+    sample: bool = True
+
+
+class DikeSegment(Frozen):
+    """A stretch of sea dike (EurOtop inputs; SAMPLE geometry unless stated)."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_\-]{1,64}$")]
+    name: str
+    name_zh: str = ""
+    line: tuple[tuple[float, float], ...]
+    structure: Literal["sloping", "vertical"] = "sloping"
+    crest_level_m: float  # crest level, m in the 1985 datum
+    toe_level_m: float = -1.0  # bed level at the toe, m (85)
+    cot_alpha: Annotated[float, Field(gt=0)] = 3.0
+    gamma_f: Annotated[float, Field(gt=0, le=1)] = 1.0
+    use: Literal["people", "vehicles", "property"] = "people"
+    normal_deg: float = 160.0  # direction the dike faces (waves from here are head-on)
+    tide_station: str
+    wave_station: str
+    status: Status = "SAMPLE"
+
+
+class Shelter(Frozen):
+    """An emergency shelter."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9_\-]{1,64}$")]
+    name: str
+    name_zh: str = ""
+    lat: Lat
+    lon: Lon
+    capacity: int = 0
+    zone: str
+    open: bool = True
+    address: str = ""
+
+
+class HazardTable(Frozen):
+    """A four-colour threshold table with its provenance."""
+
+    blue: float
+    yellow: float
+    orange: float
+    red: float
+    unit: str
+    status: Status
+    source: str
+
+    @model_validator(mode="after")
+    def _rising(self) -> Self:
+        self.thresholds()
+        return self
+
+    def thresholds(self) -> Thresholds:
+        """As risk_models thresholds."""
+        return Thresholds(self.blue, self.yellow, self.orange, self.red)
+
+
+class RiskRules(Frozen):
+    """Thresholds and anti-flap policy (config/thresholds.toml)."""
+
+    waves_nearshore: HazardTable
+    waves_offshore: HazardTable
+    overtopping_lps_per_m: HazardTable
+    red_tide_chla: HazardTable
+    surge_fallback_cm: HazardTable | None = None
+    blue_if_surge_cm_ge: float | None = None  # NMEFC discretionary blue; off by default
+    hold_time_s: Annotated[float, Field(ge=0)] = 1800.0
+    hysteresis_m: Annotated[float, Field(ge=0)] = 0.05
+    stale_after_intervals: Annotated[float, Field(gt=1)] = 5.0
+    outlook_hours: Annotated[int, Field(gt=0, le=72)] = 24
+
+
+class Catalogue(Frozen):
+    """Everything the service knows about the coast, cross-checked."""
+
+    stations: tuple[Station, ...]
+    zones: tuple[Zone, ...]
+    segments: tuple[DikeSegment, ...]
+    shelters: tuple[Shelter, ...]
+    rules: RiskRules
+
+    @model_validator(mode="after")
+    def _references(self) -> Self:
+        stations = {s.id for s in self.stations}
+        zones = {z.id: z for z in self.zones}
+        segments = {s.id for s in self.segments}
+        problems = [
+            *(f"zones.{z.id}.parent: unknown zone {z.parent!r}" for z in self.zones if z.parent and z.parent not in zones),
+            *(f"zones.{z.id}.stations: unknown station {s!r}" for z in self.zones for s in z.stations if s not in stations),
+            *(f"zones.{z.id}.segments: unknown segment {s!r}" for z in self.zones for s in z.segments if s not in segments),
+            *(f"segments.{d.id}: unknown station {s!r}" for d in self.segments for s in (d.tide_station, d.wave_station) if s not in stations),
+            *(f"shelters.{s.id}.zone: unknown zone {s.zone!r}" for s in self.shelters if s.zone not in zones),
+        ]
+        if len(stations) != len(self.stations):
+            problems.append("stations: duplicate station id")
+        if sum(z.tier == Tier.CITY for z in self.zones) != 1:
+            problems.append("zones: exactly one zone must have tier 'city'")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def station(self, station_id: str) -> Station | None:
+        """Look a station up by id."""
+        return next((s for s in self.stations if s.id == station_id), None)
+
+    @property
+    def station_ids(self) -> frozenset[str]:
+        """All station ids."""
+        return frozenset(s.id for s in self.stations)

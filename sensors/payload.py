@@ -1,0 +1,256 @@
+"""Decode and validate MQTT payloads into readings (MQTT contract v1, ARCHITECTURE.md).
+
+Topic ``{root}/{station}/{kind}`` carries ``{"ts": RFC3339 | epoch ms, "value": float, "unit": str?, "seq": int?}``;
+``{root}/{station}/batch`` carries a list of those, each with ``"kind"``. A bad message raises
+:class:`PayloadError` with a machine-readable :class:`Reason`; in a batch, bad items are returned as
+rejects beside the good readings so that one bad item never costs the others.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+from sensors.reading import UNITS, Kind, QcFlag, Reading
+
+NS_PER_S = 1_000_000_000
+MAX_ABS_VALUE = 1e6  # anything larger is a corrupted number, not a physical reading
+MIN_TS_NS = 946_684_800 * NS_PER_S  # 2000-01-01: older is a broken clock
+FAR_FUTURE_S = 86_400.0  # beyond a day ahead is a broken clock, not clock skew
+BATCH = "batch"
+
+# Physical ranges per kind: outside them a reading is kept but flagged ``range`` (not used for risk).
+PHYSICAL_RANGE: dict[Kind, tuple[float, float]] = {
+    Kind.TIDE_LEVEL: (-10.0, 15.0),
+    Kind.WAVE_HEIGHT: (0.0, 30.0),
+    Kind.WAVE_PERIOD: (0.0, 40.0),
+    Kind.WAVE_DIRECTION: (0.0, 360.0),
+    Kind.WIND_SPEED: (0.0, 100.0),
+    Kind.WIND_DIRECTION: (0.0, 360.0),
+    Kind.WIND_GUST: (0.0, 120.0),
+    Kind.AIR_PRESSURE: (850.0, 1100.0),
+    Kind.WATER_TEMP: (-5.0, 40.0),
+    Kind.CHLOROPHYLL_A: (0.0, 1000.0),
+    Kind.DISSOLVED_OXYGEN: (0.0, 25.0),
+    Kind.PH: (5.0, 10.5),
+    Kind.SALINITY: (0.0, 45.0),
+}
+
+
+class Reason(StrEnum):
+    """Why a payload was dead-lettered (also a metric label)."""
+
+    BAD_TOPIC = "bad_topic"
+    TOO_LARGE = "too_large"
+    NOT_JSON = "not_json"
+    BAD_SHAPE = "bad_shape"
+    BAD_VALUE = "bad_value"
+    NOT_FINITE = "not_finite"
+    BAD_TIMESTAMP = "bad_timestamp"
+    FUTURE_TIMESTAMP = "future_timestamp"
+    UNKNOWN_STATION = "unknown_station"
+    UNKNOWN_KIND = "unknown_kind"
+    WRONG_UNIT = "wrong_unit"
+
+
+class PayloadError(Exception):
+    """A payload that cannot become a reading; ``reason`` is the dead letter's reason."""
+
+    def __init__(self, reason: Reason, detail: str) -> None:
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{reason.value}: {detail}")
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ts: int | str
+    value: float = Field(allow_inf_nan=True)
+    unit: str | None = None
+    seq: int | None = None
+    kind: str | None = None
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _number_only(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            msg = "value must be a JSON number"
+            raise ValueError(msg)  # noqa: TRY004 - pydantic turns ValueError into a validation error
+        return value
+
+
+_ONE = TypeAdapter(_Item)
+_MANY = TypeAdapter(list[_Item])
+_RAW_LIST = TypeAdapter(list[Any])
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """One bad item of a batch."""
+
+    reason: Reason
+    detail: str
+    item: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    """Outcome of one message: its good readings and the rejects of a batch."""
+
+    readings: list[Reading]
+    rejects: list[Reject] = field(default_factory=list)
+
+
+def parse_topic(topic: str, root: str) -> tuple[str, str]:
+    """Split ``{root}/{station}/{kind}`` into (station, kind); PayloadError(BAD_TOPIC) otherwise."""
+    prefix = root.rstrip("/") + "/"
+    if not topic.startswith(prefix):
+        raise PayloadError(Reason.BAD_TOPIC, f"topic {topic!r} is not under {root!r}")
+    parts = topic[len(prefix) :].split("/")
+    if len(parts) != 2 or not all(parts):  # noqa: PLR2004 - station and kind
+        raise PayloadError(Reason.BAD_TOPIC, f"topic {topic!r} is not {root}/<station>/<kind>")
+    return parts[0], parts[1]
+
+
+def decode(
+    topic: str,
+    payload: bytes,
+    *,
+    root: str,
+    stations: Collection[str],
+    now_s: float,
+    max_bytes: int = 256 * 1024,
+    future_tolerance_s: float = 300.0,
+) -> Decoded:
+    """Decode one MQTT message into readings; raise PayloadError when nothing in it is usable."""
+    if len(payload) > max_bytes:
+        raise PayloadError(Reason.TOO_LARGE, f"{len(payload)} bytes > {max_bytes}")
+    station, kind = parse_topic(topic, root)
+    if station not in stations:
+        raise PayloadError(Reason.UNKNOWN_STATION, f"station {station!r} is not in the catalogue")
+    check = _Checker(station, now_s, future_tolerance_s)
+    if kind != BATCH:
+        item = _validate_one(payload)
+        return Decoded([check.reading(kind, item)])
+    return _decode_batch(payload, check)
+
+
+def _validate_one(payload: bytes) -> _Item:
+    try:
+        return _ONE.validate_json(payload)
+    except ValidationError as exc:
+        raise _shape_error(exc) from None
+
+
+def _decode_batch(payload: bytes, check: _Checker) -> Decoded:
+    try:
+        items = _MANY.validate_json(payload)
+    except ValidationError as exc:
+        if exc.errors()[0]["type"] == "json_invalid":
+            raise _shape_error(exc) from None
+        return _decode_batch_items(payload, check)  # slow path: item by item
+    readings: list[Reading] = []
+    rejects: list[Reject] = []
+    for item in items:
+        try:
+            readings.append(check.reading(item.kind, item))
+        except PayloadError as err:
+            rejects.append(Reject(err.reason, err.detail, item.model_dump_json()))
+    return _batch_outcome(readings, rejects)
+
+
+def _decode_batch_items(payload: bytes, check: _Checker) -> Decoded:
+    try:
+        raw_items = _RAW_LIST.validate_json(payload)
+    except ValidationError as exc:
+        raise _shape_error(exc) from None
+    readings: list[Reading] = []
+    rejects: list[Reject] = []
+    for raw in raw_items:
+        try:
+            item = _ONE.validate_python(raw)
+            readings.append(check.reading(item.kind, item))
+        except ValidationError as exc:
+            err = _shape_error(exc)
+            rejects.append(Reject(err.reason, err.detail, repr(raw)[:1024]))
+        except PayloadError as err:
+            rejects.append(Reject(err.reason, err.detail, repr(raw)[:1024]))
+    return _batch_outcome(readings, rejects)
+
+
+def _batch_outcome(readings: list[Reading], rejects: list[Reject]) -> Decoded:
+    if not readings and not rejects:
+        raise PayloadError(Reason.BAD_SHAPE, "empty batch")
+    return Decoded(readings, rejects)
+
+
+def _shape_error(exc: ValidationError) -> PayloadError:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"]) or "payload"
+    if err["type"] == "json_invalid":
+        return PayloadError(Reason.NOT_JSON, err["msg"])
+    return PayloadError(Reason.BAD_SHAPE, f"{loc}: {err['msg']}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Checker:
+    station: str
+    now_s: float
+    future_tolerance_s: float
+
+    def reading(self, kind_name: str | None, item: _Item) -> Reading:
+        kind = _kind(kind_name)
+        value = _value(item.value)
+        if item.unit is not None and item.unit != UNITS[kind]:
+            raise PayloadError(Reason.WRONG_UNIT, f"{kind.value} must be in {UNITS[kind]!r}, got {item.unit!r}")
+        ts_ns = _timestamp_ns(item.ts)
+        ahead_s = ts_ns / NS_PER_S - self.now_s
+        if ahead_s > FAR_FUTURE_S:
+            raise PayloadError(Reason.FUTURE_TIMESTAMP, f"timestamp is {ahead_s:.0f} s in the future")
+        lo, hi = PHYSICAL_RANGE[kind]
+        qc = QcFlag.OK
+        if ahead_s > self.future_tolerance_s:
+            qc = QcFlag.FUTURE
+        elif not lo <= value <= hi:
+            qc = QcFlag.RANGE
+        return Reading(self.station, kind.value, ts_ns, value, qc.value)
+
+
+def _kind(name: str | None) -> Kind:
+    if name is None:
+        raise PayloadError(Reason.BAD_SHAPE, "batch item has no 'kind'")
+    try:
+        return Kind(name)
+    except ValueError:
+        raise PayloadError(Reason.UNKNOWN_KIND, f"unknown kind {name!r}") from None
+
+
+def _value(value: float) -> float:
+    if not math.isfinite(value):
+        raise PayloadError(Reason.NOT_FINITE, f"value {value!r} is not finite")
+    if abs(value) > MAX_ABS_VALUE:
+        raise PayloadError(Reason.BAD_VALUE, f"value {value!r} is beyond any physical reading")
+    return value
+
+
+def _timestamp_ns(ts: int | str) -> int:
+    if isinstance(ts, int):
+        ts_ns = ts * 1_000_000  # epoch milliseconds (MQTT contract)
+    else:
+        try:
+            parsed = datetime.fromisoformat(ts)
+        except ValueError:
+            raise PayloadError(Reason.BAD_TIMESTAMP, f"ts {ts[:40]!r} is not RFC 3339") from None
+        if parsed.tzinfo is None:
+            raise PayloadError(Reason.BAD_TIMESTAMP, "ts has no UTC offset")
+        ts_ns = int(parsed.timestamp() * NS_PER_S)
+    if ts_ns < MIN_TS_NS:
+        raise PayloadError(Reason.BAD_TIMESTAMP, "ts is before 2000-01-01 (epoch ms expected)")
+    return ts_ns
