@@ -1,0 +1,62 @@
+"""Open the configured store for the lifetime of the service (or of a test)."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Final
+
+import structlog
+
+from marine_watch.errors import ConfigError, StoreUnavailable
+from marine_watch.store import Store
+from marine_watch.store.influx import InfluxStore
+from marine_watch.store.sqlite import SqliteStore
+
+SOURCE: Final = "settings"  # ConfigError's "file": the MARINE_WATCH_* settings that chose the store
+log = structlog.get_logger(__name__)
+
+
+@asynccontextmanager
+async def open_store(
+    kind: str,
+    *,
+    influx_url: str | None = None,
+    influx_db: str = "marine_watch",
+    influx_token: str | None = None,
+    sqlite_path: Path | str | None = None,
+) -> AsyncIterator[Store]:
+    """Yield an open store of ``kind`` ("influxdb" or "sqlite") and close it on exit.
+
+    The InfluxDB database is created if missing. When InfluxDB is down at start-up the store opens
+    anyway: writes raise StoreUnavailable and the writer spools until it is back.
+    """
+    store: InfluxStore | SqliteStore
+    if kind == "influxdb":
+        if not influx_url:
+            problem = "required when store is influxdb"
+            raise ConfigError(SOURCE, "influx_url", problem)
+        store = InfluxStore(influx_url, influx_db, token=influx_token)
+        try:
+            await store.create_database()
+        except StoreUnavailable as exc:
+            log.warning("store_unreachable_at_start", store=store.name, error=str(exc))
+        except BaseException:
+            await store.close()
+            raise
+    elif kind == "sqlite":
+        if sqlite_path is None:
+            problem = "required when store is sqlite"
+            raise ConfigError(SOURCE, "sqlite_path", problem)
+        store = SqliteStore(sqlite_path)
+        try:
+            await store.open()
+        except BaseException:
+            await store.close()
+            raise
+    else:
+        problem = f"unknown store {kind!r}: influxdb or sqlite"
+        raise ConfigError(SOURCE, "store", problem)
+    try:
+        yield store
+    finally:
+        await store.close()

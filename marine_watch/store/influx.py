@@ -1,0 +1,300 @@
+"""InfluxDB store over the v1 HTTP API (``POST /write``, InfluxQL ``GET /query``).
+
+The v1 API is served by InfluxDB 1.x (username/password) and by 2.x/3.x in compatibility mode
+(``Authorization: Token ...``), so one client covers all three.
+
+Every reading is one point: measurement ``reading``, tags ``kind``, ``qc``, ``station``, field
+``value`` (float) and the reading time in ns. InfluxDB keys a point by measurement + tag set + time,
+and ``qc`` is a tag: the qc flag of a (station, kind, ts) is decided once, at ingest, so that a replay
+(MQTT redelivery, spool) writes the identical point and overwrites it instead of adding a second one.
+
+Errors (``marine_watch.errors``): connect, timeout, 5xx, 401/403, 404 (no database), 408 and 429
+raise ``StoreUnavailable`` (retry, then spool: the batch itself is fine); any other 4xx and a
+reading that cannot be encoded raise ``StoreRejected`` with the server's message.
+"""
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Final, Required
+
+import httpx
+from pydantic import TypeAdapter, ValidationError
+from typing_extensions import TypedDict  # pydantic reads only this one before Python 3.12
+
+from marine_watch.errors import StoreRejected, StoreUnavailable
+from marine_watch.store import SeriesPoint
+from sensors.reading import Reading
+
+MEASUREMENT: Final = "reading"
+DEFAULT_TIMEOUT: Final = httpx.Timeout(10.0, connect=3.0)
+DEFAULT_LIMITS: Final = httpx.Limits(max_connections=8, max_keepalive_connections=4)
+# Not the batch's fault: a fixed token, a created database or a calmer server will take it later.
+RETRYABLE_4XX: Final = frozenset({401, 403, 404, 408, 429})
+
+
+class Series(TypedDict, total=False):
+    """One series of an InfluxQL answer (``epoch=ns``: times are integers)."""
+
+    name: str
+    columns: Required[list[str]]
+    values: list[list[int | float | str | None]]
+    tags: dict[str, str]
+
+
+class Result(TypedDict, total=False):
+    series: list[Series]
+    error: str
+
+
+class Answer(TypedDict, total=False):
+    results: list[Result]
+    error: str
+
+
+class ErrorBody(TypedDict):
+    error: str
+
+
+ANSWER: Final = TypeAdapter(Answer)
+ERROR_BODY: Final = TypeAdapter(ErrorBody)
+
+_TAG_ESCAPES: Final = str.maketrans({",": r"\,", " ": r"\ ", "=": r"\="})
+
+
+def _tag(name: str, value: str) -> str:
+    # A backslash before an escaped character (or at the end) is ambiguous in line protocol,
+    # and a newline ends the line; neither occurs in a valid station id or kind.
+    if not value or "\\" in value or "\n" in value or "\r" in value:
+        msg = f"tag {name}={value!r} cannot be written as line protocol"
+        raise ValueError(msg)
+    return value.translate(_TAG_ESCAPES)
+
+
+def _float(value: float) -> str:
+    number = float(value)
+    if not math.isfinite(number):
+        msg = f"value {value!r} is not finite"
+        raise ValueError(msg)
+    return repr(
+        number
+    )  # shortest round-trip form; always has "." or "e", so never an integer field
+
+
+def encode_line(reading: Reading) -> str:
+    """Encode one reading as a line of InfluxDB line protocol (tags in sorted order)."""
+    if isinstance(reading.ts_ns, bool) or not isinstance(reading.ts_ns, int):
+        msg = f"ts_ns {reading.ts_ns!r} is not an integer"
+        raise ValueError(msg)
+    return (
+        f"{MEASUREMENT},kind={_tag('kind', reading.kind)},qc={_tag('qc', reading.qc)},"
+        f"station={_tag('station', reading.station)} value={_float(reading.value)} {reading.ts_ns}"
+    )
+
+
+def encode_lines(readings: Iterable[Reading]) -> bytes:
+    """Encode readings as line protocol, one line each; raise ValueError for one that cannot be."""
+    return "".join(encode_line(r) + "\n" for r in readings).encode()
+
+
+def quote_string(value: str) -> str:
+    """Quote a string literal for InfluxQL."""
+    if "\n" in value or "\r" in value:
+        msg = "an InfluxQL string literal cannot hold a newline"
+        raise ValueError(msg)
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def quote_ident(value: str) -> str:
+    """Quote an identifier (database name) for InfluxQL."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def select_statement(
+    station: str, kind: str | None, start_ns: int, end_ns: int, every_s: int | None, limit: int
+) -> str:
+    """Build the InfluxQL for ``InfluxStore.query``; buckets are grouped by kind and qc."""
+    where = f'"station" = {quote_string(station)}'
+    if kind is not None:
+        where += f' AND "kind" = {quote_string(kind)}'
+    where += f" AND time >= {int(start_ns)} AND time < {int(end_ns)}"
+    if every_s is None:
+        return f'SELECT "value", "kind", "qc" FROM {MEASUREMENT} WHERE {where} LIMIT {int(limit)}'
+    if every_s <= 0:
+        msg = f"every_s must be positive, not {every_s}"
+        raise ValueError(msg)
+    return (
+        f'SELECT mean("value") FROM {MEASUREMENT} WHERE {where} '
+        f'GROUP BY time({int(every_s)}s), "kind", "qc" fill(none) LIMIT {int(limit)}'
+    )
+
+
+class InfluxStore:
+    """Store readings in InfluxDB through its v1 HTTP API, with one pooled ``httpx.AsyncClient``."""
+
+    name = "influxdb"
+
+    def __init__(
+        self,
+        url: str,
+        db: str,
+        *,
+        token: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        limits: httpx.Limits = DEFAULT_LIMITS,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.db = db
+        headers = {"Authorization": f"Token {token}"} if token else {}
+        params = {"u": username, "p": password or ""} if username else {}
+        self._http = httpx.AsyncClient(
+            base_url=url,
+            headers=headers,
+            params=params,
+            timeout=timeout,
+            limits=limits,
+            transport=transport,
+        )
+
+    async def __aenter__(self) -> "InfluxStore":
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def _request(
+        self, method: str, path: str, params: dict[str, str], content: bytes | None = None
+    ) -> httpx.Response:
+        try:
+            return await self._http.request(method, path, params=params, content=content)
+        except httpx.TransportError as exc:  # connect, read, write, pool, timeout
+            msg = f"influxdb {method} {path}: {type(exc).__name__}: {exc}"
+            raise StoreUnavailable(msg) from exc
+
+    async def _send(
+        self, method: str, path: str, params: dict[str, str], content: bytes | None = None
+    ) -> httpx.Response:
+        return _checked(await self._request(method, path, params, content))
+
+    async def write(self, readings: Sequence[Reading]) -> None:
+        """POST the batch as one line-protocol body; the server answers 204 once it is in its WAL."""
+        if not readings:
+            return
+        try:
+            body = encode_lines(readings)
+        except ValueError as exc:
+            msg = f"batch cannot be encoded: {exc}"
+            raise StoreRejected(msg) from exc
+        params = {"db": self.db, "precision": "ns"}
+        response = await self._request("POST", "/write", params, body)
+        if response.status_code == httpx.codes.NOT_FOUND:
+            # 1.x answers 404 when the database is missing, e.g. InfluxDB was down at start-up
+            # or was reset: create it and write again, once.
+            try:
+                await self.create_database()
+            except StoreRejected as exc:  # 2.x/3.x: buckets are made by an admin, not by us
+                msg = f"influxdb database {self.db!r} is missing and cannot be created: {exc}"
+                raise StoreUnavailable(msg) from exc
+            response = await self._request("POST", "/write", params, body)
+        _checked(response)
+
+    async def _influxql(self, statement: str, *, post: bool = False) -> list[Series]:
+        """Run one statement and return the series of its result (raise StoreRejected on its error)."""
+        params = {"db": self.db, "q": statement, "epoch": "ns"}
+        response = await self._send("POST" if post else "GET", "/query", params)
+        try:
+            answer = ANSWER.validate_json(response.content)
+        except ValidationError as exc:  # a proxy's error page, or not InfluxDB at all
+            msg = f"influxdb query: unexpected answer: {response.text[:200]!r}"
+            raise StoreUnavailable(msg) from exc
+        result = (answer.get("results") or [Result()])[0]
+        error = result.get("error") or answer.get("error")
+        if error:
+            msg = f"influxdb query: {error}"
+            raise StoreRejected(msg)
+        return result.get("series", [])
+
+    async def query(
+        self,
+        station: str,
+        kind: str | None,
+        start_ns: int,
+        end_ns: int,
+        *,
+        every_s: int | None = None,
+        limit: int = 100_000,
+    ) -> list[SeriesPoint]:
+        try:
+            statement = select_statement(station, kind, start_ns, end_ns, every_s, limit)
+        except ValueError as exc:
+            raise StoreRejected(str(exc)) from exc
+        series = await self._influxql(statement)
+        points = [p for s in series for p in _points(station, s, downsampled=every_s is not None)]
+        points.sort(key=lambda p: (p.ts_ns, p.kind, p.qc))
+        return points[:limit]
+
+    async def count(self, station: str | None = None) -> int:
+        where = "" if station is None else f' WHERE "station" = {quote_string(station)}'
+        series = await self._influxql(f'SELECT count("value") FROM {MEASUREMENT}{where}')
+        if not series:
+            return 0
+        rows = series[0].get("values", [])
+        return int(rows[0][1] or 0) if rows else 0
+
+    async def ping(self) -> bool:
+        try:
+            response = await self._http.get("/ping")
+        except httpx.TransportError:
+            return False
+        return response.status_code == httpx.codes.NO_CONTENT
+
+    async def database_exists(self) -> bool:
+        series = await self._influxql("SHOW DATABASES")
+        rows = series[0].get("values", []) if series else []
+        return any(row[0] == self.db for row in rows)
+
+    async def create_database(self) -> None:
+        """Create the database unless it exists (2.x/3.x map databases to buckets instead)."""
+        if not await self.database_exists():
+            await self._influxql(f"CREATE DATABASE {quote_ident(self.db)}", post=True)
+
+    async def drop_database(self) -> None:
+        await self._influxql(f"DROP DATABASE {quote_ident(self.db)}", post=True)
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+
+def _checked(response: httpx.Response) -> httpx.Response:
+    """Return a 2xx response; raise StoreUnavailable or StoreRejected for any other."""
+    if response.is_success:
+        return response
+    request = response.request
+    msg = f"influxdb {request.method} {request.url.path}: {response.status_code} {_server_message(response)}"
+    if response.status_code >= 500 or response.status_code in RETRYABLE_4XX:
+        raise StoreUnavailable(msg)
+    raise StoreRejected(msg)
+
+
+def _server_message(response: httpx.Response) -> str:
+    try:
+        return ERROR_BODY.validate_json(response.content)["error"][:500]
+    except (ValidationError, KeyError):
+        return response.text[:500]
+
+
+def _points(station: str, series: Series, *, downsampled: bool) -> list[SeriesPoint]:
+    """Turn one result series into points (tags arrive as columns, or as the series' tags)."""
+    index = {name: i for i, name in enumerate(series["columns"])}
+    tags = series.get("tags", {})
+    value_col = index["mean" if downsampled else "value"]
+    points = []
+    for row in series.get("values", []):
+        ts, value = row[0], row[value_col]
+        if ts is None or value is None:  # an empty bucket, should fill(none) let one through
+            continue
+        kind = tags["kind"] if downsampled else str(row[index["kind"]])
+        qc = tags["qc"] if downsampled else str(row[index["qc"]])
+        points.append(SeriesPoint(station, kind, int(ts), float(value), qc))
+    return points

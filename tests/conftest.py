@@ -1,0 +1,87 @@
+"""Shared fixtures: private servers (session, sync, processes only) and per-test names and stores."""
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from hypothesis import settings
+
+from marine_watch.store import Store
+from marine_watch.store.factory import open_store
+from tests.services import Broker, Influx, start_influxd, start_mosquitto
+
+settings.register_profile("ci", deadline=None, derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
+
+
+@pytest.fixture(scope="session")
+def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
+    """The session's private Mosquitto (no persistence); never stop it in a test."""
+    broker = start_mosquitto(tmp_path_factory.mktemp("mosquitto"))
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def influxd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Influx]:
+    """The session's private InfluxDB; never stop it in a test (use ``private_influxd``)."""
+    influx = start_influxd(tmp_path_factory.mktemp("influxd"))
+    yield influx
+    influx.stop()
+
+
+@pytest.fixture
+def private_mosquitto(tmp_path: Path) -> Iterator[Broker]:
+    """A Mosquitto of this test alone, with persistence, to kill and restart."""
+    broker = start_mosquitto(tmp_path / "mosquitto", persistence=True)
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def private_influxd(tmp_path: Path) -> Iterator[Influx]:
+    """An InfluxDB of this test alone, to stop and start."""
+    influx = start_influxd(tmp_path / "influxd")
+    yield influx
+    influx.stop()
+
+
+@pytest.fixture
+async def influx_db(influxd: Influx) -> AsyncIterator[str]:
+    """A database of this test alone on the session's InfluxDB, dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    async with httpx.AsyncClient(base_url=influxd.url, timeout=10.0) as http:
+        (await http.post("/query", params={"q": f'CREATE DATABASE "{name}"'})).raise_for_status()
+        yield name
+        await http.post("/query", params={"q": f'DROP DATABASE "{name}"'})
+
+
+@pytest.fixture
+def topic_root() -> str:
+    """An MQTT topic root of this test alone."""
+    return f"t/{uuid.uuid4().hex[:12]}/marine/v1"
+
+
+@pytest.fixture
+def mqtt_client_id() -> str:
+    """An MQTT client id of this test alone (persistent sessions are keyed by it)."""
+    return f"marine-watch-test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("influxdb", marks=pytest.mark.services)])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """An open, empty store of each kind: a temp SQLite file, or a fresh database on ``influxd``."""
+    if request.param == "sqlite":
+        async with open_store("sqlite", sqlite_path=tmp_path / "readings.sqlite3") as opened:
+            yield opened
+        return
+    influx: Influx = request.getfixturevalue("influxd")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    async with open_store("influxdb", influx_url=influx.url, influx_db=name) as opened:
+        yield opened
+        async with httpx.AsyncClient(base_url=influx.url, timeout=10.0) as http:
+            await http.post("/query", params={"q": f'DROP DATABASE "{name}"'})
