@@ -14,6 +14,7 @@ reading that cannot be encoded raise ``StoreRejected`` with the server's message
 """
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 from typing import Final, Required
 
@@ -58,13 +59,21 @@ class ErrorBody(TypedDict):
 ANSWER: Final = TypeAdapter(Answer)
 ERROR_BODY: Final = TypeAdapter(ErrorBody)
 
+# A backslash before an escaped character (or at the end) is ambiguous in line protocol, a line break
+# ends the line, InfluxQL cannot quote NUL, 1.x turns DEL into "", and UTF-8 has no lone surrogates.
+# None of them belongs in a station id, kind or qc flag, so SqliteStore refuses them too.
+UNWRITABLE: Final = re.compile(r"[\\\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _TAG_ESCAPES: Final = str.maketrans({",": r"\,", " ": r"\ ", "=": r"\="})
 
 
+def storable(value: str) -> bool:
+    """True if the value can be a tag: a station id, kind or qc flag that a store can hold."""
+    return bool(value) and not UNWRITABLE.search(value)
+
+
 def _tag(name: str, value: str) -> str:
-    # A backslash before an escaped character (or at the end) is ambiguous in line protocol,
-    # and a newline ends the line; neither occurs in a valid station id or kind.
-    if not value or "\\" in value or "\n" in value or "\r" in value:
+    if not storable(value):
         msg = f"tag {name}={value!r} cannot be written as line protocol"
         raise ValueError(msg)
     return value.translate(_TAG_ESCAPES)
@@ -98,8 +107,8 @@ def encode_lines(readings: Iterable[Reading]) -> bytes:
 
 def quote_string(value: str) -> str:
     """Quote a string literal for InfluxQL."""
-    if "\n" in value or "\r" in value:
-        msg = "an InfluxQL string literal cannot hold a newline"
+    if CONTROL.search(value):
+        msg = f"an InfluxQL string literal cannot hold control characters: {value!r}"
         raise ValueError(msg)
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
@@ -225,6 +234,8 @@ class InfluxStore:
         every_s: int | None = None,
         limit: int = 100_000,
     ) -> list[SeriesPoint]:
+        if not storable(station) or (kind is not None and not storable(kind)):
+            return []  # no such point can have been written
         try:
             statement = select_statement(station, kind, start_ns, end_ns, every_s, limit)
         except ValueError as exc:
@@ -235,6 +246,8 @@ class InfluxStore:
         return points[:limit]
 
     async def count(self, station: str | None = None) -> int:
+        if station is not None and not storable(station):
+            return 0
         where = "" if station is None else f' WHERE "station" = {quote_string(station)}'
         series = await self._influxql(f'SELECT count("value") FROM {MEASUREMENT}{where}')
         if not series:

@@ -8,6 +8,7 @@ with their start, as InfluxDB's ``GROUP BY time(Ns), "kind", "qc"`` does.
 
 import asyncio
 import math
+import re
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +21,10 @@ from marine_watch.store import SeriesPoint
 from sensors.reading import Reading
 
 T = TypeVar("T")
+
+# The InfluxDB store cannot hold these in a tag (see influx.UNWRITABLE); refusing them here too
+# keeps both stores to one contract.
+UNWRITABLE: Final = re.compile(r"[\\\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS reading (
@@ -52,8 +57,11 @@ GROUP BY bucket, kind, qc ORDER BY bucket, kind, qc LIMIT :limit
 
 
 def _row(reading: Reading) -> tuple[str, str, int, float, str]:
-    if not (reading.station and reading.kind and reading.qc):
-        msg = f"empty station, kind or qc in {reading!r}"
+    tags = (reading.station, reading.kind, reading.qc)
+    if not all(tags) or any(UNWRITABLE.search(tag) for tag in tags):
+        msg = (
+            f"station, kind or qc of {reading!r} is empty or holds a backslash or control character"
+        )
         raise ValueError(msg)
     if not math.isfinite(reading.value):
         msg = f"value {reading.value!r} is not finite"

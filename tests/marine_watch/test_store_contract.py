@@ -173,6 +173,15 @@ async def test_station_ids_with_special_characters_round_trip(store: Store, stat
     assert await store.count(station) == 1
 
 
+@pytest.mark.parametrize("station", ["", "back\\slash", "line\nbreak", "nul\x00"])
+async def test_station_ids_no_store_can_hold_are_rejected(store: Store, station: str) -> None:
+    """An empty id, a backslash or a control character is refused by every store, and found nowhere."""
+    with pytest.raises(StoreRejected):
+        await store.write([tide(station, 0, 1.0)])
+    assert await store.query(station, None, T0, T0 + S) == []
+    assert await store.count(station) == 0
+
+
 async def test_non_finite_value_is_rejected(store: Store) -> None:
     """NaN or infinity cannot be stored: the batch is rejected (and dead-lettered upstream)."""
     for bad in (float("nan"), float("inf")):
