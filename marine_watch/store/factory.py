@@ -23,11 +23,14 @@ async def open_store(
     influx_url: str | None = None,
     influx_db: str = "marine_watch",
     influx_token: str | None = None,
+    influx_username: str | None = None,
+    influx_password: str | None = None,
     sqlite_path: Path | str | None = None,
 ) -> AsyncIterator[Store]:
     """Yield an open store of ``kind`` ("influxdb" or "sqlite") and close it on exit.
 
-    The InfluxDB database is created if missing. When InfluxDB is down at start-up the store opens
+    InfluxDB 2.x/3.x take ``influx_token``, 1.x with auth ``influx_username`` and
+    ``influx_password``. The InfluxDB database is created if missing. When InfluxDB is down at start-up the store opens
     anyway: writes raise StoreUnavailable and the writer spools until it is back.
     """
     store: InfluxStore | SqliteStore
@@ -35,7 +38,13 @@ async def open_store(
         if not influx_url:
             problem = "required when store is influxdb"
             raise ConfigError(SOURCE, "influx_url", problem)
-        store = InfluxStore(influx_url, influx_db, token=influx_token)
+        store = InfluxStore(
+            influx_url,
+            influx_db,
+            token=influx_token,
+            username=influx_username,
+            password=influx_password,
+        )
         try:
             await store.create_database()
         except StoreUnavailable as exc:
