@@ -93,7 +93,9 @@ _ASTRONOMICAL: tuple[tuple[str, tuple[int, int, int, int, int, int], float, str]
     ("M3", (3, 0, 0, 0, 0, 0), -0.5, "M2"),
 )
 #: "name comparison parent*coefficient ...", one compound (shallow-water) constituent a line;
-#: "-" where the constituent is never chosen automatically.
+#: "-" where the constituent is never chosen automatically. The rows after ST35 are not in
+#: Foreman's list: they are compounds of the Rijkswaterstaat component sets (hatyan names,
+#: Deltares/hatyan ``data_schureman_shallowrelations.csv``), defined here from the same parents.
 _SHALLOW_TABLE = """
 2PO1  -     P1*2 O1*-1
 SO1   OO1   S2*1 O1*-1
@@ -196,6 +198,38 @@ ST33  -     M2*4 S2*1 K1*1
 M12   -     M2*6
 ST34  -     M2*5 S2*1
 ST35  -     M2*3 N2*1 K2*1 S2*1
+3MKS2 -     M2*3 K2*-1 S2*-1
+2ML2S2 -    M2*2 L2*1 S2*-2
+2MP3  -     M2*2 P1*-1
+4MS4  -     M2*4 S2*-2
+2MLS4 -     M2*2 L2*1 S2*-1
+3MN4  -     M2*3 N2*-1
+3MNS6 -     M2*3 N2*1 S2*-1
+4MS6  -     M2*4 S2*-1
+2MNU6 -     M2*2 NU2*1
+MKNU6 -     M2*1 K2*1 NU2*1
+3MSN6 -     M2*3 S2*1 N2*-1
+2(MS)N10 -  M2*2 S2*2 N2*1
+4MSN12 -    M2*4 S2*1 N2*1
+4M2S12 -    M2*4 S2*2
+2MN2  -     M2*2 N2*-1
+MSK2  -     M2*1 S2*1 K2*-1
+3MS2  -     M2*3 S2*-2
+MNS2  -     M2*1 N2*1 S2*-1
+2MSN4 -     M2*2 S2*1 N2*-1
+2MNS4 -     M2*2 N2*1 S2*-1
+2MSK4 -     M2*2 S2*1 K2*-1
+3MSK6 -     M2*3 S2*1 K2*-1
+2(MN)8 -    M2*2 N2*2
+2MSN8 -     M2*2 S2*1 N2*1
+2MNK8 -     M2*2 N2*1 K2*1
+2(MS)8 -    M2*2 S2*2
+2MSK8 -     M2*2 S2*1 K2*1
+4MN10 -     M2*4 N2*1
+3MSN10 -    M2*3 S2*1 N2*1
+4MS10 -     M2*4 S2*1
+3M2S10 -    M2*3 S2*2
+5MS12 -     M2*5 S2*1
 """
 #: "constituent dp dN' dp' phase(cycles) amplitude-ratio latitude-code", four satellites a line.
 _SATELLITE_TABLE = """

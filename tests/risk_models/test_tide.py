@@ -1,11 +1,95 @@
-"""Harmonic tide: fit, predict, high and low waters."""
+"""Harmonic tide: fit, predict, high and low waters, against UTide, published and RWS data.
+
+Reference data and their traps (time zones, units, datums) are described in
+``shared/data/README.md``; every CSV there is already in UTC.
+"""
+
+import csv
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from risk_models import tide
+from risk_models import constituents, tide
 
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+MAJOR = ("M2", "S2", "N2", "K1", "O1")
 T0 = 1.2e9  # 2008-01-10, UTC seconds
+
+#: station: (file, level column, metres per unit, latitude used by the UTide reference runs)
+STATIONS = {
+    "honolulu": ("tide_honolulu_2010_hourly.csv", "sea_level_mm", 1e-3, 21.31),
+    "vlissingen": ("tide_vlissingen_2009_2012_hourly.csv", "water_level_cm_nap", 1e-2, 51.44),
+    "hoekvanholland": (
+        "tide_hoekvanholland_1983-01_1984-01_hourly.csv",
+        "water_level_cm_nap",
+        1e-2,
+        51.98,
+    ),
+    "halifax": ("tide_halifax_2003_hourly.csv", "sea_level_m_chart_datum", 1.0, 44.67),
+}
+#: UTide reference runs (utide_reference_summary.csv): train [start, end), test [end, test_end).
+RUNS = {
+    "honolulu": ("train_11months", "2010-01-01", "2010-12-01", "2011-01-01"),
+    "vlissingen": ("train_1year", "2009-01-01", "2010-01-01", "2010-02-01"),
+    "hoekvanholland": ("train_1year", "1983-01-01", "1984-01-01", "1984-02-01"),
+    "halifax": ("train_8months", "2003-01-01", "2003-09-01", "2003-10-09"),
+}
+
+
+def utc_s(iso: str) -> float:
+    """UTC seconds of an ISO date or time (with or without a trailing Z)."""
+    return float(np.datetime64(iso.rstrip("Z"), "s").astype(np.int64))
+
+
+def read_csv(name: str) -> list[dict[str, str]]:
+    with (DATA / name).open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def load_series(name: str, column: str, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """Times (UTC s) and levels (m) of a data file; empty cells become NaN."""
+    rows = read_csv(name)
+    times = np.array([utc_s(r["time_utc"]) for r in rows])
+    values = np.array([float(r[column]) * scale if r[column] else np.nan for r in rows])
+    return times, values
+
+
+def window(station: str, start: str, end: str) -> tuple[np.ndarray, np.ndarray]:
+    file, column, scale, _ = STATIONS[station]
+    t, h = load_series(file, column, scale)
+    keep = (t >= utc_s(start)) & (t < utc_s(end))
+    return t[keep], h[keep]
+
+
+def utide_constants(station: str, run: str) -> dict[str, tuple[float, float, float, float]]:
+    """UTide (trend=False) amplitude, phase, amplitude CI, phase CI by constituent."""
+    return {
+        r["constituent"]: tuple(
+            float(r[k])
+            for k in ("amplitude_m", "greenwich_phase_deg", "amplitude_ci95_m", "phase_ci95_deg")
+        )
+        for r in read_csv(f"utide_reference_{station}_constituents.csv")
+        if r["run"] == run and r["trend"] == "False"
+    }
+
+
+def phase_diff(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
+    return np.abs((np.asarray(a) - np.asarray(b) + 180.0) % 360.0 - 180.0)
+
+
+@pytest.fixture(scope="module")
+def reference_fits() -> dict[str, tide.TideConstants]:
+    """One fit per station on the UTide reference training window (fitted once per module)."""
+    fits = {}
+    for station, (_, start, end, _) in RUNS.items():
+        t, h = window(station, start, end)
+        fits[station] = tide.fit(t, h, STATIONS[station][3])
+    return fits
+
+
+# --- synthetic ---------------------------------------------------------------------------------
 
 
 def test_fit_recovers_synthetic_constants() -> None:
@@ -22,3 +106,132 @@ def test_fit_recovers_synthetic_constants() -> None:
     np.testing.assert_allclose(got.amplitude_m, c.amplitude_m, atol=1e-9)
     np.testing.assert_allclose(got.phase_deg, c.phase_deg, atol=1e-6)
     assert got.mean_m == pytest.approx(0.3)
+
+
+def test_trend_is_fitted_and_predicted() -> None:
+    """A linear trend is recovered and extrapolated when asked for."""
+    t = T0 + 3600.0 * np.arange(90 * 24)
+    c = tide.TideConstants(40.0, 0.0, ("M2",), np.array([1.0]), np.array([10.0]))
+    h = tide.predict(c, t) + 0.5 * (t - t.mean()) / (365.25 * 86400)
+    got = tide.fit(t, h, 40.0, constituents=("M2",), trend=True)
+    assert got.trend_m_per_year == pytest.approx(0.5, abs=1e-9)
+    np.testing.assert_allclose(tide.predict(got, t), h, atol=1e-9)
+
+
+def test_rayleigh_selection_grows_with_record_length() -> None:
+    """One month separates M2/S2 but not S2/K2; a year adds K2, P1 and SA (DOMAIN.md §5.3)."""
+    month = tide.select_constituents(31 * 24)
+    year = tide.select_constituents(366 * 24)
+    assert {"M2", "S2", "N2", "K1", "O1"} <= set(month)
+    assert not {"K2", "P1", "SA"} & set(month)
+    assert {"K2", "P1", "SA", "SSA"} <= set(year)
+
+
+def test_constituent_table_is_large_and_covers_all_species() -> None:
+    """Long-period, diurnal, semidiurnal, terdiurnal and shallow-water constituents are known."""
+    names = constituents.constituent_names()
+    assert len(names) >= 60
+    for name in ("SA", "SSA", "MM", "MSF", "MF", "K1", "O1", "M2", "M3", "M4", "MS4", "MN4", "M6"):
+        assert name in names
+    assert {"2MS6", "M8"} <= set(names)
+    speeds = dict(zip(names, constituents.speed_cph(names) * 360, strict=True))
+    assert speeds["M2"] == pytest.approx(28.9841042, abs=1e-6)  # DOMAIN.md §5.3
+    assert speeds["K1"] == pytest.approx(15.0410686, abs=1e-6)
+    assert speeds["M4"] == pytest.approx(57.9682084, abs=1e-6)
+
+
+def test_nodal_factors_stay_in_their_published_ranges() -> None:
+    """Over a nodal cycle M2 f is 0.96-1.04, K1 0.88-1.12, O1 0.81-1.19 (DOMAIN.md §5.3)."""
+    t = T0 + 86400.0 * np.arange(0, 19 * 365, 10)
+    f, _ = constituents.nodal_factors(("M2", "K1", "O1"), t, 45.0)
+    for col, (lo, hi) in enumerate(((0.96, 1.04), (0.88, 1.12), (0.80, 1.20))):
+        assert lo <= f[:, col].min() < f[:, col].max() <= hi
+
+
+# --- validation --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("times", "values", "kwargs", "match"),
+    [
+        (np.zeros(3), np.zeros(4), {}, "same shape"),
+        (np.zeros((2, 2)), np.zeros((2, 2)), {}, "1-D"),
+        (np.zeros(0), np.zeros(0), {}, "empty"),
+        (np.arange(5.0), np.full(5, np.nan), {}, "all NaN"),
+        (T0 + 3600.0 * np.arange(5), np.zeros(5), {}, "too short"),
+        (T0 + 3600.0 * np.arange(500), np.zeros(500), {"constituents": ("M2", "XX9")}, "XX9"),
+    ],
+)
+def test_fit_rejects_bad_input(times, values, kwargs, match) -> None:
+    """Caller mistakes raise a ValueError that says what is wrong."""
+    with pytest.raises(ValueError, match=match):
+        tide.fit(times, values, 45.0, **kwargs)
+
+
+def test_json_round_trip_keeps_the_published_shape() -> None:
+    """to_dict has the agreed JSON shape and from_dict reads it back."""
+    c = tide.TideConstants(
+        44.67, 1.0, ("M2", "K1"), np.array([0.6, 0.1]), np.array([350.0, 10.0]),
+        np.array([0.004, 0.003]), np.array([0.4, 1.5]),
+    )  # fmt: skip
+    data = json.loads(json.dumps(c.to_dict()))
+    assert data["units"] == "m"
+    assert data["phase"] == "Greenwich phase lag, degrees, UTC"
+    assert data["constituents"][0] == {
+        "name": "M2", "amplitude": 0.6, "phase": 350.0, "amplitude_ci": 0.004, "phase_ci": 0.4,
+    }  # fmt: skip
+    back = tide.TideConstants.from_dict(data)
+    assert back.names == c.names
+    np.testing.assert_array_equal(back.amplitude_ci_m, c.amplitude_ci_m)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "match"),
+    [
+        (lambda d: d.pop("lat"), "'lat'"),
+        (lambda d: d.update(colour="red"), "'colour'"),
+        (lambda d: d.update(units="cm"), "'units'"),
+        (lambda d: d["constituents"][0].update(name="XX9"), "unknown constituent 'XX9'"),
+        (lambda d: d["constituents"][0].pop("amplitude"), "'amplitude'"),
+        (lambda d: d["constituents"][0].update(phase="ten"), "'phase'"),
+    ],
+)
+def test_from_dict_names_the_bad_key(mutate, match) -> None:
+    """A bad document raises ValueError naming the key or constituent."""
+    data = tide.TideConstants(45.0, 0.0, ("M2",), np.array([1.0]), np.array([0.0])).to_dict()
+    mutate(data)
+    with pytest.raises(ValueError, match=match):
+        tide.TideConstants.from_dict(data)
+
+
+# --- high and low waters -----------------------------------------------------------------------
+
+
+def test_high_low_waters_of_a_pure_m2_tide() -> None:
+    """An M2 tide has alternating extrema 6.21 h apart, refined to the exact height (f A)."""
+    c = tide.TideConstants(51.0, 0.0, ("M2",), np.array([2.0]), np.array([0.0]))
+    t = T0 + 3600.0 * np.arange(10 * 24)
+    ext = tide.high_low_waters(t, tide.predict(c, t))
+    assert (np.diff(ext.is_high.astype(int)) != 0).all()
+    np.testing.assert_allclose(np.diff(ext.times_s) / 3600, 12.4206 / 2, atol=0.02)
+    f, _ = constituents.nodal_factors(("M2",), ext.times_s, 51.0)
+    np.testing.assert_allclose(np.abs(ext.heights_m), 2.0 * f[:, 0], atol=0.002)
+
+
+def test_double_low_water_gives_one_low_water(reference_fits) -> None:
+    """Hoek van Holland's double low water yields one low water per tide, alternating."""
+    t = utc_s("1983-03-01") + 600.0 * np.arange(30 * 144)
+    ext = tide.high_low_waters(t, tide.predict(reference_fits["hoekvanholland"], t))
+    assert (np.diff(ext.is_high.astype(int)) != 0).all()
+    assert 56 <= ext.is_high.sum() <= 59  # 30 days / 12.42 h
+
+
+def test_high_waters_of_noisy_observations() -> None:
+    """Noise of a few cm on 10-min data does not create extra high waters."""
+    rng = np.random.default_rng(7)
+    c = tide.TideConstants(51.0, 0.0, ("M2", "S2"), np.array([1.8, 0.5]), np.array([0.0, 60.0]))
+    t = T0 + 600.0 * np.arange(15 * 144)
+    clean = tide.high_low_waters(t, tide.predict(c, t))
+    noisy = tide.high_low_waters(t, tide.predict(c, t) + rng.normal(0, 0.03, t.size))
+    assert noisy.is_high.sum() == clean.is_high.sum()
+    np.testing.assert_allclose(noisy.high[0], clean.high[0], atol=3600)
