@@ -175,6 +175,9 @@ class InfluxStore:
     async def _request(
         self, method: str, path: str, params: dict[str, str], content: bytes | None = None
     ) -> httpx.Response:
+        if self._http.is_closed:
+            msg = f"influxdb {method} {path}: store is closed"
+            raise StoreUnavailable(msg)
         try:
             return await self._http.request(method, path, params=params, content=content)
         except httpx.TransportError as exc:  # connect, read, write, pool, timeout
@@ -256,6 +259,8 @@ class InfluxStore:
         return int(rows[0][1] or 0) if rows else 0
 
     async def ping(self) -> bool:
+        if self._http.is_closed:
+            return False
         try:
             response = await self._http.get("/ping")
         except httpx.TransportError:

@@ -78,6 +78,7 @@ class SqliteStore:
         self.path = Path(path)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
         self._db: sqlite3.Connection | None = None  # touched on the executor thread only
+        self._closed = False
 
     async def __aenter__(self) -> "SqliteStore":
         await self.open()
@@ -87,6 +88,9 @@ class SqliteStore:
         await self.close()
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._closed:
+            msg = f"sqlite {self.path}: store is closed"
+            raise StoreUnavailable(msg)
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self._executor, partial(self._call, fn))
@@ -180,6 +184,10 @@ class SqliteStore:
         return True
 
     async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+
         def shut() -> None:
             if self._db is not None:
                 self._db.close()

@@ -94,6 +94,28 @@ async def test_limit_keeps_the_oldest_points(store: Store) -> None:
     assert [p.value for p in points] == [0.0, 1.0, 2.0, 3.0, 4.0]
 
 
+async def test_limit_counts_points_of_every_kind_together(store: Store) -> None:
+    """Across kinds the limit applies to the merged answer, not to each kind."""
+    await store.write([tide("PH01", s, float(s)) for s in range(10)])
+    await store.write([Reading("PH01", WAVE, T0 + s * S + 1, float(s)) for s in range(10)])
+    points = await store.query("PH01", None, T0, T0 + 10 * S, limit=5)
+    assert [(p.kind, p.value) for p in points] == [
+        (TIDE, 0.0),
+        (WAVE, 0.0),
+        (TIDE, 1.0),
+        (WAVE, 1.0),
+        (TIDE, 2.0),
+    ]
+
+
+async def test_closed_store_raises_store_unavailable(store: Store) -> None:
+    """After close() a store raises StoreUnavailable instead of hanging; closing twice is harmless."""
+    await store.close()
+    await store.close()
+    with pytest.raises(StoreUnavailable):
+        await store.write([tide("PH01", 0, 1.0)])
+
+
 async def test_downsampling_gives_bucket_means_stamped_with_bucket_start(store: Store) -> None:
     """every_s=60 averages each minute; a bucket carries its start time, aligned to the epoch."""
     await store.write([tide("PH01", s, float(s)) for s in range(0, 180, 10)])
