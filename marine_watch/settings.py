@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     mqtt_client_id: str = "marine-watch-ingest"
     mqtt_topic_root: str = "marine/v1"
     mqtt_shared_group: str | None = None
+    mqtt_protocol: Literal["5", "3.1.1"] = "5"
     mqtt_username: str | None = None
     mqtt_password: str | None = None
 

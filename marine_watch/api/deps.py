@@ -1,0 +1,19 @@
+"""Typed dependencies: handlers reach the lifespan's Services through Depends."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends
+from starlette.requests import HTTPConnection
+
+if TYPE_CHECKING:
+    from marine_watch.app import Services
+
+
+def get_services(conn: HTTPConnection) -> Services:
+    services: Services = conn.state.services
+    return services
+
+
+ServicesDep = Annotated["Services", Depends(get_services)]

@@ -1,0 +1,49 @@
+"""Health, metrics and dead letters."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from marine_watch.api.deps import ServicesDep
+from sensors.payload import Reason
+
+router = APIRouter()
+
+
+@router.get("/health", tags=["ops"])
+async def health(services: ServicesDep) -> JSONResponse:
+    """Liveness and the state of each dependency; 503 when the broker or the store is down."""
+    store_ok = await services.store.ping()
+    mqtt_ok = services.ingest.connected.is_set()
+    body = {
+        "status": "ok" if store_ok and mqtt_ok else "degraded",
+        "mqtt": "connected" if mqtt_ok else "disconnected",
+        "store": {"kind": services.store.name, "reachable": store_ok},
+        "spool_pending_batches": services.spool.pending,
+        "last_evaluation_s": services.pipeline.evaluated_s,
+        "now_s": services.clock.now(),
+    }
+    return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
+
+
+@router.get("/metrics", tags=["ops"], response_class=Response)
+async def metrics(services: ServicesDep) -> Response:
+    """Prometheus metrics."""
+    services.metrics.mqtt_backlog.set(services.ingest.backlog())
+    return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/api/v1/dead-letters", tags=["ops"])
+async def dead_letters(
+    services: ServicesDep,
+    reason: Reason | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before_id: Annotated[int | None, Query(ge=1)] = None,
+) -> dict[str, object]:
+    """Payloads that could not become readings, newest first, with topic, time, raw bytes and reason."""
+    items = await services.dead_letters.query(reason=reason.value if reason else None, limit=limit, before_id=before_id)
+    return {"count": len(items), "items": items}

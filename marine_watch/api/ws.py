@@ -1,0 +1,78 @@
+"""Websockets: /ws/risk (colour changes), /ws/feeds (live readings); snapshot on connect, heartbeats."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from marine_watch.api.deps import ServicesDep
+from marine_watch.hub import Subscriber
+
+router = APIRouter()
+HEARTBEAT_S = 15.0
+
+
+async def _pump(websocket: WebSocket, sub: Subscriber) -> None:
+    """Send mailbox batches until the client leaves or is closed for being too slow."""
+    while True:
+        try:
+            batch = await asyncio.wait_for(sub.next_batch(), HEARTBEAT_S)
+        except TimeoutError:
+            await websocket.send_text('{"type":"heartbeat"}')
+            continue
+        if sub.closed_reason:
+            await websocket.close(code=1008, reason=sub.closed_reason[:120])
+            return
+        for text in batch:
+            await websocket.send_text(text)
+
+
+async def _serve(websocket: WebSocket, services: ServicesDep, channel: str, sub: Subscriber, first: str | None) -> None:
+    services.metrics.ws_clients.labels(channel).inc()
+    try:
+        if first is not None:
+            await websocket.send_text(first)
+        pump = asyncio.create_task(_pump(websocket, sub), name=f"ws-{channel}")
+        try:
+            while not pump.done():  # reading detects the client leaving
+                receive = asyncio.create_task(websocket.receive_text())
+                done, _ = await asyncio.wait({pump, receive}, return_when=asyncio.FIRST_COMPLETED)
+                if receive in done:
+                    receive.result()
+                else:
+                    receive.cancel()
+        finally:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                await pump
+    except WebSocketDisconnect:
+        pass
+    finally:
+        services.hub.unsubscribe(channel, sub)
+        services.metrics.ws_clients.labels(channel).dec()
+
+
+@router.websocket("/ws/risk")
+async def ws_risk(websocket: WebSocket, services: ServicesDep) -> None:
+    """A snapshot of every place's colour, then each change as it happens."""
+    await websocket.accept()
+    sub = services.hub.subscribe("risk")
+    snapshot = json.dumps(services.pipeline.snapshot_message(), default=str)
+    await _serve(websocket, services, "risk", sub, snapshot)
+
+
+@router.websocket("/ws/feeds")
+async def ws_feeds(websocket: WebSocket, services: ServicesDep, station: str | None = None, kind: str | None = None) -> None:
+    """Live readings, optionally of one station and/or kind (?station=zhapu&kind=tide_level)."""
+    await websocket.accept()
+    stations = set(station.split(",")) if station else None
+    kinds = set(kind.split(",")) if kind else None
+
+    def accepts(message: dict[str, object]) -> bool:
+        return (stations is None or message.get("station") in stations) and (kinds is None or message.get("kind") in kinds)
+
+    sub = services.hub.subscribe("feeds", accepts)
+    await _serve(websocket, services, "feeds", sub, None)

@@ -1,0 +1,177 @@
+"""The application: create_app(settings) and a lifespan that owns every resource and task.
+
+The AsyncExitStack unwinds in reverse: stop intake, drain the writer, flush the store, close. A
+worker that crashes calls ``on_fatal`` (SIGTERM in production), so the API never serves as a zombie.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+
+import structlog
+from fastapi import FastAPI
+
+from marine_watch.api import register_routes
+from marine_watch.clock import Clock, WallClock
+from marine_watch.config import load_catalogue, load_tide_constants
+from marine_watch.deadletters import DeadLetters
+from marine_watch.hub import Hub
+from marine_watch.ingest import Ingest, IngestDeps
+from marine_watch.metrics import Metrics
+from marine_watch.pipeline import Pipeline
+from marine_watch.settings import Settings
+from marine_watch.store import Store
+from marine_watch.store.factory import open_store
+from marine_watch.store.spool import Spool
+from marine_watch.writer import Delivery, Writer
+from marine_watch.zones import ZoneIndex
+from risk_models import tide
+from sensors.catalogue import Catalogue
+
+log = structlog.get_logger(__name__)
+
+Worker = Callable[["Services"], Awaitable[None]]
+
+
+def terminate(exc: BaseException) -> None:
+    """Production on_fatal: ask uvicorn for a graceful shutdown."""
+    del exc
+    signal.raise_signal(signal.SIGTERM)
+
+
+@dataclass
+class Services:
+    """Everything a request handler may reach (lifespan state, via Depends)."""
+
+    settings: Settings
+    catalogue: Catalogue
+    store: Store
+    dead_letters: DeadLetters
+    spool: Spool
+    metrics: Metrics
+    hub: Hub
+    pipeline: Pipeline
+    clock: Clock
+    zones: ZoneIndex
+    ingest: Ingest
+    writer: Writer
+    numerics: ThreadPoolExecutor
+    extras: dict[str, object] = field(default_factory=dict)
+
+
+def load_constants(settings: Settings, catalogue: Catalogue) -> dict[str, tide.TideConstants]:
+    """Tide constants per station from config/tide_constants (ConfigError on a bad file)."""
+    from marine_watch.errors import ConfigError  # noqa: PLC0415
+
+    out = {}
+    for station in catalogue.stations:
+        if station.tide_constants:
+            raw = load_tide_constants(settings.config_dir, station.tide_constants)
+            try:
+                out[station.id] = tide.TideConstants.from_dict(raw)
+            except ValueError as exc:
+                path = settings.config_dir / "tide_constants" / station.tide_constants
+                raise ConfigError(path, "constituents", str(exc)) from None
+    return out
+
+
+async def supervised(name: str, coro: Awaitable[None], on_fatal: Callable[[BaseException], None]) -> None:
+    """Run a worker; a crash is a bug: log it and stop the service."""
+    try:
+        await coro
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        log.exception("worker_crashed", worker=name)
+        on_fatal(exc)
+        raise
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    on_fatal: Callable[[BaseException], None] = terminate,
+    workers: tuple[tuple[str, Worker], ...] = (),
+) -> FastAPI:
+    """Build the app; nothing starts until the lifespan runs."""
+    catalogue = load_catalogue(settings.config_dir)
+    constants = load_constants(settings, catalogue)
+    the_clock = clock or WallClock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Services]]:
+        async with AsyncExitStack() as stack:
+            services = await _open_services(stack, settings, catalogue, constants, the_clock)
+            app.state.services = services
+            tasks = [
+                asyncio.create_task(supervised("writer", services.writer.run(), on_fatal), name="writer"),
+                asyncio.create_task(supervised("replay", services.writer.replay(), on_fatal), name="replay"),
+                asyncio.create_task(supervised("pipeline", services.pipeline.run(settings.risk_tick_s), on_fatal), name="pipeline"),
+                asyncio.create_task(supervised("ingest", services.ingest.run(), on_fatal), name="ingest"),
+            ]
+            tasks += [asyncio.create_task(supervised(n, w(services), on_fatal), name=n) for n, w in workers]
+            try:
+                yield {"services": services}
+            finally:
+                await _shutdown(tasks, services)
+
+    app = FastAPI(
+        title="marine_watch",
+        version="0.1.0",
+        summary="Marine-disaster monitoring and blue/yellow/orange/red risk codes.",
+        lifespan=lifespan,
+    )
+    register_routes(app)
+    return app
+
+
+async def _open_services(
+    stack: AsyncExitStack, settings: Settings, catalogue: Catalogue, constants: dict[str, tide.TideConstants], clock: Clock
+) -> Services:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = await stack.enter_async_context(
+        open_store(
+            settings.store,
+            influx_url=settings.influx_url,
+            influx_db=settings.influx_db,
+            influx_token=settings.influx_token,
+            sqlite_path=settings.data_dir / "readings.sqlite3",
+        )
+    )
+    dead = DeadLetters(settings.data_dir / "dead_letters.sqlite3")
+    await dead.open()
+    stack.push_async_callback(dead.close)
+    spool = Spool(settings.data_dir / "spool.sqlite3")
+    await spool.open()
+    stack.push_async_callback(spool.close)
+    numerics = ThreadPoolExecutor(max_workers=2, thread_name_prefix="numerics")
+    stack.callback(numerics.shutdown, wait=False)
+    metrics = Metrics()
+    hub = Hub(capacity=settings.ws_client_queue, stall_s=settings.ws_stall_s)
+    pipeline = Pipeline(catalogue, constants, hub, metrics, clock, numerics)
+    queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=settings.ingest_queue_size)
+    writer = Writer(queue, store, spool, dead, metrics, max_readings=settings.batch_max_readings, max_wait_s=settings.batch_max_wait_s)
+    ingest = Ingest(IngestDeps(settings, catalogue.station_ids, queue, dead, metrics, pipeline.on_readings, clock.now))
+    return Services(settings, catalogue, store, dead, spool, metrics, hub, pipeline, clock, ZoneIndex(catalogue), ingest, writer, numerics)
+
+
+async def _shutdown(tasks: list[asyncio.Task[None]], services: Services) -> None:
+    """Stop intake first, let the writer drain what is queued (bounded), then cancel the rest."""
+    ingest = next(t for t in tasks if t.get_name() == "ingest")
+    ingest.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await ingest
+    queue_empty = asyncio.create_task(services.writer.drained())
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(queue_empty, timeout=5.0)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    log.info("service_stopped")

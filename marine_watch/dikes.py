@@ -1,0 +1,53 @@
+"""Overtopping of one dike segment under the current (or given) water level and waves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from risk_models import waves
+from risk_models.overtopping import OutsideValidity
+from risk_models.overtopping_walls import overtopping_report
+from sensors.catalogue import DikeSegment
+
+
+@dataclass(frozen=True)
+class SegmentDischarge:
+    """q at a segment, in l/s per m, with the inputs that produced it."""
+
+    q_lps: float
+    freeboard_m: float
+    hm0_m: float
+    tm10_s: float
+    formula: str
+    validity: str
+
+    def extra(self) -> dict[str, object]:
+        return {
+            "q_l_per_s_per_m": self.q_lps, "freeboard_m": round(self.freeboard_m, 3), "hm0_m": self.hm0_m,
+            "tm10_s": round(self.tm10_s, 2), "formula": self.formula, "validity": self.validity,
+        }
+
+
+def segment_discharge(seg: DikeSegment, *, water_m: float, hm0_m: float, tp_s: float) -> SegmentDischarge:
+    """EurOtop 2018 design-approach discharge; overflow (water above crest) counts as red-level q.
+
+    Raises OutsideValidity when the inputs are outside the formula's range for another reason.
+    """
+    tm10 = float(waves.tm10_from_tp(tp_s))
+    freeboard = seg.crest_level_m - water_m
+    if freeboard <= 0:
+        return SegmentDischarge(float("inf"), freeboard, hm0_m, tm10, "overflow", "water above the crest")
+    report = overtopping_report(
+        seg.structure,
+        hm0_m,
+        tm10,
+        freeboard,
+        cot_alpha=seg.cot_alpha if seg.structure == "sloping" else None,
+        gamma_f=seg.gamma_f,
+        depth_m=max(water_m - seg.toe_level_m, 0.01),
+        use=seg.use,
+    )
+    return SegmentDischarge(1000.0 * report.q_m3s_per_m, freeboard, hm0_m, tm10, report.formula, report.validity)
+
+
+__all__ = ["OutsideValidity", "SegmentDischarge", "segment_discharge"]

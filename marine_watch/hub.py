@@ -1,0 +1,89 @@
+"""Websocket fan-out: per-client bounded mailboxes, latest-wins per key, slow clients disconnected.
+
+Following websockets' broadcast guidance (docs/topics/broadcast.rst): backpressure is right for one
+client and wrong for thousands. Each client has a mailbox keyed by what the message is about (a zone
+id, a station/kind): a newer message replaces an unsent older one of the same key, so a slow client
+gets the coalesced latest state. A client whose mailbox stays full past ``stall_s`` is closed with a
+reason. Each message is encoded once, whatever the number of clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(eq=False)
+class Subscriber:
+    """One websocket client's mailbox."""
+
+    capacity: int
+    accepts: Callable[[dict[str, object]], bool] = field(default=lambda _m: True)
+    _box: OrderedDict[str, str] = field(default_factory=OrderedDict)
+    _ready: asyncio.Event = field(default_factory=asyncio.Event)
+    full_since: float | None = None
+    closed_reason: str | None = None
+
+    def offer(self, key: str, text: str) -> bool:
+        """Queue ``text``; False when the mailbox is full of other keys (the client is behind)."""
+        if key in self._box:
+            self._box[key] = text  # latest wins, keeps its place in the order
+        elif len(self._box) >= self.capacity:
+            if self.full_since is None:
+                self.full_since = time.monotonic()
+            return False
+        else:
+            self._box[key] = text
+        self._ready.set()
+        return True
+
+    async def next_batch(self) -> list[str]:
+        """Wait for at least one message; take everything queued."""
+        await self._ready.wait()
+        self._ready.clear()
+        items = list(self._box.values())
+        self._box.clear()
+        self.full_since = None
+        return items
+
+    def close(self, reason: str) -> None:
+        self.closed_reason = reason
+        self._ready.set()
+
+
+class Hub:
+    """Channels ('risk', 'feeds', 'alerts') with their subscribers."""
+
+    def __init__(self, *, capacity: int, stall_s: float) -> None:
+        self._capacity = capacity
+        self._stall_s = stall_s
+        self._channels: dict[str, set[Subscriber]] = {}
+
+    def subscribe(self, channel: str, accepts: Callable[[dict[str, object]], bool] | None = None) -> Subscriber:
+        sub = Subscriber(self._capacity, accepts or (lambda _m: True))
+        self._channels.setdefault(channel, set()).add(sub)
+        return sub
+
+    def unsubscribe(self, channel: str, sub: Subscriber) -> None:
+        self._channels.get(channel, set()).discard(sub)
+
+    def count(self, channel: str) -> int:
+        return len(self._channels.get(channel, ()))
+
+    def publish(self, channel: str, key: str, message: dict[str, object]) -> None:
+        """Encode once, offer to every subscriber of the channel; close the ones stalled too long."""
+        subs = self._channels.get(channel)
+        if not subs:
+            return
+        text = json.dumps(message, separators=(",", ":"), allow_nan=False, default=str)
+        now = time.monotonic()
+        for sub in list(subs):
+            if not sub.accepts(message):
+                continue
+            if not sub.offer(key, text) and sub.full_since is not None and now - sub.full_since > self._stall_s:
+                sub.close(f"client too slow: mailbox full for more than {self._stall_s:.0f} s")
+                subs.discard(sub)

@@ -1,0 +1,187 @@
+"""MQTT ingest: a persistent QoS 1 session whose messages are acknowledged only once durable.
+
+aiomqtt 2.x sends the PUBACK as soon as a message enters its queue and has no public manual-ack
+API (aiomqtt issue #345 / PR #346). paho-mqtt underneath has ``manual_ack_set(True)`` and
+``ack(mid, qos)``; :class:`ManualAck` is the one place that reaches it, through the private
+``Client._client`` (pinned by tests/marine_watch/test_ingest.py against the installed aiomqtt).
+
+The guarantee: a reading is acknowledged to the broker only after it is in the store or the disk
+spool (or, if malformed, in the dead-letter table). Anything not yet durable when the process dies
+is redelivered by the broker on reconnect (same client id, persistent session), and the idempotent
+store absorbs the duplicates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import aiomqtt
+import paho.mqtt.client as paho
+import structlog
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from marine_watch.deadletters import DeadLetter, DeadLetters
+from marine_watch.metrics import Metrics
+from marine_watch.settings import Settings
+from marine_watch.writer import Delivery
+from sensors.payload import PayloadError, decode
+from sensors.reading import QcFlag, Reading
+
+log = structlog.get_logger(__name__)
+
+SESSION_EXPIRY_S = 7 * 24 * 3600  # keep the broker-side session (and its queue) for a week
+RECEIVE_MAXIMUM = 65535  # unacknowledged QoS 1 messages the broker may have in flight to us
+
+
+class ManualAck:
+    """Acknowledge QoS 1 messages ourselves, on the connection that received them."""
+
+    def __init__(self, client: aiomqtt.Client) -> None:
+        self._paho: paho.Client = client._client  # noqa: SLF001 - see module docstring
+        self._paho.manual_ack_set(True)
+        self.generation = 0
+
+    def new_connection(self) -> None:
+        """A reconnect invalidates older message ids (the broker redelivers those messages)."""
+        self.generation += 1
+
+    def acker(self, message: aiomqtt.Message) -> Callable[[], None]:
+        """A callable that acknowledges ``message`` once, if its connection is still the current one."""
+        if message.qos == 0:
+            return _noop
+        generation, mid, qos = self.generation, message.mid, message.qos
+
+        def ack() -> None:
+            if generation == self.generation and self._paho.is_connected():
+                self._paho.ack(mid, qos)
+
+        return ack
+
+
+def _noop() -> None:
+    return None
+
+
+def subscription(settings: Settings) -> str:
+    """The topic filter, as a shared subscription when a group is set (scale-out on a broker cluster)."""
+    topic = f"{settings.mqtt_topic_root.rstrip('/')}/#"
+    return f"$share/{settings.mqtt_shared_group}/{topic}" if settings.mqtt_shared_group else topic
+
+
+def make_client(settings: Settings, *, client_id: str | None = None) -> aiomqtt.Client:
+    """An MQTT 5 client with a persistent session; must be created inside the running loop."""
+    common = {
+        "identifier": client_id or settings.mqtt_client_id,
+        "username": settings.mqtt_username,
+        "password": settings.mqtt_password,
+        "keepalive": 30,
+    }
+    if settings.mqtt_protocol == "3.1.1":
+        return aiomqtt.Client(
+            settings.mqtt_host, settings.mqtt_port, protocol=aiomqtt.ProtocolVersion.V311, clean_session=False, **common
+        )
+    props = Properties(PacketTypes.CONNECT)
+    props.SessionExpiryInterval = SESSION_EXPIRY_S
+    props.ReceiveMaximum = RECEIVE_MAXIMUM
+    return aiomqtt.Client(
+        settings.mqtt_host,
+        settings.mqtt_port,
+        protocol=aiomqtt.ProtocolVersion.V5,
+        clean_start=False,
+        properties=props,
+        **common,  # type: ignore[arg-type]
+    )
+
+
+@dataclass
+class IngestDeps:
+    """What ingest talks to."""
+
+    settings: Settings
+    stations: frozenset[str]
+    queue: asyncio.Queue[Delivery]
+    dead_letters: DeadLetters
+    metrics: Metrics
+    on_readings: Callable[[list[Reading]], None]
+    now_s: Callable[[], float]
+
+
+class Ingest:
+    """Subscribe, decode, hand readings to the writer; reconnect with capped backoff and jitter."""
+
+    def __init__(self, deps: IngestDeps) -> None:
+        self._d = deps
+        self.connected = asyncio.Event()
+        self._client: aiomqtt.Client | None = None
+
+    def backlog(self) -> int:
+        """Messages received but not yet handled (aiomqtt's own, unbounded queue)."""
+        return 0 if self._client is None else len(self._client.messages)
+
+    async def run(self) -> None:
+        backoff = 0.5
+        client = self._client = make_client(self._d.settings)
+        acks = ManualAck(client)
+        topic = subscription(self._d.settings)
+        while True:
+            try:
+                async with client:
+                    acks.new_connection()
+                    await client.subscribe(topic, qos=1)
+                    self.connected.set()
+                    log.info("mqtt_connected", host=self._d.settings.mqtt_host, topic=topic)
+                    backoff = 0.5
+                    async for message in client.messages:
+                        await self._handle(message, acks)
+            except aiomqtt.MqttError as exc:
+                self.connected.clear()
+                delay = backoff * (1 + random.random())  # noqa: S311 - jitter, not crypto
+                log.warning("mqtt_disconnected", error=str(exc), retry_s=round(delay, 2))
+                await asyncio.sleep(delay)
+                backoff = min(backoff * 2, 30.0)
+
+    async def _handle(self, message: aiomqtt.Message, acks: ManualAck) -> None:
+        d = self._d
+        d.metrics.messages.inc()
+        topic = message.topic.value
+        payload = message.payload if isinstance(message.payload, bytes) else str(message.payload).encode()
+        ack = acks.acker(message)
+        try:
+            decoded = decode(
+                topic,
+                payload,
+                root=d.settings.mqtt_topic_root,
+                stations=d.stations,
+                now_s=d.now_s(),
+                max_bytes=d.settings.max_payload_bytes,
+                future_tolerance_s=d.settings.future_tolerance_s,
+            )
+        except PayloadError as err:
+            await self._dead_letter(topic, payload, [(err.reason.value, err.detail, payload)])
+            ack()
+            return
+        if decoded.rejects:
+            await self._dead_letter(topic, payload, [(r.reason.value, r.detail, r.item.encode()) for r in decoded.rejects])
+        for reading in decoded.readings:
+            d.metrics.received.labels(reading.kind).inc()
+            if reading.qc != QcFlag.OK:
+                d.metrics.qc_flagged.labels(reading.kind, reading.qc).inc()
+        if decoded.readings:
+            d.on_readings(decoded.readings)
+            await d.queue.put(Delivery(decoded.readings, ack, topic))  # bounded: slows us when full
+            d.metrics.queue_depth.set(d.queue.qsize())
+        else:
+            ack()
+
+    async def _dead_letter(self, topic: str, payload: bytes, items: list[tuple[str, str, bytes]]) -> None:
+        now = time.time()
+        letters = [DeadLetter(topic, now, reason, detail, raw, len(raw)) for reason, detail, raw in items]
+        await self._d.dead_letters.add(letters)
+        for reason, detail, _ in items:
+            self._d.metrics.dead_letters.labels(reason).inc()
+            log.warning("payload_dead_lettered", topic=topic, reason=reason, detail=detail, size=len(payload))

@@ -1,0 +1,116 @@
+"""From readings to colours: coast state → hazard assessments → place colours → websockets.
+
+Readings update the state at once and mark it dirty; the evaluator runs on change (debounced) and
+on a tick, in the numerics executor on a snapshot of the state, and publishes every colour change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+
+import structlog
+
+from marine_watch.clock import Clock
+from marine_watch.hazards import Assessment, Assessor
+from marine_watch.hub import Hub
+from marine_watch.metrics import Metrics
+from marine_watch.state import CoastState, snapshot
+from marine_watch.zones import PlaceColour, ZoneBook
+from risk_models import tide
+from sensors.catalogue import Catalogue
+from sensors.reading import Reading
+
+log = structlog.get_logger(__name__)
+DEBOUNCE_S = 0.05
+
+ChangeListener = Callable[[list[PlaceColour], float], None]
+
+
+class Pipeline:
+    """Owns the live state of the coast and the current colours."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        constants: Mapping[str, tide.TideConstants],
+        hub: Hub,
+        metrics: Metrics,
+        clock: Clock,
+        numerics: ThreadPoolExecutor,
+    ) -> None:
+        self.catalogue = catalogue
+        self.state = CoastState()
+        self.assessor = Assessor(catalogue, constants)
+        self.book = ZoneBook(catalogue, catalogue.rules.hold_time_s)
+        self.assessments: dict[tuple[str, str], Assessment] = {}
+        self.evaluated_s: float | None = None
+        self._hub = hub
+        self._metrics = metrics
+        self._clock = clock
+        self._numerics = numerics
+        self._dirty = asyncio.Event()
+        self.listeners: list[ChangeListener] = []
+
+    def on_readings(self, readings: list[Reading]) -> None:
+        """Called by ingest for every decoded message (before it is durable)."""
+        self.state.add(readings)
+        for r in readings:
+            self._hub.publish(
+                "feeds",
+                f"{r.station}/{r.kind}",
+                {"type": "reading", "station": r.station, "kind": r.kind, "ts": r.ts_ns / 1e9, "value": r.value, "qc": r.qc},
+            )
+        self._dirty.set()
+
+    async def run(self, tick_s: float) -> None:
+        """Evaluate on change and on every tick, forever."""
+        while True:
+            try:
+                await asyncio.wait_for(self._dirty.wait(), tick_s)
+                await asyncio.sleep(DEBOUNCE_S)  # gather the readings of a burst
+            except TimeoutError:
+                pass
+            self._dirty.clear()
+            await self.evaluate()
+
+    async def evaluate(self) -> list[PlaceColour]:
+        now_s = self._clock.now()
+        frozen = snapshot(self.state)
+        loop = asyncio.get_running_loop()
+        started = time.perf_counter()
+        assessments = await loop.run_in_executor(self._numerics, self.assessor.assess, frozen, now_s)
+        self.assessments = {(a.place, a.hazard.value): a for a in assessments}
+        changed = self.book.update(assessments, now_s)
+        self.evaluated_s = now_s
+        for colour in changed:
+            self._metrics.risk_changes.inc()
+            self._hub.publish("risk", colour.id, {"type": colour.kind, **colour.to_dict(), "ts": now_s})
+        for listener in self.listeners:
+            listener(changed, now_s)
+        if changed:
+            log.info("risk_evaluated", changed=len(changed), ms=round((time.perf_counter() - started) * 1e3, 1))
+        return changed
+
+    def snapshot_message(self) -> dict[str, object]:
+        """Everything a new /ws/risk client needs to be current at once."""
+        return {
+            "type": "snapshot",
+            "ts": self.evaluated_s,
+            "places": [c.to_dict() for c in self.book.current.values()],
+            "stations": [self.station_summary(s.id) for s in self.catalogue.stations],
+        }
+
+    def station_summary(self, station_id: str) -> dict[str, object]:
+        station = self.catalogue.station(station_id)
+        assert station is not None  # noqa: S101 - callers pass catalogue ids
+        status, reason = self.assessor.station_status(self.state, station, self._clock.now())
+        last = {}
+        for kind in self.state.kinds(station_id):
+            got = self.state.last_any(station_id, kind)
+            if got is not None:
+                last[kind] = {"ts": got[0], "value": got[1], "qc": got[2]}
+        hazards = {h: a.level for (p, h), a in self.assessments.items() if p == station_id}
+        return {"id": station_id, "status": status, "reason": reason, "last": last, "hazards": hazards}

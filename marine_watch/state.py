@@ -1,0 +1,105 @@
+"""Live state of the coast: a numpy ring buffer per (station, kind) of the readings that passed QC."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from risk_models.types import FloatArray
+from sensors.reading import QcFlag, Reading
+
+NS_PER_S = 1e9
+
+
+@dataclass
+class Ring:
+    """Fixed-capacity time series; oldest values are overwritten."""
+
+    capacity: int
+    times_s: FloatArray = field(init=False)
+    values: FloatArray = field(init=False)
+    n: int = 0
+    head: int = 0  # next write position
+    last_ts_s: float = float("nan")
+    last_value: float = float("nan")
+    last_qc: str = QcFlag.OK.value
+
+    def __post_init__(self) -> None:
+        self.times_s = np.full(self.capacity, np.nan)
+        self.values = np.full(self.capacity, np.nan)
+
+    def append(self, ts_s: float, value: float) -> None:
+        self.times_s[self.head] = ts_s
+        self.values[self.head] = value
+        self.head = (self.head + 1) % self.capacity
+        self.n = min(self.n + 1, self.capacity)
+
+    def window(self, since_s: float, until_s: float = np.inf) -> tuple[FloatArray, FloatArray]:
+        """Readings with since <= t <= until, sorted by time."""
+        t, v = self.times_s[: self.n], self.values[: self.n]
+        keep = (t >= since_s) & (t <= until_s)
+        order = np.argsort(t[keep], kind="stable")
+        return t[keep][order], v[keep][order]
+
+
+class CoastState:
+    """Every station's recent readings; QC-flagged readings are kept as 'last' but not used for risk."""
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self._capacity = capacity
+        self._rings: dict[tuple[str, str], Ring] = {}
+        self.last_seen_s: dict[str, float] = {}
+
+    def add(self, readings: Iterable[Reading]) -> None:
+        for r in readings:
+            ring = self._rings.get((r.station, r.kind))
+            if ring is None:
+                ring = self._rings[(r.station, r.kind)] = Ring(self._capacity)
+            ts_s = r.ts_ns / NS_PER_S
+            if np.isnan(ring.last_ts_s) or ts_s >= ring.last_ts_s:
+                ring.last_ts_s, ring.last_value, ring.last_qc = ts_s, r.value, r.qc
+            if r.qc == QcFlag.OK:
+                ring.append(ts_s, r.value)
+            seen = self.last_seen_s.get(r.station, -np.inf)
+            self.last_seen_s[r.station] = max(seen, ts_s)
+
+    def ring(self, station: str, kind: str) -> Ring | None:
+        return self._rings.get((station, kind))
+
+    def window(self, station: str, kind: str, since_s: float, until_s: float = np.inf) -> tuple[FloatArray, FloatArray]:
+        ring = self._rings.get((station, kind))
+        if ring is None:
+            empty = np.empty(0)
+            return empty, empty
+        return ring.window(since_s, until_s)
+
+    def latest(self, station: str, kind: str, *, now_s: float, max_age_s: float) -> tuple[float, float] | None:
+        """Newest QC-passed (time, value) no older than max_age_s, else None."""
+        t, v = self.window(station, kind, now_s - max_age_s, now_s + 1.0)
+        return None if t.size == 0 else (float(t[-1]), float(v[-1]))
+
+    def last_any(self, station: str, kind: str) -> tuple[float, float, str] | None:
+        """Newest reading whatever its QC flag (for feeds and the dashboard)."""
+        ring = self._rings.get((station, kind))
+        if ring is None or np.isnan(ring.last_ts_s):
+            return None
+        return ring.last_ts_s, ring.last_value, ring.last_qc
+
+    def kinds(self, station: str) -> list[str]:
+        return sorted(k for s, k in self._rings if s == station)
+
+
+def snapshot(state: CoastState) -> CoastState:
+    """A copy the numerics thread can read while the loop keeps adding readings."""
+    copy = CoastState(state._capacity)  # noqa: SLF001 - same class
+    for key, ring in state._rings.items():  # noqa: SLF001
+        twin = Ring(ring.capacity)
+        twin.times_s[:] = ring.times_s
+        twin.values[:] = ring.values
+        twin.n, twin.head = ring.n, ring.head
+        twin.last_ts_s, twin.last_value, twin.last_qc = ring.last_ts_s, ring.last_value, ring.last_qc
+        copy._rings[key] = twin  # noqa: SLF001
+    copy.last_seen_s = dict(state.last_seen_s)
+    return copy

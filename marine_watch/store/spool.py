@@ -1,0 +1,95 @@
+"""Append-only disk spool for batches the store could not take; replayed in order when it recovers.
+
+SQLite in WAL mode with synchronous=FULL: an append returns only once the batch is on disk, so a
+reading can be acknowledged to the broker once it is spooled. Replays are safe to repeat because
+store writes are idempotent (point key = station, kind, ts).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+from marine_watch.errors import SpoolError
+from marine_watch.serial import SerialExecutor
+from sensors.reading import Reading
+
+
+def encode_batch(readings: Sequence[Reading]) -> bytes:
+    """Compact JSON rows: [station, kind, ts_ns, value, qc]."""
+    return json.dumps([[r.station, r.kind, r.ts_ns, r.value, r.qc] for r in readings]).encode()
+
+
+def decode_batch(blob: bytes) -> list[Reading]:
+    """Inverse of encode_batch."""
+    return [Reading(s, k, int(t), float(v), q) for s, k, t, v, q in json.loads(blob)]
+
+
+class Spool:
+    """FIFO of batches on disk."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._exec = SerialExecutor("spool")
+        self._db: sqlite3.Connection | None = None
+        self.pending = 0
+
+    async def open(self) -> None:
+        try:
+            self.pending = await self._exec.run(self._open)
+        except (sqlite3.Error, OSError) as exc:
+            msg = f"cannot open spool {self._path}: {exc}"
+            raise SpoolError(msg) from exc
+
+    def _open(self) -> int:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self._path, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("CREATE TABLE IF NOT EXISTS batch (id INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB NOT NULL)")
+        db.commit()
+        self._db = db
+        return int(db.execute("SELECT count(*) FROM batch").fetchone()[0])
+
+    async def append(self, readings: Sequence[Reading]) -> None:
+        """Write one batch durably; SpoolError if the disk refuses."""
+        body = encode_batch(readings)
+        try:
+            await self._exec.run(self._append, body)
+        except (sqlite3.Error, OSError) as exc:
+            msg = f"spool {self._path} not writable: {exc}"
+            raise SpoolError(msg) from exc
+        self.pending += 1
+
+    def _append(self, body: bytes) -> None:
+        assert self._db is not None  # noqa: S101 - opened in the lifespan
+        self._db.execute("INSERT INTO batch (body) VALUES (?)", (body,))
+        self._db.commit()
+
+    async def oldest(self) -> tuple[int, list[Reading]] | None:
+        """The oldest batch and its id, or None when empty."""
+        row = await self._exec.run(self._oldest)
+        return None if row is None else (row[0], decode_batch(row[1]))
+
+    def _oldest(self) -> tuple[int, bytes] | None:
+        assert self._db is not None  # noqa: S101
+        row = self._db.execute("SELECT id, body FROM batch ORDER BY id LIMIT 1").fetchone()
+        return None if row is None else (int(row[0]), bytes(row[1]))
+
+    async def remove(self, batch_id: int) -> None:
+        """Drop a batch once the store has it."""
+        await self._exec.run(self._remove, batch_id)
+        self.pending = max(0, self.pending - 1)
+
+    def _remove(self, batch_id: int) -> None:
+        assert self._db is not None  # noqa: S101
+        self._db.execute("DELETE FROM batch WHERE id = ?", (batch_id,))
+        self._db.commit()
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._exec.run(self._db.close)
+            self._db = None
+        self._exec.shutdown()
