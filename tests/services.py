@@ -4,6 +4,7 @@ Nothing here touches a server it did not start: each helper owns exactly the pro
 A missing binary fails the test with a message that says how to install it (never a skip).
 """
 
+import atexit
 import contextlib
 import getpass
 import os
@@ -78,23 +79,48 @@ def _fail_if_exited(proc: subprocess.Popen[bytes] | None, log: Path | None) -> N
         pytest.fail(f"{proc.args!r} exited with {proc.returncode}{_tail(log)}")
 
 
+# Every server process this module started and has not yet seen exit: the atexit hook below stops
+# any that a crashed fixture or an interrupted session left behind, and nothing else.
+_OWNED: set[subprocess.Popen[bytes]] = set()
+
+
 def _terminate(proc: subprocess.Popen[bytes] | None, timeout: float = 10.0) -> None:
     """Stop our own process: SIGTERM, then SIGKILL if it does not exit in time."""
-    if proc is None or proc.poll() is not None:
+    if proc is None:
         return
-    proc.terminate()
-    try:
-        proc.wait(scaled(timeout))
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(scaled(timeout))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    _OWNED.discard(proc)
+
+
+def _kill(proc: subprocess.Popen[bytes] | None) -> None:
+    """Kill our own process at once (SIGKILL), as a crash or power cut would."""
+    if proc is None:
+        return
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
         proc.wait()
+    _OWNED.discard(proc)
+
+
+@atexit.register
+def _terminate_leftovers() -> None:
+    for proc in list(_OWNED):
+        _terminate(proc, timeout=5.0)
 
 
 def _spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             args, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
         )
+    _OWNED.add(proc)
+    return proc
 
 
 @dataclass(slots=True)
@@ -128,9 +154,7 @@ class Broker:
 
     def kill(self) -> None:
         """Kill at once (SIGKILL), as a crash or power cut would."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
+        _kill(self.proc)
 
     def restart(self, *, graceful: bool = True) -> None:
         if graceful:
@@ -253,9 +277,7 @@ class Influx:
         _terminate(self.proc, timeout=20.0)
 
     def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
+        _kill(self.proc)
 
 
 def start_influxd(tmpdir: Path) -> Influx:
