@@ -67,7 +67,7 @@ class Services:
 
 def load_constants(settings: Settings, catalogue: Catalogue) -> dict[str, tide.TideConstants]:
     """Tide constants per station from config/tide_constants (ConfigError on a bad file)."""
-    from marine_watch.errors import ConfigError  # noqa: PLC0415
+    from marine_watch.errors import ConfigError
 
     out = {}
     for station in catalogue.stations:
@@ -81,7 +81,9 @@ def load_constants(settings: Settings, catalogue: Catalogue) -> dict[str, tide.T
     return out
 
 
-async def supervised(name: str, coro: Awaitable[None], on_fatal: Callable[[BaseException], None]) -> None:
+async def supervised(
+    name: str, coro: Awaitable[None], on_fatal: Callable[[BaseException], None]
+) -> None:
     """Run a worker; a crash is a bug: log it and stop the service."""
     try:
         await coro
@@ -111,12 +113,24 @@ def create_app(
             services = await _open_services(stack, settings, catalogue, constants, the_clock)
             app.state.services = services
             tasks = [
-                asyncio.create_task(supervised("writer", services.writer.run(), on_fatal), name="writer"),
-                asyncio.create_task(supervised("replay", services.writer.replay(), on_fatal), name="replay"),
-                asyncio.create_task(supervised("pipeline", services.pipeline.run(settings.risk_tick_s), on_fatal), name="pipeline"),
-                asyncio.create_task(supervised("ingest", services.ingest.run(), on_fatal), name="ingest"),
+                asyncio.create_task(
+                    supervised("writer", services.writer.run(), on_fatal), name="writer"
+                ),
+                asyncio.create_task(
+                    supervised("replay", services.writer.replay(), on_fatal), name="replay"
+                ),
+                asyncio.create_task(
+                    supervised("pipeline", services.pipeline.run(settings.risk_tick_s), on_fatal),
+                    name="pipeline",
+                ),
+                asyncio.create_task(
+                    supervised("ingest", services.ingest.run(), on_fatal), name="ingest"
+                ),
             ]
-            tasks += [asyncio.create_task(supervised(n, w(services), on_fatal), name=n) for n, w in workers]
+            tasks += [
+                asyncio.create_task(supervised(n, w(services), on_fatal), name=n)
+                for n, w in workers
+            ]
             try:
                 yield {"services": services}
             finally:
@@ -133,7 +147,11 @@ def create_app(
 
 
 async def _open_services(
-    stack: AsyncExitStack, settings: Settings, catalogue: Catalogue, constants: dict[str, tide.TideConstants], clock: Clock
+    stack: AsyncExitStack,
+    settings: Settings,
+    catalogue: Catalogue,
+    constants: dict[str, tide.TideConstants],
+    clock: Clock,
 ) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = await stack.enter_async_context(
@@ -157,9 +175,35 @@ async def _open_services(
     hub = Hub(capacity=settings.ws_client_queue, stall_s=settings.ws_stall_s)
     pipeline = Pipeline(catalogue, constants, hub, metrics, clock, numerics)
     queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=settings.ingest_queue_size)
-    writer = Writer(queue, store, spool, dead, metrics, max_readings=settings.batch_max_readings, max_wait_s=settings.batch_max_wait_s)
-    ingest = Ingest(IngestDeps(settings, catalogue.station_ids, queue, dead, metrics, pipeline.on_readings, clock.now))
-    return Services(settings, catalogue, store, dead, spool, metrics, hub, pipeline, clock, ZoneIndex(catalogue), ingest, writer, numerics)
+    writer = Writer(
+        queue,
+        store,
+        spool,
+        dead,
+        metrics,
+        max_readings=settings.batch_max_readings,
+        max_wait_s=settings.batch_max_wait_s,
+    )
+    ingest = Ingest(
+        IngestDeps(
+            settings, catalogue.station_ids, queue, dead, metrics, pipeline.on_readings, clock.now
+        )
+    )
+    return Services(
+        settings,
+        catalogue,
+        store,
+        dead,
+        spool,
+        metrics,
+        hub,
+        pipeline,
+        clock,
+        ZoneIndex(catalogue),
+        ingest,
+        writer,
+        numerics,
+    )
 
 
 async def _shutdown(tasks: list[asyncio.Task[None]], services: Services) -> None:

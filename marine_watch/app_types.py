@@ -8,6 +8,12 @@ from marine_watch.zones import PlaceColour
 def place_dict(colour: PlaceColour | None) -> dict[str, object]:
     """Colour fields of a place; 'unknown' before the first evaluation."""
     if colour is None:
-        return {"level": -1, "colour": "unknown", "explanation": None, "no_data": [], "since_s": None}
+        return {
+            "level": -1,
+            "colour": "unknown",
+            "explanation": None,
+            "no_data": [],
+            "since_s": None,
+        }
     body = colour.to_dict()
     return {k: body[k] for k in ("level", "colour", "explanation", "no_data", "since_s")}

@@ -49,7 +49,9 @@ async def _wait_port(port: int, timeout_s: float = 10.0) -> None:
 
 
 @asynccontextmanager
-async def embedded_broker(data_dir: Path, *, prefer: str = "mosquitto") -> AsyncIterator[EmbeddedBroker]:
+async def embedded_broker(
+    data_dir: Path, *, prefer: str = "mosquitto"
+) -> AsyncIterator[EmbeddedBroker]:
     """Start a private broker on a free loopback port for the lifetime of the context."""
     port = free_port()
     exe = find_mosquitto() if prefer == "mosquitto" else None
@@ -72,7 +74,9 @@ async def _mosquitto(exe: str, data_dir: Path, port: int) -> AsyncIterator[Embed
         f"persistence_location {conf_dir}/\nmax_queued_messages 1000000\nmax_inflight_messages 0\n"
         "log_type error\nlog_type warning\n"
     )
-    proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
+    proc = await asyncio.create_subprocess_exec(
+        exe, "-c", str(conf), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         await _wait_port(port)
         log.info("broker_started", engine="mosquitto", port=port)
@@ -80,14 +84,15 @@ async def _mosquitto(exe: str, data_dir: Path, port: int) -> AsyncIterator[Embed
     finally:
         proc.terminate()
         try:
-            await asyncio.to_thread(proc.wait, 10)
-        except subprocess.TimeoutExpired:
+            await asyncio.wait_for(proc.wait(), 10)
+        except TimeoutError:
             proc.kill()
+            await proc.wait()
 
 
 @asynccontextmanager
 async def _amqtt(port: int) -> AsyncIterator[EmbeddedBroker]:
-    from amqtt.broker import Broker  # noqa: PLC0415 - only when Mosquitto is missing
+    from amqtt.broker import Broker
 
     config = {
         "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},

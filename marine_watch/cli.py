@@ -36,42 +36,76 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="marine-watch", description="Marine-disaster monitoring and risk codes.")
+    parser = argparse.ArgumentParser(
+        prog="marine-watch", description="Marine-disaster monitoring and risk codes."
+    )
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    serve = sub.add_parser("serve", help="run the service against the configured broker and store (MARINE_WATCH_* settings)")
+    serve = sub.add_parser(
+        "serve",
+        help="run the service against the configured broker and store (MARINE_WATCH_* settings)",
+    )
     serve.set_defaults(func=_serve)
 
-    demo = sub.add_parser("demo", help="run everything embedded: broker, SQLite store, simulated typhoon, API on :8000")
-    demo.add_argument("--speed", type=float, default=180.0, help="scenario seconds per real second (default 180)")
-    demo.add_argument("--lead-hours", type=float, default=8.0, help="hours of scenario before the storm builds (default 8)")
+    demo = sub.add_parser(
+        "demo",
+        help="run everything embedded: broker, SQLite store, simulated typhoon, API on :8000",
+    )
+    demo.add_argument(
+        "--speed", type=float, default=180.0, help="scenario seconds per real second (default 180)"
+    )
+    demo.add_argument(
+        "--lead-hours",
+        type=float,
+        default=8.0,
+        help="hours of scenario before the storm builds (default 8)",
+    )
     demo.add_argument("--seed", type=int, default=2021)
-    demo.add_argument("--port", type=int, default=None, help="HTTP port (default MARINE_WATCH_HTTP_PORT or 8000)")
-    demo.add_argument("--broker", choices=["mosquitto", "amqtt"], default="mosquitto", help="embedded broker engine")
+    demo.add_argument(
+        "--port", type=int, default=None, help="HTTP port (default MARINE_WATCH_HTTP_PORT or 8000)"
+    )
+    demo.add_argument(
+        "--broker",
+        choices=["mosquitto", "amqtt"],
+        default="mosquitto",
+        help="embedded broker engine",
+    )
     demo.set_defaults(func=_demo)
 
     sim = sub.add_parser("simulate", help="publish a simulated coast to the configured broker")
-    sim.add_argument("--typhoon", action="store_true", help="add a typhoon surge peaking at the next big high water")
+    sim.add_argument(
+        "--typhoon",
+        action="store_true",
+        help="add a typhoon surge peaking at the next big high water",
+    )
     sim.add_argument("--seed", type=int, default=1)
     sim.set_defaults(func=_simulate)
 
-    check = sub.add_parser("check-config", help="load settings and config/ and report problems (exit 2) or a summary")
+    check = sub.add_parser(
+        "check-config", help="load settings and config/ and report problems (exit 2) or a summary"
+    )
     check.set_defaults(func=_check_config)
 
-    from marine_watch.cli_numerics import add_numeric_commands  # noqa: PLC0415
+    from marine_watch.cli_numerics import add_numeric_commands
 
     add_numeric_commands(sub)
     return parser
 
 
 def _serve(_args: argparse.Namespace) -> int:
-    from marine_watch.app import create_app  # noqa: PLC0415
-    from marine_watch.settings import load_settings  # noqa: PLC0415
+    from marine_watch.app import create_app
+    from marine_watch.settings import load_settings
 
     logs.configure()
     settings = load_settings()
     app = create_app(settings)
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, ws_per_message_deflate=False)
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        ws_per_message_deflate=False,
+    )
     return EXIT_OK
 
 
@@ -81,20 +115,23 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 async def _run_demo(args: argparse.Namespace) -> int:
-    from marine_watch.app import create_app, load_constants  # noqa: PLC0415
-    from marine_watch.broker import embedded_broker  # noqa: PLC0415
-    from marine_watch.clock import ScaledClock, WallClock  # noqa: PLC0415
-    from marine_watch.config import load_catalogue  # noqa: PLC0415
-    from marine_watch.settings import load_settings  # noqa: PLC0415
-    from marine_watch.simulator import new_simulator, publish_forever, typhoon_for  # noqa: PLC0415
+    from marine_watch.app import create_app, load_constants
+    from marine_watch.broker import embedded_broker
+    from marine_watch.clock import ScaledClock, WallClock
+    from marine_watch.config import load_catalogue
+    from marine_watch.settings import load_settings
+    from marine_watch.simulator import new_simulator, publish_forever, typhoon_for
 
     base = load_settings()
     data_dir = base.data_dir / "demo"
     shutil.rmtree(data_dir, ignore_errors=True)  # every demo starts from a calm, empty coast
     async with embedded_broker(data_dir, prefer=args.broker) as broker:
         overrides: dict[str, object] = {
-            "mqtt_url": f"mqtt://{broker.host}:{broker.port}", "mqtt_protocol": broker.protocol,
-            "mqtt_client_id": "marine-watch-demo", "store": "sqlite", "data_dir": data_dir,
+            "mqtt_url": f"mqtt://{broker.host}:{broker.port}",
+            "mqtt_protocol": broker.protocol,
+            "mqtt_client_id": "marine-watch-demo",
+            "store": "sqlite",
+            "data_dir": data_dir,
             "risk_tick_s": 1.0,
         }
         if args.port is not None:
@@ -108,7 +145,14 @@ async def _run_demo(args: argparse.Namespace) -> int:
         simulator = new_simulator(catalogue, constants, storm, args.seed)
 
         async def simulate(_services: object) -> None:
-            await publish_forever(broker.host, broker.port, settings.mqtt_topic_root, simulator, clock, protocol=broker.protocol)
+            await publish_forever(
+                broker.host,
+                broker.port,
+                settings.mqtt_topic_root,
+                simulator,
+                clock,
+                protocol=broker.protocol,
+            )
 
         app = create_app(settings, clock=clock, workers=(("simulator", simulate),))
         minutes = (storm.peak_s - start) / args.speed / 60
@@ -117,17 +161,23 @@ async def _run_demo(args: argparse.Namespace) -> int:
             f"  broker: {broker.engine} on {broker.host}:{broker.port}; store: SQLite in {data_dir}\n"
             f"  typhoon surge peaks in ~{minutes:.1f} min (scenario runs {args.speed:.0f}x real time). Ctrl-C stops.\n\n"
         )
-        config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_config=None, ws_per_message_deflate=False)
+        config = uvicorn.Config(
+            app,
+            host=settings.http_host,
+            port=settings.http_port,
+            log_config=None,
+            ws_per_message_deflate=False,
+        )
         await uvicorn.Server(config).serve()
     return EXIT_OK
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from marine_watch.app import load_constants  # noqa: PLC0415
-    from marine_watch.clock import WallClock  # noqa: PLC0415
-    from marine_watch.config import load_catalogue  # noqa: PLC0415
-    from marine_watch.settings import load_settings  # noqa: PLC0415
-    from marine_watch.simulator import new_simulator, publish_forever, typhoon_for  # noqa: PLC0415
+    from marine_watch.app import load_constants
+    from marine_watch.clock import WallClock
+    from marine_watch.config import load_catalogue
+    from marine_watch.settings import load_settings
+    from marine_watch.simulator import new_simulator, publish_forever, typhoon_for
 
     logs.configure()
     settings = load_settings()
@@ -136,14 +186,23 @@ def _simulate(args: argparse.Namespace) -> int:
     clock = WallClock()
     storm = typhoon_for(catalogue, constants, clock.now(), 2.0) if args.typhoon else None
     simulator = new_simulator(catalogue, constants, storm, args.seed)
-    asyncio.run(publish_forever(settings.mqtt_host, settings.mqtt_port, settings.mqtt_topic_root, simulator, clock, protocol=settings.mqtt_protocol))
+    asyncio.run(
+        publish_forever(
+            settings.mqtt_host,
+            settings.mqtt_port,
+            settings.mqtt_topic_root,
+            simulator,
+            clock,
+            protocol=settings.mqtt_protocol,
+        )
+    )
     return EXIT_OK
 
 
 def _check_config(_args: argparse.Namespace) -> int:
-    from marine_watch.app import load_constants  # noqa: PLC0415
-    from marine_watch.config import load_catalogue  # noqa: PLC0415
-    from marine_watch.settings import load_settings  # noqa: PLC0415
+    from marine_watch.app import load_constants
+    from marine_watch.config import load_catalogue
+    from marine_watch.settings import load_settings
 
     settings = load_settings()
     catalogue = load_catalogue(settings.config_dir)

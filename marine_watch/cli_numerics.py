@@ -15,7 +15,7 @@ import numpy as np
 EXIT_OK, EXIT_USAGE = 0, 2
 
 
-def add_numeric_commands(sub: Any) -> None:  # noqa: ANN401 - argparse's private subparsers type
+def add_numeric_commands(sub: Any) -> None:
     tide_p = sub.add_parser("tide", help="harmonic tide analysis and prediction")
     tide_sub = tide_p.add_subparsers(title="tide commands", metavar="TIDE_COMMAND")
     fit = tide_sub.add_parser("fit", help="fit constants to a CSV of time,value (metres)")
@@ -66,7 +66,7 @@ def _read_series(path: Path, time_col: str, value_col: str) -> tuple[np.ndarray,
 
 
 def _tide_fit(args: argparse.Namespace) -> int:
-    from risk_models import tide  # noqa: PLC0415
+    from risk_models import tide
 
     try:
         times, values = _read_series(args.input, args.time_col, args.value_col)
@@ -74,12 +74,14 @@ def _tide_fit(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as exc:
         return _fail(str(exc))
     args.output.write_text(json.dumps(constants.to_dict(), indent=1))
-    sys.stdout.write(f"fitted {len(constants.names)} constituents to {np.isfinite(values).sum()} values -> {args.output}\n")
+    sys.stdout.write(
+        f"fitted {len(constants.names)} constituents to {np.isfinite(values).sum()} values -> {args.output}\n"
+    )
     return EXIT_OK
 
 
 def _tide_predict(args: argparse.Namespace) -> int:
-    from risk_models import tide  # noqa: PLC0415
+    from risk_models import tide
 
     try:
         constants = tide.TideConstants.from_dict(json.loads(args.constants.read_text()))
@@ -94,6 +96,8 @@ def _tide_predict(args: argparse.Namespace) -> int:
         writer = csv.writer(fh)
         writer.writerow(["time", "value"])
         for t, v in zip(times, values, strict=True):
-            writer.writerow([datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z"), f"{v:.4f}"])
+            writer.writerow(
+                [datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z"), f"{v:.4f}"]
+            )
     sys.stdout.write(f"predicted {times.size} values -> {args.output}\n")
     return EXIT_OK

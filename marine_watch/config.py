@@ -82,7 +82,11 @@ def _readable_key(raw: dict[str, Any], loc: list[str]) -> str:
     if len(loc) >= 2 and loc[1].isdigit():
         items = raw.get(loc[0], [])
         index = int(loc[1])
-        ident = items[index].get("id", index) if index < len(items) and isinstance(items[index], dict) else index
+        ident = (
+            items[index].get("id", index)
+            if index < len(items) and isinstance(items[index], dict)
+            else index
+        )
         return ".".join([f"{loc[0]}[{ident}]", *loc[2:]])
     return ".".join(loc) or "-"
 

@@ -57,19 +57,27 @@ class DeadLetters:
             await self._exec.run(self._add, letters)
 
     def _add(self, letters: list[DeadLetter]) -> None:
-        assert self._db is not None  # noqa: S101 - open() ran in the lifespan
-        rows = [(d.topic, d.received_s, d.reason, d.detail[:500], d.raw[:MAX_RAW_BYTES], d.size) for d in letters]
+        assert self._db is not None
+        rows = [
+            (d.topic, d.received_s, d.reason, d.detail[:500], d.raw[:MAX_RAW_BYTES], d.size)
+            for d in letters
+        ]
         self._db.executemany(
-            "INSERT INTO dead_letter (topic, received_s, reason, detail, raw, size) VALUES (?,?,?,?,?,?)", rows
+            "INSERT INTO dead_letter (topic, received_s, reason, detail, raw, size) VALUES (?,?,?,?,?,?)",
+            rows,
         )
         self._db.commit()
 
-    async def query(self, *, reason: str | None = None, limit: int = 100, before_id: int | None = None) -> list[dict[str, object]]:
+    async def query(
+        self, *, reason: str | None = None, limit: int = 100, before_id: int | None = None
+    ) -> list[dict[str, object]]:
         """Newest first, optionally of one reason, paginated by id."""
         return await self._exec.run(self._query, reason, limit, before_id)
 
-    def _query(self, reason: str | None, limit: int, before_id: int | None) -> list[dict[str, object]]:
-        assert self._db is not None  # noqa: S101
+    def _query(
+        self, reason: str | None, limit: int, before_id: int | None
+    ) -> list[dict[str, object]]:
+        assert self._db is not None
         sql = "SELECT id, topic, received_s, reason, detail, raw, size FROM dead_letter WHERE 1=1"
         args: list[object] = []
         if reason:
@@ -92,7 +100,7 @@ class DeadLetters:
         return await self._exec.run(self._count)
 
     def _count(self) -> int:
-        assert self._db is not None  # noqa: S101
+        assert self._db is not None
         return int(self._db.execute("SELECT count(*) FROM dead_letter").fetchone()[0])
 
     async def close(self) -> None:

@@ -23,12 +23,18 @@ class SegmentDischarge:
 
     def extra(self) -> dict[str, object]:
         return {
-            "q_l_per_s_per_m": self.q_lps, "freeboard_m": round(self.freeboard_m, 3), "hm0_m": self.hm0_m,
-            "tm10_s": round(self.tm10_s, 2), "formula": self.formula, "validity": self.validity,
+            "q_l_per_s_per_m": self.q_lps,
+            "freeboard_m": round(self.freeboard_m, 3),
+            "hm0_m": self.hm0_m,
+            "tm10_s": round(self.tm10_s, 2),
+            "formula": self.formula,
+            "validity": self.validity,
         }
 
 
-def segment_discharge(seg: DikeSegment, *, water_m: float, hm0_m: float, tp_s: float) -> SegmentDischarge:
+def segment_discharge(
+    seg: DikeSegment, *, water_m: float, hm0_m: float, tp_s: float
+) -> SegmentDischarge:
     """EurOtop 2018 design-approach discharge; overflow (water above crest) counts as red-level q.
 
     Raises OutsideValidity when the inputs are outside the formula's range for another reason.
@@ -36,7 +42,9 @@ def segment_discharge(seg: DikeSegment, *, water_m: float, hm0_m: float, tp_s: f
     tm10 = float(waves.tm10_from_tp(tp_s))
     freeboard = seg.crest_level_m - water_m
     if freeboard <= 0:
-        return SegmentDischarge(float("inf"), freeboard, hm0_m, tm10, "overflow", "water above the crest")
+        return SegmentDischarge(
+            float("inf"), freeboard, hm0_m, tm10, "overflow", "water above the crest"
+        )
     report = overtopping_report(
         seg.structure,
         hm0_m,
@@ -47,7 +55,9 @@ def segment_discharge(seg: DikeSegment, *, water_m: float, hm0_m: float, tp_s: f
         depth_m=max(water_m - seg.toe_level_m, 0.01),
         use=seg.use,
     )
-    return SegmentDischarge(1000.0 * report.q_m3s_per_m, freeboard, hm0_m, tm10, report.formula, report.validity)
+    return SegmentDischarge(
+        1000.0 * report.q_m3s_per_m, freeboard, hm0_m, tm10, report.formula, report.validity
+    )
 
 
 __all__ = ["OutsideValidity", "SegmentDischarge", "segment_discharge"]

@@ -31,7 +31,7 @@ class Assessment:
     place: str
     hazard: Hazard
     level: int  # UNKNOWN (-1) or 0..4
-    explanation: dict[str, object]
+    explanation: Mapping[str, object]
     reason: str | None = None  # why UNKNOWN
     outlook: tuple[int, ...] = ()  # hourly levels ahead (storm surge)
 
@@ -51,7 +51,9 @@ class Assessor:
     catalogue: Catalogue
     constants: Mapping[str, tide.TideConstants] = field(default_factory=dict)
 
-    def station_status(self, state: CoastState, station: Station, now_s: float) -> tuple[str, str | None]:
+    def station_status(
+        self, state: CoastState, station: Station, now_s: float
+    ) -> tuple[str, str | None]:
         """'ok', 'stale' or 'no_data', with the reason when not ok."""
         seen = state.last_seen_s.get(station.id)
         if seen is None:
@@ -59,7 +61,10 @@ class Assessor:
         limit = self.catalogue.rules.stale_after_intervals * station.expected_interval_s
         age = now_s - seen
         if age > limit:
-            return "stale", f"no reading for {age / 60:.0f} min (expected every {station.expected_interval_s / 60:.0f} min)"
+            return (
+                "stale",
+                f"no reading for {age / 60:.0f} min (expected every {station.expected_interval_s / 60:.0f} min)",
+            )
         return "ok", None
 
     def assess(self, state: CoastState, now_s: float) -> list[Assessment]:
@@ -93,16 +98,22 @@ class Assessor:
     def _max_age(self, station: Station) -> float:
         return self.catalogue.rules.stale_after_intervals * station.expected_interval_s
 
-    def _surge(self, state: CoastState, station: Station, now_s: float) -> tuple[Assessment, SurgeView | None]:
+    def _surge(
+        self, state: CoastState, station: Station, now_s: float
+    ) -> tuple[Assessment, SurgeView | None]:
         wl = station.warning_levels
-        assert wl is not None  # noqa: S101 - _hazards_of only lists surge for such stations
-        latest = state.latest(station.id, Kind.TIDE_LEVEL, now_s=now_s, max_age_s=self._max_age(station))
+        assert wl is not None
+        latest = state.latest(
+            station.id, Kind.TIDE_LEVEL, now_s=now_s, max_age_s=self._max_age(station)
+        )
         if latest is None:
             return _unknown(station.id, Hazard.STORM_SURGE, "no valid tide reading"), None
         thresholds = wl.thresholds()
         obs_t, obs_v = latest
         obs_v -= station.gauge_to_85_m
-        peak_m, peak_t, outlook = obs_v, obs_t, ()
+        peak_m: float = obs_v
+        peak_t: float | None = obs_t
+        outlook: tuple[int, ...] = ()
         extra: dict[str, object] = {"observed_m": round(obs_v, 3)}
         constants = self.constants.get(station.id)
         if constants is not None:
@@ -112,12 +123,21 @@ class Assessor:
             if not math.isnan(fc.next_hw_m) and fc.next_hw_m > peak_m:
                 peak_m, peak_t = fc.next_hw_m, fc.next_hw_t
         exp = levels.explain(
-            Hazard.STORM_SURGE, station.id, peak_m, "m", thresholds,
-            peak_time_s=peak_t, datum=wl.datum, source=wl.source, status=wl.status,
+            Hazard.STORM_SURGE,
+            station.id,
+            peak_m,
+            "m",
+            thresholds,
+            peak_time_s=peak_t,
+            datum=wl.datum,
+            source=wl.source,
+            status=wl.status,
         )
         level = int(surge.surge_level(np.array([peak_m]), thresholds)[0])
         return (
-            Assessment(station.id, Hazard.STORM_SURGE, level, {**exp.to_dict(), **extra}, outlook=outlook),
+            Assessment(
+                station.id, Hazard.STORM_SURGE, level, {**exp.to_dict(), **extra}, outlook=outlook
+            ),
             SurgeView(peak_m, peak_t),
         )
 
@@ -125,14 +145,31 @@ class Assessor:
         t, hs = state.window(station.id, Kind.WAVE_HEIGHT, now_s - HOUR_S, now_s + 1)
         if hs.size == 0:
             return _unknown(station.id, Hazard.WAVES, "no valid wave reading in the last hour")
-        table = self.catalogue.rules.waves_offshore if station.exposure == "offshore" else self.catalogue.rules.waves_nearshore
+        table = (
+            self.catalogue.rules.waves_offshore
+            if station.exposure == "offshore"
+            else self.catalogue.rules.waves_nearshore
+        )
         value = float(hs[-1])
-        level = int(waves.wave_level(np.array([value]), station.exposure, thresholds=table.thresholds())[0])
-        exp = levels.explain(Hazard.WAVES, station.id, value, "m", table.thresholds(), peak_time_s=float(t[-1]), source=table.source, status=table.status)
-        return Assessment(station.id, Hazard.WAVES, level, {**exp.to_dict(), "exposure": station.exposure})
+        level = int(
+            waves.wave_level(np.array([value]), station.exposure, thresholds=table.thresholds())[0]
+        )
+        exp = levels.explain(
+            Hazard.WAVES,
+            station.id,
+            value,
+            "m",
+            table.thresholds(),
+            peak_time_s=float(t[-1]),
+            source=table.source,
+            status=table.status,
+        )
+        return Assessment(
+            station.id, Hazard.WAVES, level, {**exp.to_dict(), "exposure": station.exposure}
+        )
 
     def _wind(self, state: CoastState, station: Station, now_s: float) -> Assessment:
-        from risk_models import wind  # noqa: PLC0415 - optional until the wind model lands
+        from risk_models import wind
 
         _, mean = state.window(station.id, Kind.WIND_SPEED, now_s - 600, now_s + 1)
         _, gust = state.window(station.id, Kind.WIND_GUST, now_s - 600, now_s + 1)
@@ -143,9 +180,16 @@ class Assessor:
         level = int(wind.gale_signal_level(np.array([mean_v]), np.array([gust_v]))[0])
         force = int(wind.beaufort(np.array([mean_v]))[0])
         exp = {
-            "hazard": Hazard.WIND.value, "station": station.id, "value": mean_v, "unit": "m/s",
-            "gust": None if math.isnan(gust_v) else gust_v, "beaufort": force, "level": level,
-            "colour": levels.COLOUR_OF_CODE[level + 1], "source": "DOMAIN.md §2.2 CMA gale signal", "status": "X-CHECK",
+            "hazard": Hazard.WIND.value,
+            "station": station.id,
+            "value": mean_v,
+            "unit": "m/s",
+            "gust": None if math.isnan(gust_v) else gust_v,
+            "beaufort": force,
+            "level": level,
+            "colour": levels.COLOUR_OF_CODE[level + 1],
+            "source": "DOMAIN.md §2.2 CMA gale signal",
+            "status": "X-CHECK",
         }
         return Assessment(station.id, Hazard.WIND, level, exp)
 
@@ -153,17 +197,31 @@ class Assessor:
         table = self.catalogue.rules.red_tide_chla
         _, chla = state.window(station.id, Kind.CHLOROPHYLL_A, now_s - HOUR_S, now_s + 1)
         if chla.size == 0:
-            return _unknown(station.id, Hazard.RED_TIDE, "no valid chlorophyll-a reading in the last hour")
+            return _unknown(
+                station.id, Hazard.RED_TIDE, "no valid chlorophyll-a reading in the last hour"
+            )
         value = float(chla.mean())  # 1-h mean (DOMAIN.md §3.3)
         level = int(levels.classify(np.array([value]), table.thresholds())[0])
-        exp = levels.explain(Hazard.RED_TIDE, station.id, value, "ug/L", table.thresholds(), source=table.source, status=table.status)
+        exp = levels.explain(
+            Hazard.RED_TIDE,
+            station.id,
+            value,
+            "ug/L",
+            table.thresholds(),
+            source=table.source,
+            status=table.status,
+        )
         return Assessment(station.id, Hazard.RED_TIDE, level, exp.to_dict())
 
-    def _overtopping(self, state: CoastState, seg: DikeSegment, views: Mapping[str, SurgeView], now_s: float) -> Assessment:
+    def _overtopping(
+        self, state: CoastState, seg: DikeSegment, views: Mapping[str, SurgeView], now_s: float
+    ) -> Assessment:
         view = views.get(seg.tide_station)
         wave_station = self.catalogue.station(seg.wave_station)
         if view is None or wave_station is None:
-            return _unknown(seg.id, Hazard.OVERTOPPING, f"no valid water level from {seg.tide_station}")
+            return _unknown(
+                seg.id, Hazard.OVERTOPPING, f"no valid water level from {seg.tide_station}"
+            )
         max_age = self._max_age(wave_station)
         hs = state.latest(seg.wave_station, Kind.WAVE_HEIGHT, now_s=now_s, max_age_s=max_age)
         tp = state.latest(seg.wave_station, Kind.WAVE_PERIOD, now_s=now_s, max_age_s=max_age)
@@ -176,8 +234,15 @@ class Assessor:
             return _unknown(seg.id, Hazard.OVERTOPPING, f"outside EurOtop 2018 validity: {exc}")
         level = int(levels.classify(np.array([result.q_lps]), table.thresholds())[0])
         exp = levels.explain(
-            Hazard.OVERTOPPING, seg.id, result.q_lps, "l/s/m", table.thresholds(),
-            peak_time_s=view.peak_time_s, datum="NVD1985", source=table.source, status=table.status,
+            Hazard.OVERTOPPING,
+            seg.id,
+            result.q_lps,
+            "l/s/m",
+            table.thresholds(),
+            peak_time_s=view.peak_time_s,
+            datum="NVD1985",
+            source=table.source,
+            status=table.status,
         )
         return Assessment(seg.id, Hazard.OVERTOPPING, level, {**exp.to_dict(), **result.extra()})
 
@@ -190,7 +255,9 @@ class _Forecast:
     extra: dict[str, object]
 
 
-def _forecast(state: CoastState, station: Station, constants: tide.TideConstants, now_s: float, hours: int) -> _Forecast:
+def _forecast(
+    state: CoastState, station: Station, constants: tide.TideConstants, now_s: float, hours: int
+) -> _Forecast:
     """Forecast water = predicted tide + persisted residual of the last hour (DOMAIN.md §1.3)."""
     t, v = state.window(station.id, Kind.TIDE_LEVEL, now_s - RESIDUAL_WINDOW_S, now_s + 1)
     v = v - station.gauge_to_85_m
@@ -208,7 +275,11 @@ def _forecast(state: CoastState, station: Station, constants: tide.TideConstants
         next_hw_m, next_hw_t = float("nan"), None
     per_hour = int(HOUR_S / OUTLOOK_STEP_S)
     hourly = water[: hours * per_hour].reshape(hours, per_hour).max(axis=1)
-    extra = {"residual_m": round(residual, 3), "predicted_now_m": round(float(tide.predict(constants, np.array([now_s]))[0]), 3), "forecast_method": "persistence"}
+    extra = {
+        "residual_m": round(residual, 3),
+        "predicted_now_m": round(float(tide.predict(constants, np.array([now_s]))[0]), 3),
+        "forecast_method": "persistence",
+    }
     return _Forecast(next_hw_m, next_hw_t, hourly, extra)
 
 
@@ -227,5 +298,16 @@ def _hazards_of(station: Station) -> list[Hazard]:
 
 
 def _unknown(place: str, hazard: Hazard, reason: str) -> Assessment:
-    return Assessment(place, hazard, UNKNOWN, {"hazard": hazard.value, "station": place, "level": UNKNOWN, "colour": "unknown", "reason": reason}, reason=reason)
-
+    return Assessment(
+        place,
+        hazard,
+        UNKNOWN,
+        {
+            "hazard": hazard.value,
+            "station": place,
+            "level": UNKNOWN,
+            "colour": "unknown",
+            "reason": reason,
+        },
+        reason=reason,
+    )

@@ -63,7 +63,9 @@ class Hub:
         self._stall_s = stall_s
         self._channels: dict[str, set[Subscriber]] = {}
 
-    def subscribe(self, channel: str, accepts: Callable[[dict[str, object]], bool] | None = None) -> Subscriber:
+    def subscribe(
+        self, channel: str, accepts: Callable[[dict[str, object]], bool] | None = None
+    ) -> Subscriber:
         sub = Subscriber(self._capacity, accepts or (lambda _m: True))
         self._channels.setdefault(channel, set()).add(sub)
         return sub
@@ -84,6 +86,10 @@ class Hub:
         for sub in list(subs):
             if not sub.accepts(message):
                 continue
-            if not sub.offer(key, text) and sub.full_since is not None and now - sub.full_since > self._stall_s:
+            if (
+                not sub.offer(key, text)
+                and sub.full_since is not None
+                and now - sub.full_since > self._stall_s
+            ):
                 sub.close(f"client too slow: mailbox full for more than {self._stall_s:.0f} s")
                 subs.discard(sub)

@@ -42,7 +42,7 @@ class ManualAck:
     """Acknowledge QoS 1 messages ourselves, on the connection that received them."""
 
     def __init__(self, client: aiomqtt.Client) -> None:
-        self._paho: paho.Client = client._client  # noqa: SLF001 - see module docstring
+        self._paho: paho.Client = client._client
         self._paho.manual_ack_set(True)
         self.generation = 0
 
@@ -75,26 +75,31 @@ def subscription(settings: Settings) -> str:
 
 def make_client(settings: Settings, *, client_id: str | None = None) -> aiomqtt.Client:
     """An MQTT 5 client with a persistent session; must be created inside the running loop."""
-    common = {
-        "identifier": client_id or settings.mqtt_client_id,
-        "username": settings.mqtt_username,
-        "password": settings.mqtt_password,
-        "keepalive": 30,
-    }
+    identifier = client_id or settings.mqtt_client_id
     if settings.mqtt_protocol == "3.1.1":
         return aiomqtt.Client(
-            settings.mqtt_host, settings.mqtt_port, protocol=aiomqtt.ProtocolVersion.V311, clean_session=False, **common
+            settings.mqtt_host,
+            settings.mqtt_port,
+            identifier=identifier,
+            protocol=aiomqtt.ProtocolVersion.V311,
+            clean_session=False,
+            username=settings.mqtt_username,
+            password=settings.mqtt_password,
+            keepalive=30,
         )
-    props = Properties(PacketTypes.CONNECT)
+    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
     props.SessionExpiryInterval = SESSION_EXPIRY_S
     props.ReceiveMaximum = RECEIVE_MAXIMUM
     return aiomqtt.Client(
         settings.mqtt_host,
         settings.mqtt_port,
+        identifier=identifier,
         protocol=aiomqtt.ProtocolVersion.V5,
         clean_start=False,
         properties=props,
-        **common,  # type: ignore[arg-type]
+        username=settings.mqtt_username,
+        password=settings.mqtt_password,
+        keepalive=30,
     )
 
 
@@ -140,7 +145,7 @@ class Ingest:
                         await self._handle(message, acks)
             except aiomqtt.MqttError as exc:
                 self.connected.clear()
-                delay = backoff * (1 + random.random())  # noqa: S311 - jitter, not crypto
+                delay = backoff * (1 + random.random())
                 log.warning("mqtt_disconnected", error=str(exc), retry_s=round(delay, 2))
                 await asyncio.sleep(delay)
                 backoff = min(backoff * 2, 30.0)
@@ -149,7 +154,7 @@ class Ingest:
         d = self._d
         d.metrics.messages.inc()
         topic = message.topic.value
-        payload = message.payload if isinstance(message.payload, bytes) else str(message.payload).encode()
+        payload = bytes(message.payload)
         ack = acks.acker(message)
         try:
             decoded = decode(
@@ -166,7 +171,11 @@ class Ingest:
             ack()
             return
         if decoded.rejects:
-            await self._dead_letter(topic, payload, [(r.reason.value, r.detail, r.item.encode()) for r in decoded.rejects])
+            await self._dead_letter(
+                topic,
+                payload,
+                [(r.reason.value, r.detail, r.item.encode()) for r in decoded.rejects],
+            )
         for reading in decoded.readings:
             d.metrics.received.labels(reading.kind).inc()
             if reading.qc != QcFlag.OK:
@@ -178,10 +187,20 @@ class Ingest:
         else:
             ack()
 
-    async def _dead_letter(self, topic: str, payload: bytes, items: list[tuple[str, str, bytes]]) -> None:
+    async def _dead_letter(
+        self, topic: str, payload: bytes, items: list[tuple[str, str, bytes]]
+    ) -> None:
         now = time.time()
-        letters = [DeadLetter(topic, now, reason, detail, raw, len(raw)) for reason, detail, raw in items]
+        letters = [
+            DeadLetter(topic, now, reason, detail, raw, len(raw)) for reason, detail, raw in items
+        ]
         await self._d.dead_letters.add(letters)
         for reason, detail, _ in items:
             self._d.metrics.dead_letters.labels(reason).inc()
-            log.warning("payload_dead_lettered", topic=topic, reason=reason, detail=detail, size=len(payload))
+            log.warning(
+                "payload_dead_lettered",
+                topic=topic,
+                reason=reason,
+                detail=detail,
+                size=len(payload),
+            )

@@ -61,7 +61,14 @@ class Pipeline:
             self._hub.publish(
                 "feeds",
                 f"{r.station}/{r.kind}",
-                {"type": "reading", "station": r.station, "kind": r.kind, "ts": r.ts_ns / 1e9, "value": r.value, "qc": r.qc},
+                {
+                    "type": "reading",
+                    "station": r.station,
+                    "kind": r.kind,
+                    "ts": r.ts_ns / 1e9,
+                    "value": r.value,
+                    "qc": r.qc,
+                },
             )
         self._dirty.set()
 
@@ -81,17 +88,25 @@ class Pipeline:
         frozen = snapshot(self.state)
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
-        assessments = await loop.run_in_executor(self._numerics, self.assessor.assess, frozen, now_s)
+        assessments = await loop.run_in_executor(
+            self._numerics, self.assessor.assess, frozen, now_s
+        )
         self.assessments = {(a.place, a.hazard.value): a for a in assessments}
         changed = self.book.update(assessments, now_s)
         self.evaluated_s = now_s
         for colour in changed:
             self._metrics.risk_changes.inc()
-            self._hub.publish("risk", colour.id, {"type": colour.kind, **colour.to_dict(), "ts": now_s})
+            self._hub.publish(
+                "risk", colour.id, {"type": colour.kind, **colour.to_dict(), "ts": now_s}
+            )
         for listener in self.listeners:
             listener(changed, now_s)
         if changed:
-            log.info("risk_evaluated", changed=len(changed), ms=round((time.perf_counter() - started) * 1e3, 1))
+            log.info(
+                "risk_evaluated",
+                changed=len(changed),
+                ms=round((time.perf_counter() - started) * 1e3, 1),
+            )
         return changed
 
     def snapshot_message(self) -> dict[str, object]:
@@ -105,7 +120,7 @@ class Pipeline:
 
     def station_summary(self, station_id: str) -> dict[str, object]:
         station = self.catalogue.station(station_id)
-        assert station is not None  # noqa: S101 - callers pass catalogue ids
+        assert station is not None
         status, reason = self.assessor.station_status(self.state, station, self._clock.now())
         last = {}
         for kind in self.state.kinds(station_id):
@@ -113,4 +128,10 @@ class Pipeline:
             if got is not None:
                 last[kind] = {"ts": got[0], "value": got[1], "qc": got[2]}
         hazards = {h: a.level for (p, h), a in self.assessments.items() if p == station_id}
-        return {"id": station_id, "status": status, "reason": reason, "last": last, "hazards": hazards}
+        return {
+            "id": station_id,
+            "status": status,
+            "reason": reason,
+            "last": last,
+            "hazards": hazards,
+        }

@@ -18,7 +18,9 @@ from sensors.simulate import CoastSimulator, Typhoon, align_peak_to_high_water, 
 log = structlog.get_logger(__name__)
 
 
-def typhoon_for(catalogue: Catalogue, constants: Mapping[str, tide.TideConstants], start_s: float, lead_h: float) -> Typhoon:
+def typhoon_for(
+    catalogue: Catalogue, constants: Mapping[str, tide.TideConstants], start_s: float, lead_h: float
+) -> Typhoon:
     """A typhoon whose surge peaks at the highest high water ``lead_h``..+14 h after start at the first tide station."""
     first = next(iter(constants.values()))
     del catalogue
@@ -57,5 +59,10 @@ def _speed(clock: Clock) -> float:
     return float(getattr(clock, "speed", 1.0))
 
 
-def new_simulator(catalogue: Catalogue, constants: Mapping[str, tide.TideConstants], storm: Typhoon | None, seed: int) -> CoastSimulator:
+def new_simulator(
+    catalogue: Catalogue,
+    constants: Mapping[str, tide.TideConstants],
+    storm: Typhoon | None,
+    seed: int,
+) -> CoastSimulator:
     return CoastSimulator(catalogue.stations, constants, storm, np.random.default_rng(seed))

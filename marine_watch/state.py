@@ -68,14 +68,18 @@ class CoastState:
     def ring(self, station: str, kind: str) -> Ring | None:
         return self._rings.get((station, kind))
 
-    def window(self, station: str, kind: str, since_s: float, until_s: float = np.inf) -> tuple[FloatArray, FloatArray]:
+    def window(
+        self, station: str, kind: str, since_s: float, until_s: float = np.inf
+    ) -> tuple[FloatArray, FloatArray]:
         ring = self._rings.get((station, kind))
         if ring is None:
             empty = np.empty(0)
             return empty, empty
         return ring.window(since_s, until_s)
 
-    def latest(self, station: str, kind: str, *, now_s: float, max_age_s: float) -> tuple[float, float] | None:
+    def latest(
+        self, station: str, kind: str, *, now_s: float, max_age_s: float
+    ) -> tuple[float, float] | None:
         """Newest QC-passed (time, value) no older than max_age_s, else None."""
         t, v = self.window(station, kind, now_s - max_age_s, now_s + 1.0)
         return None if t.size == 0 else (float(t[-1]), float(v[-1]))
@@ -93,13 +97,17 @@ class CoastState:
 
 def snapshot(state: CoastState) -> CoastState:
     """A copy the numerics thread can read while the loop keeps adding readings."""
-    copy = CoastState(state._capacity)  # noqa: SLF001 - same class
-    for key, ring in state._rings.items():  # noqa: SLF001
+    copy = CoastState(state._capacity)
+    for key, ring in state._rings.items():
         twin = Ring(ring.capacity)
         twin.times_s[:] = ring.times_s
         twin.values[:] = ring.values
         twin.n, twin.head = ring.n, ring.head
-        twin.last_ts_s, twin.last_value, twin.last_qc = ring.last_ts_s, ring.last_value, ring.last_qc
-        copy._rings[key] = twin  # noqa: SLF001
+        twin.last_ts_s, twin.last_value, twin.last_qc = (
+            ring.last_ts_s,
+            ring.last_value,
+            ring.last_qc,
+        )
+        copy._rings[key] = twin
     copy.last_seen_s = dict(state.last_seen_s)
     return copy

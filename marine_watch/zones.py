@@ -35,8 +35,14 @@ class PlaceColour:
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "id": self.id, "kind": self.kind, "tier": self.tier, "level": self.level, "colour": self.colour,
-            "explanation": self.driver, "no_data": list(self.unknown), "since_s": self.since_s,
+            "id": self.id,
+            "kind": self.kind,
+            "tier": self.tier,
+            "level": self.level,
+            "colour": self.colour,
+            "explanation": self.driver,
+            "no_data": list(self.unknown),
+            "since_s": self.since_s,
         }
 
 
@@ -59,7 +65,9 @@ class ZoneBook:
     def __post_init__(self) -> None:
         zones = self.catalogue.zones
         self._children = {z.id: [c.id for c in zones if c.parent == z.id] for z in zones}
-        self._order = [z for t in (Tier.VILLAGE, Tier.TOWN, Tier.CITY) for z in zones if z.tier == t]
+        self._order = [
+            z for t in (Tier.VILLAGE, Tier.TOWN, Tier.CITY) for z in zones if z.tier == t
+        ]
 
     def update(self, assessments: Iterable[Assessment], now_s: float) -> list[PlaceColour]:
         """Recompute every place; return those whose shown level changed."""
@@ -75,7 +83,16 @@ class ZoneBook:
         for place, (level, driver, unknown) in raw.items():
             shown = self._hold(place, level, now_s)
             kind, tier = self._kind_tier(place)
-            colour = PlaceColour(place, kind, tier, shown.level, COLOUR_OF_CODE[shown.level + 1], driver, unknown, shown.since_s)
+            colour = PlaceColour(
+                place,
+                kind,
+                tier,
+                shown.level,
+                COLOUR_OF_CODE[shown.level + 1],
+                driver,
+                unknown,
+                shown.since_s,
+            )
             previous = self.current.get(place)
             self.current[place] = colour
             if previous is None or previous.level != colour.level:
@@ -83,7 +100,10 @@ class ZoneBook:
         return changed
 
     def _zone_raw(
-        self, zone: Zone, by_place: dict[str, list[Assessment]], raw: dict[str, tuple[int, dict[str, object] | None, tuple[str, ...]]]
+        self,
+        zone: Zone,
+        by_place: dict[str, list[Assessment]],
+        raw: dict[str, tuple[int, dict[str, object] | None, tuple[str, ...]]],
     ) -> tuple[int, dict[str, object] | None, tuple[str, ...]]:
         members = [a for s in zone.stations for a in by_place.get(s, [])]
         members += [a for s in zone.segments for a in by_place.get(s, [])]
@@ -116,11 +136,13 @@ class ZoneBook:
 
 def _max_of(members: list[Assessment]) -> tuple[int, dict[str, object] | None, tuple[str, ...]]:
     known = [a for a in members if a.level != UNKNOWN]
-    unknown = tuple(f"{a.place}/{a.hazard.value}: {a.reason}" for a in members if a.level == UNKNOWN)
+    unknown = tuple(
+        f"{a.place}/{a.hazard.value}: {a.reason}" for a in members if a.level == UNKNOWN
+    )
     if not known:
         return (UNKNOWN if members else 0), None, unknown
     best = max(known, key=lambda a: a.level)
-    return best.level, best.explanation, unknown
+    return best.level, dict(best.explanation), unknown
 
 
 class ZoneIndex:

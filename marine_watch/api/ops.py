@@ -45,5 +45,7 @@ async def dead_letters(
     before_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> dict[str, object]:
     """Payloads that could not become readings, newest first, with topic, time, raw bytes and reason."""
-    items = await services.dead_letters.query(reason=reason.value if reason else None, limit=limit, before_id=before_id)
+    items = await services.dead_letters.query(
+        reason=reason.value if reason else None, limit=limit, before_id=before_id
+    )
     return {"count": len(items), "items": items}

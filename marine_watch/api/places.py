@@ -18,17 +18,35 @@ EARTH_RADIUS_M = 6_371_000.0
 def _feature(services: ServicesDep, zone: Zone) -> dict[str, object]:
     colour = services.pipeline.book.current.get(zone.id)
     props = {
-        "id": zone.id, "name": zone.name, "name_zh": zone.name_zh, "tier": zone.tier.value, "parent": zone.parent,
-        "geocode": zone.geocode, "sample": zone.sample, "contact": zone.contact.model_dump() if zone.contact else None,
+        "id": zone.id,
+        "name": zone.name,
+        "name_zh": zone.name_zh,
+        "tier": zone.tier.value,
+        "parent": zone.parent,
+        "geocode": zone.geocode,
+        "sample": zone.sample,
+        "contact": zone.contact.model_dump() if zone.contact else None,
         **place_dict(colour),
     }
-    return {"type": "Feature", "id": zone.id, "properties": props, "geometry": {"type": "Polygon", "coordinates": zone.polygon}}
+    return {
+        "type": "Feature",
+        "id": zone.id,
+        "properties": props,
+        "geometry": {"type": "Polygon", "coordinates": zone.polygon},
+    }
 
 
 @router.get("/zones")
-async def zones(services: ServicesDep, tier: Annotated[str | None, Query(pattern="^(city|town|village)$")] = None) -> dict[str, object]:
+async def zones(
+    services: ServicesDep,
+    tier: Annotated[str | None, Query(pattern="^(city|town|village)$")] = None,
+) -> dict[str, object]:
     """All zones as a GeoJSON FeatureCollection with their current colours."""
-    feats = [_feature(services, z) for z in services.catalogue.zones if tier is None or z.tier.value == tier]
+    feats = [
+        _feature(services, z)
+        for z in services.catalogue.zones
+        if tier is None or z.tier.value == tier
+    ]
     return {"type": "FeatureCollection", "features": feats}
 
 
@@ -46,9 +64,24 @@ async def segments(services: ServicesDep) -> dict[str, object]:
     """Dike segments as GeoJSON lines with their overtopping colour."""
     feats = []
     for seg in services.catalogue.segments:
-        props = {"id": seg.id, "name": seg.name, "name_zh": seg.name_zh, "use": seg.use, "crest_level_m": seg.crest_level_m,
-                 "structure": seg.structure, "status": seg.status, **place_dict(services.pipeline.book.current.get(seg.id))}
-        feats.append({"type": "Feature", "id": seg.id, "properties": props, "geometry": {"type": "LineString", "coordinates": seg.line}})
+        props = {
+            "id": seg.id,
+            "name": seg.name,
+            "name_zh": seg.name_zh,
+            "use": seg.use,
+            "crest_level_m": seg.crest_level_m,
+            "structure": seg.structure,
+            "status": seg.status,
+            **place_dict(services.pipeline.book.current.get(seg.id)),
+        }
+        feats.append(
+            {
+                "type": "Feature",
+                "id": seg.id,
+                "properties": props,
+                "geometry": {"type": "LineString", "coordinates": seg.line},
+            }
+        )
     return {"type": "FeatureCollection", "features": feats}
 
 
@@ -70,7 +103,16 @@ async def risk_here(
     return {
         **place_dict(colour),
         "zone": {"id": village.id, "name": village.name, "name_zh": village.name_zh},
-        "chain": [{"id": z.id, "name": z.name, "name_zh": z.name_zh, "tier": z.tier.value, **_level_of(services, z.id)} for z in chain],
+        "chain": [
+            {
+                "id": z.id,
+                "name": z.name,
+                "name_zh": z.name_zh,
+                "tier": z.tier.value,
+                **_level_of(services, z.id),
+            }
+            for z in chain
+        ],
         "outlook": _outlook(services, village),
         "shelters": _nearest_shelters(services, lat, lon),
         "contact": village.contact.model_dump() if village.contact else None,
@@ -80,7 +122,10 @@ async def risk_here(
 
 def _level_of(services: ServicesDep, place: str) -> dict[str, object]:
     colour = services.pipeline.book.current.get(place)
-    return {"level": colour.level if colour else -1, "colour": colour.colour if colour else "unknown"}
+    return {
+        "level": colour.level if colour else -1,
+        "colour": colour.colour if colour else "unknown",
+    }
 
 
 def _outlook(services: ServicesDep, village: Zone) -> list[dict[str, object]]:
@@ -89,18 +134,34 @@ def _outlook(services: ServicesDep, village: Zone) -> list[dict[str, object]]:
     for station in village.stations:
         assessment = services.pipeline.assessments.get((station, "storm_surge"))
         if assessment and assessment.outlook:
-            hours = [max(a, b) for a, b in zip(hours, assessment.outlook, strict=False)] if hours else list(assessment.outlook)
+            hours = (
+                [max(a, b) for a, b in zip(hours, assessment.outlook, strict=False)]
+                if hours
+                else list(assessment.outlook)
+            )
     start = services.pipeline.evaluated_s or services.clock.now()
     return [{"hour": i, "ts": start + 3600 * i, "level": lv} for i, lv in enumerate(hours)]
 
 
-def _nearest_shelters(services: ServicesDep, lat: float, lon: float, n: int = 3) -> list[dict[str, object]]:
+def _nearest_shelters(
+    services: ServicesDep, lat: float, lon: float, n: int = 3
+) -> list[dict[str, object]]:
     ranked = sorted(
-        ((_distance_m(lat, lon, s.lat, s.lon), s) for s in services.catalogue.shelters if s.open), key=lambda x: x[0]
+        ((_distance_m(lat, lon, s.lat, s.lon), s) for s in services.catalogue.shelters if s.open),
+        key=lambda x: x[0],
     )
     return [
-        {"id": s.id, "name": s.name, "name_zh": s.name_zh, "lat": s.lat, "lon": s.lon, "capacity": s.capacity,
-         "address": s.address, "distance_m": round(d), "bearing_deg": round(_bearing(lat, lon, s.lat, s.lon))}
+        {
+            "id": s.id,
+            "name": s.name,
+            "name_zh": s.name_zh,
+            "lat": s.lat,
+            "lon": s.lon,
+            "capacity": s.capacity,
+            "address": s.address,
+            "distance_m": round(d),
+            "bearing_deg": round(_bearing(lat, lon, s.lat, s.lon)),
+        }
         for d, s in ranked[:n]
     ]
 

@@ -38,10 +38,15 @@ async def get_station(station_id: str, services: ServicesDep) -> dict[str, objec
 async def readings(
     station_id: str,
     services: ServicesDep,
-    from_: Annotated[datetime | None, Query(alias="from", description="RFC 3339; default 24 h before `to`")] = None,
+    from_: Annotated[
+        datetime | None, Query(alias="from", description="RFC 3339; default 24 h before `to`")
+    ] = None,
     to: Annotated[datetime | None, Query(description="RFC 3339; default now")] = None,
     kind: Kind | None = None,
-    every: Annotated[str | None, Query(pattern=r"^\d+[smhd]$", description="downsample to bucket means, e.g. 10m")] = None,
+    every: Annotated[
+        str | None,
+        Query(pattern=r"^\d+[smhd]$", description="downsample to bucket means, e.g. 10m"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
 ) -> dict[str, object]:
     """Readings read back from the store, oldest first; ``every`` downsamples on the server."""
@@ -55,14 +60,21 @@ async def readings(
         raise HTTPException(422, f"span longer than {MAX_SPAN.days} days: use a shorter range")
     every_s = _seconds(every) if every else None
     points = await services.store.query(
-        station_id, kind.value if kind else None, int(start.timestamp() * 1e9), int(end.timestamp() * 1e9), every_s=every_s, limit=limit
+        station_id,
+        kind.value if kind else None,
+        int(start.timestamp() * 1e9),
+        int(end.timestamp() * 1e9),
+        every_s=every_s,
+        limit=limit,
     )
     return {
         "station": station_id,
         "from": start.isoformat(),
         "to": end.isoformat(),
         "every_s": every_s,
-        "points": [{"kind": p.kind, "ts": p.ts_ns / 1e9, "value": p.value, "qc": p.qc} for p in points],
+        "points": [
+            {"kind": p.kind, "ts": p.ts_ns / 1e9, "value": p.value, "qc": p.qc} for p in points
+        ],
     }
 
 

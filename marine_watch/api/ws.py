@@ -30,7 +30,9 @@ async def _pump(websocket: WebSocket, sub: Subscriber) -> None:
             await websocket.send_text(text)
 
 
-async def _serve(websocket: WebSocket, services: ServicesDep, channel: str, sub: Subscriber, first: str | None) -> None:
+async def _serve(
+    websocket: WebSocket, services: ServicesDep, channel: str, sub: Subscriber, first: str | None
+) -> None:
     services.metrics.ws_clients.labels(channel).inc()
     try:
         if first is not None:
@@ -65,14 +67,18 @@ async def ws_risk(websocket: WebSocket, services: ServicesDep) -> None:
 
 
 @router.websocket("/ws/feeds")
-async def ws_feeds(websocket: WebSocket, services: ServicesDep, station: str | None = None, kind: str | None = None) -> None:
+async def ws_feeds(
+    websocket: WebSocket, services: ServicesDep, station: str | None = None, kind: str | None = None
+) -> None:
     """Live readings, optionally of one station and/or kind (?station=zhapu&kind=tide_level)."""
     await websocket.accept()
     stations = set(station.split(",")) if station else None
     kinds = set(kind.split(",")) if kind else None
 
     def accepts(message: dict[str, object]) -> bool:
-        return (stations is None or message.get("station") in stations) and (kinds is None or message.get("kind") in kinds)
+        return (stations is None or message.get("station") in stations) and (
+            kinds is None or message.get("kind") in kinds
+        )
 
     sub = services.hub.subscribe("feeds", accepts)
     await _serve(websocket, services, "feeds", sub, None)

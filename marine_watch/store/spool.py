@@ -48,7 +48,9 @@ class Spool:
         db = sqlite3.connect(self._path, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=FULL")
-        db.execute("CREATE TABLE IF NOT EXISTS batch (id INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB NOT NULL)")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS batch (id INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB NOT NULL)"
+        )
         db.commit()
         self._db = db
         return int(db.execute("SELECT count(*) FROM batch").fetchone()[0])
@@ -64,7 +66,7 @@ class Spool:
         self.pending += 1
 
     def _append(self, body: bytes) -> None:
-        assert self._db is not None  # noqa: S101 - opened in the lifespan
+        assert self._db is not None
         self._db.execute("INSERT INTO batch (body) VALUES (?)", (body,))
         self._db.commit()
 
@@ -74,7 +76,7 @@ class Spool:
         return None if row is None else (row[0], decode_batch(row[1]))
 
     def _oldest(self) -> tuple[int, bytes] | None:
-        assert self._db is not None  # noqa: S101
+        assert self._db is not None
         row = self._db.execute("SELECT id, body FROM batch ORDER BY id LIMIT 1").fetchone()
         return None if row is None else (int(row[0]), bytes(row[1]))
 
@@ -84,7 +86,7 @@ class Spool:
         self.pending = max(0, self.pending - 1)
 
     def _remove(self, batch_id: int) -> None:
-        assert self._db is not None  # noqa: S101
+        assert self._db is not None
         self._db.execute("DELETE FROM batch WHERE id = ?", (batch_id,))
         self._db.commit()
 

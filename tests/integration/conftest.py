@@ -1,0 +1,86 @@
+"""Serve the real app inside the test's loop, against the private broker and store."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from marine_watch.app import Services, create_app
+from marine_watch.clock import Clock
+from marine_watch.settings import Settings
+from tests.services import Broker, Influx, scaled
+
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+
+
+@dataclass
+class Running:
+    """A served app: its base URLs and its services."""
+
+    http: str
+    ws: str
+    services: Services
+    crashes: list[BaseException]
+
+
+@asynccontextmanager
+async def serve(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Running]:
+    """Run uvicorn on a port-0 socket in this loop; a worker crash fails the test."""
+    crashes: list[BaseException] = []
+    app = create_app(settings, clock=clock, on_fatal=crashes.append)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_config=None, lifespan="on", ws_per_message_deflate=False)
+    )
+    task = asyncio.create_task(server.serve(sockets=[sock]), name="uvicorn")
+    try:
+        async with asyncio.timeout(scaled(20)):
+            while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
+                await asyncio.sleep(0.02)
+        services: Services = app.state.services
+        async with asyncio.timeout(scaled(20)):
+            await services.ingest.connected.wait()
+        yield Running(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", services, crashes)
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, scaled(30))
+        sock.close()
+    assert not crashes, f"a worker crashed: {crashes!r}"
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, topic_root: str, mqtt_client_id: str) -> Callable[..., Settings]:
+    """Settings of this test alone: its own topic root, client id and data dir."""
+
+    def make(
+        broker: Broker,
+        *,
+        influx: Influx | None = None,
+        influx_db: str | None = None,
+        **extra: object,
+    ) -> Settings:
+        values: dict[str, object] = {
+            "config_dir": CONFIG_DIR,
+            "data_dir": tmp_path / "data",
+            "mqtt_url": broker.url,
+            "mqtt_topic_root": topic_root,
+            "mqtt_client_id": mqtt_client_id,
+            "risk_tick_s": 0.5,
+            "store": "sqlite",
+            "batch_max_wait_s": 0.05,
+        }
+        if influx is not None:
+            values.update(store="influxdb", influx_url=influx.url, influx_db=influx_db)
+        values.update(extra)
+        return Settings(**values)  # type: ignore[arg-type]
+
+    return make
