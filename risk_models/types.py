@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
@@ -76,7 +77,7 @@ class Thresholds:
         if not all(np.isfinite(bounds)):
             msg = f"thresholds must be finite, got {bounds}"
             raise ValueError(msg)
-        if not all(lo < hi for lo, hi in zip(bounds, bounds[1:], strict=False)):
+        if not all(lo < hi for lo, hi in itertools.pairwise(bounds)):
             msg = f"thresholds must rise strictly from blue to red, got {bounds}"
             raise ValueError(msg)
 
