@@ -339,3 +339,86 @@ def test_held_out_rms_matches_utide(station, reference_fits) -> None:
     )
     print(f"{station} {run} held-out RMS {rms:.4f} m, UTide {ref:.4f} m")
     assert rms == pytest.approx(ref, abs=0.003)
+
+
+#: RWS (hatyan) names of constituents that our table holds under another name, with the same
+#: speed and the same Schureman argument (e.g. 2MK3 = 2 M2 - K1 and MO3 = M2 + O1 both have
+#: V = 3T - 4s + 3h + 90 deg).
+RWS_ALIASES = {"LABDA2": "LDA2", "SM": "MSF", "2MK3": "MO3", "3MK5": "2MO5", "3MO5": "2MK5"}
+
+
+def rws_constants(station: str, lat: float) -> tuple[tide.TideConstants, list[str]]:
+    """The RWS component set as TideConstants, and the RWS names we cannot represent.
+
+    RWS phases are Schureman's: identical to Foreman's for these names except SA, whose Foreman
+    argument is h - p' (solar perigee) where Schureman's is h, so g_Foreman = g_RWS - p'.
+    """
+    known = set(constituents.constituent_names())
+    rows = [
+        r
+        for r in read_csv("harmonics_rws_vlissingen_hoekvanholland.csv")
+        if r["station"] == station
+    ]
+    mean = next(float(r["amplitude_cm"]) / 100 for r in rows if r["constituent"] == "A0")
+    use = [r for r in rows if RWS_ALIASES.get(r["constituent"], r["constituent"]) in known]
+    skipped = [r["constituent"] for r in rows if r not in use and r["constituent"] != "A0"]
+    names = tuple(RWS_ALIASES.get(r["constituent"], r["constituent"]) for r in use)
+    phase = np.array([float(r["phase_deg_ref_utc"]) for r in use])
+    astro, _ = constituents.astronomical_arguments(np.array([utc_s("2015-01-01")]))
+    phase[names.index("SA")] -= 360.0 * astro[5, 0]
+    amplitude = np.array([float(r["amplitude_cm"]) / 100 for r in use])
+    return tide.TideConstants(lat, mean, names, amplitude, np.mod(phase, 360.0)), skipped
+
+
+@pytest.mark.parametrize(("station", "lat"), [("VLISSGN", 51.44), ("HOEKVHLD", 51.98)])
+def test_rws_component_set_reproduces_hatyan(station, lat) -> None:
+    """Predicting with the RWS set agrees with hatyan (Jan 2010) within a few cm.
+
+    Left: Schureman vs Foreman nodal factors and RWS's x-factor (README: about 2 cm), and the
+    RWS constituents that are not in the table (MPS2 2.4 cm and MSP2 2.2 cm at Vlissingen, the
+    rest a few mm).
+    """
+    constants, skipped = rws_constants(station, lat)
+    rows = [
+        r
+        for r in read_csv("hatyan_reference_prediction_2010-01_vlissingen_hoekvanholland.csv")
+        if r["station"] == station
+    ]
+    t = np.array([utc_s(r["time_utc"]) for r in rows])
+    diff = tide.predict(constants, t) - np.array(
+        [float(r["hatyan_prediction_m_nap"]) for r in rows]
+    )
+    rms = float(np.sqrt(np.mean(diff**2)))
+    print(f"{station} RWS set vs hatyan: RMS {100 * rms:.2f} cm, max {100 * np.abs(diff).max():.2f} cm, "
+          f"mean {100 * diff.mean():+.2f} cm; not in table: {skipped}")  # fmt: skip
+    assert set(skipped) <= {"M1C", "OQ2", "M7", "MPS2", "MSP2", "NLK2", "3MK5", "3MO5", "2MK3",
+                            "2MNO7", "2MSO7", "3MNK9", "3MSK9", "4MSK11"}  # fmt: skip
+    assert rms < 0.05
+    assert np.abs(diff).max() < 0.12
+
+
+@pytest.fixture(scope="module")
+def vlissingen_2019() -> tuple[np.ndarray, np.ndarray]:
+    return load_series(
+        "tide_prediction_vlissingen_2019_10min_rws.csv", "astronomical_tide_cm_nap", 1e-2
+    )
+
+
+def test_vlissingen_2019_prediction_beats_utide(vlissingen_2019) -> None:
+    """Fit 2009-2012 hourly, predict 2019: closer to the official RWS tide than UTide (9.7 cm).
+
+    The automatic Rayleigh set (as UTide's) misses the shallow-water compounds that RWS carries
+    at Vlissingen; adding the RWS compounds that the table knows is where the gain is.
+    """
+    t, h = load_series(*STATIONS["vlissingen"][:3])
+    auto = tide.select_constituents(float(np.ptp(t)) / 3600)
+    rws, _ = rws_constants("VLISSGN", 51.44)
+    extended = auto + tuple(n for n in rws.names if n not in auto)
+    t_pred, official = vlissingen_2019
+    for label, names in (("auto", auto), ("auto+RWS compounds", extended)):
+        constants = tide.fit(t, h, 51.44, constituents=names)
+        diff = tide.predict(constants, t_pred) - official
+        rms = float(np.sqrt(np.mean(diff**2)))
+        print(f"Vlissingen 2019 ({label}, {len(names)} constituents): RMS {100 * rms:.2f} cm, "
+              f"max {100 * np.abs(diff).max():.2f} cm, mean {100 * diff.mean():+.2f} cm")  # fmt: skip
+    assert rms < 0.097
