@@ -5,6 +5,7 @@ import pytest
 
 from risk_models import surge, tide
 from risk_models.types import UNKNOWN, Thresholds
+from tests.risk_models.test_tide import STATIONS, load_series, utc_s
 
 SAMPLE_LEVELS = Thresholds(
     blue=4.45, yellow=4.75, orange=5.10, red=5.40
@@ -59,3 +60,72 @@ def test_skew_surge_of_a_synthetic_storm() -> None:
     assert np.argmax(s.skew_surge_m) == 5
     assert s.skew_surge_m[5] == pytest.approx(1.0, abs=0.01)
     assert np.nanmax(np.abs(np.delete(s.skew_surge_m, [4, 5, 6]))) < 0.01
+
+
+# --- real storms -------------------------------------------------------------------------------
+
+
+def fitted_residual(station: str, start: str, end: str, series=None):
+    """Fit the station over [start, end) and return times, observed, predicted and residual."""
+    file, column, scale, lat = STATIONS[station]
+    t, h = load_series(file, column, scale)
+    keep = (t >= utc_s(start)) & (t < utc_s(end))
+    constants = tide.fit(t[keep], h[keep], lat)
+    if series is not None:
+        t, h = series
+    pred = tide.predict(constants, t)
+    return t, h, pred, surge.residual(h, pred)
+
+
+def peak(t: np.ndarray, values: np.ndarray, start: str, end: str) -> tuple[str, float]:
+    inside = (t >= utc_s(start)) & (t < utc_s(end))
+    i = np.nanargmax(np.where(inside, values, np.nan))
+    return str(np.datetime64(int(t[i]), "s")), float(values[i])
+
+
+def test_hurricane_juan_halifax_2003() -> None:
+    """Juan: residual about 1.5 m at 04:00Z on 29 Sep 2003, the record's largest skew surge."""
+    t, h, pred, res = fitted_residual("halifax", "2003-01-01", "2003-09-01")
+    when, size = peak(t, res, "2003-09-28", "2003-10-01")
+    assert when.startswith("2003-09-29T0")
+    assert 1.4 < size < 1.7
+    skew = surge.skew_surge(t, h, pred)
+    j = np.nanargmax(skew.skew_surge_m)
+    assert str(np.datetime64(int(skew.observed_high_times_s[j]), "s")) == "2003-09-29T04:00:00"
+    assert skew.observed_high_m[j] == pytest.approx(2.84)
+    assert 0.9 < skew.skew_surge_m[j] < 1.4
+
+
+def test_vlissingen_storm_of_5_january_2012() -> None:
+    """Residual of about 1.8 m on 5 Jan 2012 against a 2009-2011 fit."""
+    t, h, pred, res = fitted_residual("vlissingen", "2009-01-01", "2012-01-01")
+    when, size = peak(t, res, "2012-01-01", "2012-02-01")
+    assert when.startswith("2012-01-05")
+    assert 1.5 < size < 2.1
+    skew = surge.skew_surge(t, h, pred)
+    in_jan = (skew.times_s >= utc_s("2012-01-04")) & (skew.times_s < utc_s("2012-01-07"))
+    assert np.nanmax(skew.skew_surge_m[in_jan]) > 0.8
+
+
+def test_vlissingen_storm_of_3_january_2018_10min() -> None:
+    """3 Jan 2018: 3.60 m at 13:30Z on 10-min data with gaps; the largest skew surge of Q1."""
+    obs = load_series("tide_vlissingen_2018q1_10min_matroos.csv", "water_level_m", 1.0)
+    t, h, pred, _ = fitted_residual("vlissingen", "2009-01-01", "2013-01-01", series=obs)
+    skew = surge.skew_surge(t, h, pred)
+    j = np.nanargmax(skew.skew_surge_m)
+    assert str(np.datetime64(int(skew.observed_high_times_s[j]), "s")) == "2018-01-03T13:30:00"
+    assert skew.observed_high_m[j] == pytest.approx(3.60)
+    assert 0.9 < skew.skew_surge_m[j] < 1.6
+    assert surge.surge_level(np.array([3.60]), Thresholds(2.5, 3.0, 3.5, 4.0)).tolist() == [3]
+
+
+def test_hoek_van_holland_storm_of_1_february_1983() -> None:
+    """1-2 Feb 1983: residual peak of 1.6-2.0 m (README), high water 262 cm NAP at 05:00Z."""
+    t, h, pred, res = fitted_residual("hoekvanholland", "1983-01-01", "1984-01-01")
+    when, size = peak(t, res, "1983-01-31", "1983-02-03")
+    assert when.startswith(("1983-02-01", "1983-02-02"))
+    assert 1.5 < size < 2.1
+    skew = surge.skew_surge(t, h, pred)
+    j = np.nanargmax(np.where(skew.times_s < utc_s("1983-03-01"), skew.skew_surge_m, np.nan))
+    assert str(np.datetime64(int(skew.observed_high_times_s[j]), "s")) == "1983-02-02T05:00:00"
+    assert skew.observed_high_m[j] == pytest.approx(2.62)
