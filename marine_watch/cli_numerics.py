@@ -33,6 +33,22 @@ def add_numeric_commands(sub: Any) -> None:
     pred.add_argument("-o", "--output", type=Path, required=True, help="CSV to write (time,value)")
     pred.set_defaults(func=_tide_predict)
 
+    ov = sub.add_parser("overtopping", help="EurOtop 2018 mean overtopping discharge of a dike or wall (漫堤)")
+    ov.add_argument("--structure", choices=["sloping", "vertical"], required=True)
+    ov.add_argument("--hm0", type=float, required=True, help="spectral wave height at the toe, m")
+    ov.add_argument("--tm10", type=float, required=True, help="spectral period Tm-1,0, s")
+    ov.add_argument("--freeboard", type=float, required=True, help="crest freeboard Rc, m")
+    ov.add_argument("--cot-alpha", type=float, default=None, help="seaward slope cot(alpha) (sloping)")
+    ov.add_argument("--depth", type=float, default=None, help="water depth at the toe, m (vertical; default deep)")
+    ov.add_argument("--gamma-f", type=float, default=1.0, help="roughness factor")
+    ov.add_argument("--gamma-b", type=float, default=1.0, help="berm factor")
+    ov.add_argument("--gamma-beta", type=float, default=1.0, help="oblique-wave factor")
+    ov.add_argument("--gamma-v", type=float, default=1.0, help="wall-on-slope factor")
+    ov.add_argument("--mode", choices=["mean", "design"], default="design")
+    ov.add_argument("--use", choices=["people", "vehicles", "property"], default="people")
+    ov.add_argument("--json", action="store_true", help="print the JSON report")
+    ov.set_defaults(func=_overtopping)
+
 
 def _fail(message: str) -> int:
     sys.stderr.write(f"marine-watch: {message}\n")
@@ -100,4 +116,37 @@ def _tide_predict(args: argparse.Namespace) -> int:
                 [datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z"), f"{v:.4f}"]
             )
     sys.stdout.write(f"predicted {times.size} values -> {args.output}\n")
+    return EXIT_OK
+
+
+def _overtopping(args: argparse.Namespace) -> int:
+    from risk_models.overtopping_walls import overtopping_report  # noqa: PLC0415
+
+    if args.structure == "sloping" and args.cot_alpha is None:
+        return _fail("--cot-alpha is required for a sloping structure")
+    try:
+        report = overtopping_report(
+            args.structure,
+            args.hm0,
+            args.tm10,
+            args.freeboard,
+            cot_alpha=args.cot_alpha,
+            gamma_f=args.gamma_f,
+            gamma_b=args.gamma_b,
+            gamma_beta_=args.gamma_beta,
+            gamma_v=args.gamma_v,
+            depth_m=args.depth,
+            mode=args.mode,
+            use=args.use,
+        )
+    except ValueError as exc:  # includes OutsideValidity: outside the formula's range
+        return _fail(f"overtopping: {exc}")
+    body = report.to_dict()
+    if args.json:
+        sys.stdout.write(json.dumps(body, indent=1) + "\n")
+    else:
+        sys.stdout.write(
+            f"q = {body['q_l_per_s_per_m']:.3g} l/s per m ({body['q']:.3g} m3/s per m), "
+            f"level {body['level']} ({body['colour']}), EurOtop 2018 eq. {body['formula']}, {body['validity']}\n"
+        )
     return EXIT_OK
