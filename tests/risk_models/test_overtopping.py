@@ -52,20 +52,28 @@ def _compute(row: dict[str, str], mode: str) -> float:
     v |= {k: float(row[k]) for k in ("gamma_f", "gamma_v")}
     profile = Profile.build(v["cot_alpha_down"], v["cot_alpha_up"], v["B_berm_m"], v["db_m"])
     waves = (v["Hm0_m"], v["Tm_1_0_s"])
-    slope = {"gamma_f": v["gamma_f"], "beta_deg": v["beta_deg"], "mode": mode}
+    gf, beta = v["gamma_f"], v["beta_deg"]
     test = row["source_test"]
     if test == "test_q_backward":
-        found = dike_discharge(*waves, profile, v["Rc_m"], gamma_v=v["gamma_v"], **slope)
+        found = dike_discharge(
+            *waves, profile, v["Rc_m"], gamma_v=v["gamma_v"], gamma_f=gf, beta_deg=beta, mode=mode
+        )
         return 1000.0 * float(found.q_m3s_per_m)
     if test == "test_Rc_backward":
         q = float(row["q_input_m3_per_s_per_m"])
-        return float(dike_freeboard_m(q, *waves, profile, gamma_v=v["gamma_v"], **slope))
+        return float(
+            dike_freeboard_m(
+                q, *waves, profile, gamma_v=v["gamma_v"], gamma_f=gf, beta_deg=beta, mode=mode
+            )
+        )
     if test == "test_q_RMB_backward":
-        return 1000.0 * float(rubble_mound_discharge(v["Hm0_m"], v["Rc_m"], **slope))
+        return 1000.0 * float(
+            rubble_mound_discharge(v["Hm0_m"], v["Rc_m"], gamma_f=gf, beta_deg=beta, mode=mode)
+        )
     if test == "test_Rc_RMB_backward":
         q = float(row["q_input_m3_per_s_per_m"])
-        return float(rubble_mound_freeboard_m(q, v["Hm0_m"], **slope))
-    return float(runup_2pct_m(*waves, profile, **slope))
+        return float(rubble_mound_freeboard_m(q, v["Hm0_m"], gamma_f=gf, beta_deg=beta, mode=mode))
+    return float(runup_2pct_m(*waves, profile, gamma_f=gf, beta_deg=beta, mode=mode))
 
 
 @pytest.mark.parametrize("row", CASES, ids=[f"case{r['case_id']}-{r['quantity']}" for r in CASES])
@@ -207,14 +215,17 @@ def test_composite_wall_non_impulsive_needs_steep_waves() -> None:
 )
 def test_outside_validity_raises_with_parameter(kwargs: dict[str, float], parameter: str) -> None:
     """Inputs outside the fitted ranges raise OutsideValidity naming the parameter."""
-    args = {"hm0_m": 2.0, "tm10_s": 5.0, "cot_alpha": 3.0, "freeboard_m": 2.0} | kwargs
+    a = {"hm0_m": 2.0, "tm10_s": 5.0, "cot_alpha": 3.0, "freeboard_m": 2.0} | kwargs
+    factors = {k: a.get(k, 1.0) for k in ("gamma_f", "gamma_b", "gamma_v")}
     with pytest.raises(OutsideValidity) as info:
         slope_discharge(
-            args.pop("hm0_m"),
-            args.pop("tm10_s"),
-            args.pop("cot_alpha"),
-            args.pop("freeboard_m"),
-            **args,
+            a["hm0_m"],
+            a["tm10_s"],
+            a["cot_alpha"],
+            a["freeboard_m"],
+            gamma_f=factors["gamma_f"],
+            gamma_b=factors["gamma_b"],
+            gamma_v=factors["gamma_v"],
         )
     assert info.value.parameter == parameter
     assert isinstance(info.value, ValueError)
