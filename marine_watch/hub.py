@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -55,6 +56,24 @@ class Subscriber:
         self._ready.set()
 
 
+def encode(message: object) -> str:
+    """Strict JSON, encoded once: non-finite numbers become null so no browser ever sees NaN."""
+    try:
+        return json.dumps(message, separators=(",", ":"), allow_nan=False, default=str)
+    except ValueError:
+        return json.dumps(_finite(message), separators=(",", ":"), allow_nan=False, default=str)
+
+
+def _finite(value: object) -> object:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
 class Hub:
     """Channels ('risk', 'feeds', 'alerts') with their subscribers."""
 
@@ -81,7 +100,7 @@ class Hub:
         subs = self._channels.get(channel)
         if not subs:
             return
-        text = json.dumps(message, separators=(",", ":"), allow_nan=False, default=str)
+        text = encode(message)
         now = time.monotonic()
         for sub in list(subs):
             if not sub.accepts(message):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from marine_watch.api.deps import ServicesDep
-from marine_watch.hub import Subscriber
+from marine_watch.hub import Subscriber, encode
 
 router = APIRouter()
 HEARTBEAT_S = 15.0
@@ -62,7 +61,7 @@ async def ws_risk(websocket: WebSocket, services: ServicesDep) -> None:
     """A snapshot of every place's colour, then each change as it happens."""
     await websocket.accept()
     sub = services.hub.subscribe("risk")
-    snapshot = json.dumps(services.pipeline.snapshot_message(), default=str)
+    snapshot = encode(services.pipeline.snapshot_message())
     await _serve(websocket, services, "risk", sub, snapshot)
 
 

@@ -1,0 +1,105 @@
+"""Settings and config/: a bad value stops start-up naming the file, the key and the problem."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from marine_watch.config import load_catalogue
+from marine_watch.errors import ConfigError
+from marine_watch.settings import load_settings
+
+CONFIG = Path(__file__).resolve().parents[2] / "config"
+
+
+@pytest.fixture
+def config_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A writable copy of config/, selected through MARINE_WATCH_CONFIG_DIR."""
+    target = tmp_path / "config"
+    shutil.copytree(CONFIG, target)
+    monkeypatch.setenv("MARINE_WATCH_CONFIG_DIR", str(target))
+    return target
+
+
+def test_env_overrides_the_toml_file(config_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MARINE_WATCH_* variables win over config/marine_watch.toml."""
+    monkeypatch.setenv("MARINE_WATCH_MQTT_URL", "mqtt://broker.example:2883")
+    monkeypatch.setenv("MARINE_WATCH_STORE", "influxdb")
+    settings = load_settings()
+    assert (settings.mqtt_host, settings.mqtt_port, settings.store) == (
+        "broker.example",
+        2883,
+        "influxdb",
+    )
+    assert settings.config_dir == config_copy
+
+
+def test_bad_env_value_names_the_variable_key_and_problem(
+    config_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A non-integer port in the environment is reported with the variable's name."""
+    monkeypatch.setenv("MARINE_WATCH_HTTP_PORT", "eighty")
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert err.value.path == "env MARINE_WATCH_HTTP_PORT"
+    assert err.value.key == "http_port"
+    assert "integer" in err.value.problem
+
+
+def test_bad_toml_value_names_the_file(config_copy: Path) -> None:
+    """A wrong store kind in the TOML file names that file."""
+    path = config_copy / "marine_watch.toml"
+    path.write_text(path.read_text().replace('store = "sqlite"', 'store = "postgres"'))
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert err.value.path == str(path)
+    assert err.value.key == "store"
+
+
+def test_malformed_toml_stops_start_up(config_copy: Path) -> None:
+    """A TOML syntax error is a ConfigError, not a traceback."""
+    (config_copy / "marine_watch.toml").write_text("store = \n")
+    with pytest.raises(ConfigError, match="marine_watch.toml"):
+        load_settings()
+
+
+def test_sample_catalogue_loads_with_a_city_three_towns_and_villages() -> None:
+    """The shipped Pinghu-like coast is consistent."""
+    catalogue = load_catalogue(CONFIG)
+    tiers = [z.tier.value for z in catalogue.zones]
+    assert tiers.count("city") == 1
+    assert tiers.count("town") == 3
+    assert tiers.count("village") >= 6
+    assert 8 <= len(catalogue.stations) <= 12
+    assert 4 <= len(catalogue.segments) <= 6
+    assert all(s.warning_levels.status == "SAMPLE" for s in catalogue.stations if s.warning_levels)
+
+
+def test_catalogue_error_names_file_entry_and_key(config_copy: Path) -> None:
+    """A station with an impossible latitude is reported by file, station id and key."""
+    path = config_copy / "stations.toml"
+    path.write_text(path.read_text().replace("lat = 30.600", "lat = 300.6", 1))
+    with pytest.raises(ConfigError) as err:
+        load_catalogue(config_copy)
+    assert err.value.path == str(path)
+    assert err.value.key == "stations[zhapu].lat"
+
+
+def test_warning_levels_must_rise(config_copy: Path) -> None:
+    """Warning tide levels out of order are refused with the reason."""
+    path = config_copy / "stations.toml"
+    path.write_text(path.read_text().replace("orange = 5.10", "orange = 4.00", 1))
+    with pytest.raises(ConfigError, match="rise strictly"):
+        load_catalogue(config_copy)
+
+
+def test_unknown_references_are_listed(config_copy: Path) -> None:
+    """A dike segment pointing at a station that does not exist is refused."""
+    path = config_copy / "dikes.toml"
+    path.write_text(
+        path.read_text().replace('tide_station = "huangshan"', 'tide_station = "nowhere"')
+    )
+    with pytest.raises(ConfigError, match="unknown station 'nowhere'"):
+        load_catalogue(config_copy)
