@@ -33,13 +33,22 @@ def add_numeric_commands(sub: Any) -> None:
     pred.add_argument("-o", "--output", type=Path, required=True, help="CSV to write (time,value)")
     pred.set_defaults(func=_tide_predict)
 
-    ov = sub.add_parser("overtopping", help="EurOtop 2018 mean overtopping discharge of a dike or wall (漫堤)")
+    ov = sub.add_parser(
+        "overtopping", help="EurOtop 2018 mean overtopping discharge of a dike or wall (漫堤)"
+    )
     ov.add_argument("--structure", choices=["sloping", "vertical"], required=True)
     ov.add_argument("--hm0", type=float, required=True, help="spectral wave height at the toe, m")
     ov.add_argument("--tm10", type=float, required=True, help="spectral period Tm-1,0, s")
     ov.add_argument("--freeboard", type=float, required=True, help="crest freeboard Rc, m")
-    ov.add_argument("--cot-alpha", type=float, default=None, help="seaward slope cot(alpha) (sloping)")
-    ov.add_argument("--depth", type=float, default=None, help="water depth at the toe, m (vertical; default deep)")
+    ov.add_argument(
+        "--cot-alpha", type=float, default=None, help="seaward slope cot(alpha) (sloping)"
+    )
+    ov.add_argument(
+        "--depth",
+        type=float,
+        default=None,
+        help="water depth at the toe, m (vertical; default deep)",
+    )
     ov.add_argument("--gamma-f", type=float, default=1.0, help="roughness factor")
     ov.add_argument("--gamma-b", type=float, default=1.0, help="berm factor")
     ov.add_argument("--gamma-beta", type=float, default=1.0, help="oblique-wave factor")
@@ -120,7 +129,7 @@ def _tide_predict(args: argparse.Namespace) -> int:
 
 
 def _overtopping(args: argparse.Namespace) -> int:
-    from risk_models.overtopping_walls import overtopping_report  # noqa: PLC0415
+    from risk_models.overtopping_walls import overtopping_report
 
     if args.structure == "sloping" and args.cot_alpha is None:
         return _fail("--cot-alpha is required for a sloping structure")

@@ -61,7 +61,7 @@ def test_bad_toml_value_names_the_file(config_copy: Path) -> None:
 def test_malformed_toml_stops_start_up(config_copy: Path) -> None:
     """A TOML syntax error is a ConfigError, not a traceback."""
     (config_copy / "marine_watch.toml").write_text("store = \n")
-    with pytest.raises(ConfigError, match="marine_watch.toml"):
+    with pytest.raises(ConfigError, match=r"marine_watch\.toml"):
         load_settings()
 
 
