@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
+import numpy.typing as npt
 
 from risk_models.tide import high_low_waters
 from risk_models.types import UNKNOWN, FloatArray, IntArray, Thresholds
@@ -28,6 +29,8 @@ __all__ = [
 #: Legacy single-warning-level rule (DOMAIN.md §1.3, bulletins up to about 2016 [S17, S18]):
 #: blue from W - 30 cm, yellow from W, orange from W + 30 cm, red from W + 80 cm.
 LEGACY_OFFSETS_M = (-0.30, 0.0, 0.30, 0.80)
+#: Half a semidiurnal cycle (M2 period / 2), the window when only one high water is found.
+_HALF_CYCLE_S = 12.4206 * 3600.0 / 2.0
 
 
 def _same_shape(a: object, b: object, names: str) -> tuple[FloatArray, FloatArray]:
@@ -81,6 +84,8 @@ def skew_surge(times_s: FloatArray, observed_m: FloatArray, predicted_m: FloatAr
 
     The cycle of a predicted high water runs from halfway after the previous predicted high
     water to halfway before the next (at the ends: the same half-width as on the other side).
+    Both maxima are taken over the samples of that cycle (DOMAIN.md §5.1: max observed minus
+    max predicted), so a prediction against itself has zero skew surge.
 
     Parameters
     ----------
@@ -94,31 +99,39 @@ def skew_surge(times_s: FloatArray, observed_m: FloatArray, predicted_m: FloatAr
     """
     t, observed = _same_shape(times_s, observed_m, "times_s and observed_m")
     _, predicted = _same_shape(times_s, predicted_m, "times_s and predicted_m")
-    hw_t, hw_h = high_low_waters(t, predicted).high
+    hw_t, _ = high_low_waters(t, predicted, refine=False).high
     order = np.argsort(t, kind="stable")
-    t, observed = t[order], np.where(np.isfinite(t[order]), observed[order], np.nan)
+    t, observed, predicted = t[order], observed[order], predicted[order]
     if hw_t.size == 0:
         empty = np.empty(0)
         return SkewSurge(empty, empty, empty, empty, empty)
     half = np.diff(hw_t) / 2.0
-    left = hw_t - np.concatenate((half[:1], half)) if half.size else hw_t - 6.2 * 3600
-    right = hw_t + np.concatenate((half, half[-1:])) if half.size else hw_t + 6.2 * 3600
-    start = np.searchsorted(t, left, side="left")
-    stop = np.searchsorted(t, right, side="left")
-    masked = np.where(np.isfinite(observed), observed, -np.inf)
+    before = np.concatenate((half[:1], half)) if half.size else np.array([_HALF_CYCLE_S])
+    after = np.concatenate((half, half[-1:])) if half.size else np.array([_HALF_CYCLE_S])
+    start = np.searchsorted(t, hw_t - before, side="left")
+    stop = np.searchsorted(t, hw_t + after, side="left")
+    obs_t, obs_h = _window_argmax(t, observed, start, stop)
+    pred_t, pred_h = _window_argmax(t, predicted, start, stop)
+    return SkewSurge(pred_t, pred_h, obs_t, obs_h, obs_h - pred_h)
+
+
+def _window_argmax(
+    t: FloatArray, values: FloatArray, start: npt.NDArray[np.intp], stop: npt.NDArray[np.intp]
+) -> tuple[FloatArray, FloatArray]:
+    """Time and value of the maximum of ``values[start:stop]`` per window (NaN if none)."""
     length = np.maximum(stop - start, 0)
-    segment = np.repeat(np.arange(hw_t.size), length)
+    segment = np.repeat(np.arange(start.size), length)
     idx = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length - start, length)
-    best = np.full(hw_t.size, -1, dtype=np.intp)
+    masked = np.where(np.isfinite(values), values, -np.inf)
+    best = np.full(start.size, -1, dtype=np.intp)
     if idx.size:
         by_height = np.lexsort((-masked[idx], segment))
-        first = np.unique(segment[by_height], return_index=True)
-        best[first[0]] = idx[by_height[first[1]]]
+        first_segment, first = np.unique(segment[by_height], return_index=True)
+        best[first_segment] = idx[by_height[first]]
     found = best >= 0
     found[found] = np.isfinite(masked[best[found]])
-    obs_h = np.where(found, observed[np.maximum(best, 0)], np.nan)
-    obs_t = np.where(found, t[np.maximum(best, 0)], np.nan)
-    return SkewSurge(hw_t, hw_h, obs_t, obs_h, obs_h - hw_h)
+    safe = np.maximum(best, 0)
+    return np.where(found, t[safe], np.nan), np.where(found, values[safe], np.nan)
 
 
 class SurgeSource(StrEnum):

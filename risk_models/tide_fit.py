@@ -23,6 +23,8 @@ _Z95 = 1.959963984540054
 #: Frequency bands (cph) over which the residual spectrum is averaged, as in UTide's ut_linci
 #: / t_tide: long period, diurnal, semidiurnal, and the higher species.
 _BAND_EDGES_CPH = (0.0, 0.0248, 0.0524, 0.1006, 0.1589, 0.2078, 0.2544, 0.3039, 0.3491, 0.4034)
+#: Below this amplitude (m) a constituent's phase is undefined.
+_MIN_AMPLITUDE_M = 1e-9
 #: Sizes of the regular grid on which the residual spectrum is taken (else: white noise).
 _MIN_SPECTRUM_SAMPLES = 64
 _MAX_SPECTRUM_SAMPLES = 20_000_000
@@ -97,7 +99,10 @@ def _noise_variance(residual: FloatArray, t_h: FloatArray, freq_cph: FloatArray)
     band_mean = np.bincount(band, power, edges.size) / np.maximum(
         np.bincount(band, None, edges.size), 1
     )
-    scale = total / float(np.mean(power))
+    mean_power = float(np.mean(power))
+    if mean_power <= 0.0:
+        return np.full(freq_cph.shape, total)
+    scale = total / mean_power
     where = np.clip(np.searchsorted(edges, freq_cph, side="right") - 1, 0, int(band.max()))
     variance: FloatArray = np.maximum(band_mean[where] * scale, 1e-12 * total)
     return variance
@@ -177,9 +182,15 @@ def _constants(
     var_b = unit_cov[idx + k, idx + k] * sigma2
     cov_ab = unit_cov[idx, idx + k] * sigma2
     amplitude = np.hypot(a, b)
-    safe = np.maximum(amplitude, np.finfo(np.float64).tiny)
-    var_amp = (a**2 * var_a + b**2 * var_b + 2 * a * b * cov_ab) / safe**2
-    var_phase = (b**2 * var_a + a**2 * var_b - 2 * a * b * cov_ab) / safe**4
+    # Linearised (UTide "LinCI"); undefined at A = 0, where the phase is unknown (CI 180 deg).
+    resolved = amplitude > _MIN_AMPLITUDE_M
+    safe = np.where(resolved, amplitude, 1.0)
+    var_amp = np.where(
+        resolved, (a**2 * var_a + b**2 * var_b + 2 * a * b * cov_ab) / safe**2, (var_a + var_b) / 2
+    )
+    var_phase = np.where(
+        resolved, (b**2 * var_a + a**2 * var_b - 2 * a * b * cov_ab) / safe**4, np.inf
+    )
     return TideConstants(
         lat=float(lat),
         mean_m=float(coef[0]),
