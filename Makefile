@@ -43,7 +43,7 @@ pytest: $(STAMP) system-deps
 test: system-deps $(STAMP) lint typecheck pytest
 
 bench: $(STAMP) system-deps
-	PATH="$(CURDIR)/$(BIN):/usr/sbin:$$PATH" $(BIN)/python -m benchmarks.run_all
+	PATH="$(CURDIR)/$(BIN):/usr/sbin:$$PATH" $(BIN)/python -m benchmarks.run_all $(BENCH)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
