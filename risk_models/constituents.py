@@ -399,14 +399,19 @@ def speed_cph(names: tuple[str, ...], at_s: float = 946728000.0) -> FloatArray:
     return speed
 
 
-def equilibrium_argument(names: tuple[str, ...], times_s: FloatArray) -> FloatArray:
-    """Astronomical argument V (cycles, in [0, 1)) of each constituent at each time, shape (n, k)."""
+def equilibrium_argument(
+    names: tuple[str, ...], times_s: FloatArray, *, wrap: bool = True
+) -> FloatArray:
+    """Astronomical argument V (cycles) of each constituent at each time, shape (n, k).
+
+    In [0, 1) when ``wrap``; unwrapped (a few cycles at most, as the mean longitudes are
+    already reduced) otherwise, which is enough for a cosine and saves time.
+    """
     table = _table()
     rows = _rows(names)
     astro, _ = astronomical_arguments(times_s)
-    phase = astro.T @ table.doodson[rows].T + table.offset_cycles[rows]
-    wrapped: FloatArray = np.mod(phase, 1.0)
-    return wrapped
+    phase: FloatArray = astro.T @ table.doodson[rows].T + table.offset_cycles[rows]
+    return np.mod(phase, 1.0) if wrap else phase
 
 
 def _nodal_astronomical(astro: FloatArray, lat: float) -> ComplexArray:
