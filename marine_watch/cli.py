@@ -57,8 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--lead-hours",
         type=float,
-        default=8.0,
-        help="hours of scenario before the storm builds (default 8)",
+        default=5.0,
+        help="hours of scenario before the storm builds (default 5)",
     )
     demo.add_argument("--seed", type=int, default=2021)
     demo.add_argument(
