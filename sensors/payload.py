@@ -82,7 +82,7 @@ class _Item(BaseModel):
     def _number_only(cls, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float):
             msg = "value must be a JSON number"
-            raise ValueError(msg)  # noqa: TRY004 - pydantic turns ValueError into a validation error
+            raise ValueError(msg)
         return value
 
 
@@ -114,7 +114,7 @@ def parse_topic(topic: str, root: str) -> tuple[str, str]:
     if not topic.startswith(prefix):
         raise PayloadError(Reason.BAD_TOPIC, f"topic {topic!r} is not under {root!r}")
     parts = topic[len(prefix) :].split("/")
-    if len(parts) != 2 or not all(parts):  # noqa: PLR2004 - station and kind
+    if len(parts) != 2 or not all(parts):
         raise PayloadError(Reason.BAD_TOPIC, f"topic {topic!r} is not {root}/<station>/<kind>")
     return parts[0], parts[1]
 
@@ -209,11 +209,15 @@ class _Checker:
         kind = _kind(kind_name)
         value = _value(item.value)
         if item.unit is not None and item.unit != UNITS[kind]:
-            raise PayloadError(Reason.WRONG_UNIT, f"{kind.value} must be in {UNITS[kind]!r}, got {item.unit!r}")
+            raise PayloadError(
+                Reason.WRONG_UNIT, f"{kind.value} must be in {UNITS[kind]!r}, got {item.unit!r}"
+            )
         ts_ns = _timestamp_ns(item.ts)
         ahead_s = ts_ns / NS_PER_S - self.now_s
         if ahead_s > FAR_FUTURE_S:
-            raise PayloadError(Reason.FUTURE_TIMESTAMP, f"timestamp is {ahead_s:.0f} s in the future")
+            raise PayloadError(
+                Reason.FUTURE_TIMESTAMP, f"timestamp is {ahead_s:.0f} s in the future"
+            )
         lo, hi = PHYSICAL_RANGE[kind]
         qc = QcFlag.OK
         if ahead_s > self.future_tolerance_s:

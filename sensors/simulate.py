@@ -49,7 +49,9 @@ class Typhoon:
         return self.surge_peak_m * math.exp(-0.5 * (dt_h / (scale / 2.0)) ** 2)
 
 
-def align_peak_to_high_water(constants: tide.TideConstants, after_s: float, within_h: float = 14.0) -> float:
+def align_peak_to_high_water(
+    constants: tide.TideConstants, after_s: float, within_h: float = 14.0
+) -> float:
     """The highest predicted high water in [after, after + within]: the worst time for a surge."""
     grid = after_s + np.arange(0.0, within_h * HOUR_S, 300.0)
     ext = tide.high_low_waters(grid, tide.predict(constants, grid))
@@ -84,7 +86,7 @@ class CoastSimulator:
                     out.append(Reading(station.id, kind.value, ts_ns, round(value, 3)))
         return out
 
-    def _value(self, station: Station, kind: Kind, t_s: float) -> float | None:  # noqa: C901, PLR0911 - one branch per kind
+    def _value(self, station: Station, kind: Kind, t_s: float) -> float | None:
         storm = self._storm
         env = storm.envelope(t_s) if storm else 0.0
         noise = float(self._rng.normal())
@@ -93,9 +95,18 @@ class CoastSimulator:
             if constants is None:
                 return None
             surge = storm.surge_m(t_s) if storm else 0.0
-            return float(tide.predict(constants, np.array([t_s]))[0]) + surge + 0.02 * noise + station.gauge_to_85_m
+            return (
+                float(tide.predict(constants, np.array([t_s]))[0])
+                + surge
+                + 0.02 * noise
+                + station.gauge_to_85_m
+            )
         if kind == Kind.WAVE_HEIGHT:
-            peak = (storm.hs_off_peak_m if station.exposure == "offshore" else storm.hs_near_peak_m) if storm else 0.0
+            peak = (
+                (storm.hs_off_peak_m if station.exposure == "offshore" else storm.hs_near_peak_m)
+                if storm
+                else 0.0
+            )
             calm = 1.2 if station.exposure == "offshore" else 0.6
             return max(0.1, calm + (peak - calm) * env + 0.05 * noise)
         if kind == Kind.WAVE_PERIOD:
@@ -103,7 +114,9 @@ class CoastSimulator:
         if kind in (Kind.WAVE_DIRECTION, Kind.WIND_DIRECTION):
             return (110.0 + 40.0 * env + 5.0 * noise) % 360.0
         if kind == Kind.WIND_SPEED:
-            return max(0.0, 5.0 + ((storm.wind_peak_mps if storm else 5.0) - 5.0) * env + 0.8 * noise)
+            return max(
+                0.0, 5.0 + ((storm.wind_peak_mps if storm else 5.0) - 5.0) * env + 0.8 * noise
+            )
         if kind == Kind.WIND_GUST:
             mean = 5.0 + ((storm.wind_peak_mps if storm else 5.0) - 5.0) * env
             return max(0.0, mean * (storm.gust_factor if storm else 1.3) + 1.2 * abs(noise))
@@ -128,5 +141,7 @@ def batch_payloads(readings: list[Reading]) -> dict[str, list[dict[str, object]]
     """Group readings per station as MQTT batch payload items (MQTT contract v1)."""
     out: dict[str, list[dict[str, object]]] = {}
     for r in readings:
-        out.setdefault(r.station, []).append({"ts": r.ts_ns // 1_000_000, "value": r.value, "kind": r.kind})
+        out.setdefault(r.station, []).append(
+            {"ts": r.ts_ns // 1_000_000, "value": r.value, "kind": r.kind}
+        )
     return out
