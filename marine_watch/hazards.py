@@ -14,7 +14,7 @@ import numpy as np
 
 from marine_watch.dikes import OutsideValidity, segment_discharge
 from marine_watch.state import CoastState
-from risk_models import levels, surge, tide, waves
+from risk_models import levels, surge, tide, waves, wind
 from risk_models.types import UNKNOWN, Hazard
 from sensors.catalogue import Catalogue, DikeSegment, Station
 from sensors.reading import Kind
@@ -169,8 +169,6 @@ class Assessor:
         )
 
     def _wind(self, state: CoastState, station: Station, now_s: float) -> Assessment:
-        from risk_models import wind
-
         _, mean = state.window(station.id, Kind.WIND_SPEED, now_s - 600, now_s + 1)
         _, gust = state.window(station.id, Kind.WIND_GUST, now_s - 600, now_s + 1)
         if mean.size == 0:
