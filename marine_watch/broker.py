@@ -99,9 +99,8 @@ async def _amqtt(port: int) -> AsyncIterator[EmbeddedBroker]:
         "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
     }
     broker = Broker(config)
-    await broker.start()
+    await broker.start()  # returns once the listener is bound
     try:
-        await _wait_port(port)
         log.info("broker_started", engine="amqtt", port=port)
         yield EmbeddedBroker("127.0.0.1", port, "amqtt", "3.1.1")
     finally:
