@@ -30,6 +30,7 @@ from marine_watch.metrics import Metrics
 from marine_watch.settings import Settings
 from marine_watch.writer import Delivery
 from sensors.payload import PayloadError, decode
+from sensors.qc import QcHistory
 from sensors.reading import QcFlag, Reading
 
 log = structlog.get_logger(__name__)
@@ -123,6 +124,7 @@ class Ingest:
         self._d = deps
         self.connected = asyncio.Event()
         self._client: aiomqtt.Client | None = None
+        self._qc = QcHistory()  # decided once here, so a replay writes the identical point
 
     def backlog(self) -> int:
         """Messages received but not yet handled (aiomqtt's own, unbounded queue)."""
@@ -176,13 +178,14 @@ class Ingest:
                 payload,
                 [(r.reason.value, r.detail, r.item.encode()) for r in decoded.rejects],
             )
-        for reading in decoded.readings:
+        readings = [self._qc.check(r) for r in decoded.readings]
+        for reading in readings:
             d.metrics.received.labels(reading.kind).inc()
             if reading.qc != QcFlag.OK:
                 d.metrics.qc_flagged.labels(reading.kind, reading.qc).inc()
-        if decoded.readings:
-            d.on_readings(decoded.readings)
-            await d.queue.put(Delivery(decoded.readings, ack, topic))  # bounded: slows us when full
+        if readings:
+            d.on_readings(readings)
+            await d.queue.put(Delivery(readings, ack, topic))  # bounded: slows us when full
             d.metrics.queue_depth.set(d.queue.qsize())
         else:
             ack()
