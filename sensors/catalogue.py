@@ -181,11 +181,34 @@ class Catalogue(Frozen):
         zones = {z.id: z for z in self.zones}
         segments = {s.id for s in self.segments}
         problems = [
-            *(f"zones.{z.id}.parent: unknown zone {z.parent!r}" for z in self.zones if z.parent and z.parent not in zones),
-            *(f"zones.{z.id}.stations: unknown station {s!r}" for z in self.zones for s in z.stations if s not in stations),
-            *(f"zones.{z.id}.segments: unknown segment {s!r}" for z in self.zones for s in z.segments if s not in segments),
-            *(f"segments.{d.id}: unknown station {s!r}" for d in self.segments for s in (d.tide_station, d.wave_station) if s not in stations),
-            *(f"shelters.{s.id}.zone: unknown zone {s.zone!r}" for s in self.shelters if s.zone not in zones),
+            *(
+                f"zones.{z.id}.parent: unknown zone {z.parent!r}"
+                for z in self.zones
+                if z.parent and z.parent not in zones
+            ),
+            *(
+                f"zones.{z.id}.stations: unknown station {s!r}"
+                for z in self.zones
+                for s in z.stations
+                if s not in stations
+            ),
+            *(
+                f"zones.{z.id}.segments: unknown segment {s!r}"
+                for z in self.zones
+                for s in z.segments
+                if s not in segments
+            ),
+            *(
+                f"segments.{d.id}: unknown station {s!r}"
+                for d in self.segments
+                for s in (d.tide_station, d.wave_station)
+                if s not in stations
+            ),
+            *(
+                f"shelters.{s.id}.zone: unknown zone {s.zone!r}"
+                for s in self.shelters
+                if s.zone not in zones
+            ),
         ]
         if len(stations) != len(self.stations):
             problems.append("stations: duplicate station id")
