@@ -21,6 +21,7 @@ from marine_watch.api import register_routes
 from marine_watch.clock import Clock, WallClock
 from marine_watch.config import load_catalogue, load_tide_constants
 from marine_watch.deadletters import DeadLetters
+from marine_watch.features import open_features
 from marine_watch.hub import Hub
 from marine_watch.ingest import Ingest, IngestDeps
 from marine_watch.metrics import Metrics
@@ -111,6 +112,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Services]]:
         async with AsyncExitStack() as stack:
             services = await _open_services(stack, settings, catalogue, constants, the_clock)
+            jobs = await open_features(stack, services)
             app.state.services = services
             tasks = [
                 asyncio.create_task(
@@ -131,6 +133,7 @@ def create_app(
                 asyncio.create_task(supervised(n, w(services), on_fatal), name=n)
                 for n, w in workers
             ]
+            tasks += [asyncio.create_task(supervised(n, job, on_fatal), name=n) for n, job in jobs]
             try:
                 yield {"services": services}
             finally:

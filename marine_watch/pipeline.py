@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 import structlog
@@ -27,6 +27,8 @@ log = structlog.get_logger(__name__)
 DEBOUNCE_S = 0.05
 
 ChangeListener = Callable[[list[PlaceColour], float], None]
+AsyncChangeListener = Callable[[list[PlaceColour], float], Awaitable[None]]
+Adjuster = Callable[[list[Assessment], float], list[Assessment]]  # e.g. external forecasts
 
 
 class Pipeline:
@@ -53,6 +55,8 @@ class Pipeline:
         self._numerics = numerics
         self._dirty = asyncio.Event()
         self.listeners: list[ChangeListener] = []
+        self.async_listeners: list[AsyncChangeListener] = []  # awaited: backpressure, no queue
+        self.adjusters: list[Adjuster] = []
 
     def on_readings(self, readings: list[Reading]) -> None:
         """Called by ingest for every decoded message (before it is durable)."""
@@ -70,6 +74,10 @@ class Pipeline:
                     "qc": r.qc,
                 },
             )
+        self._dirty.set()
+
+    def request_evaluation(self) -> None:
+        """Evaluate soon (an input other than readings changed, e.g. a forecast)."""
         self._dirty.set()
 
     async def run(self, tick_s: float) -> None:
@@ -91,6 +99,8 @@ class Pipeline:
         assessments = await loop.run_in_executor(
             self._numerics, self.assessor.assess, frozen, now_s
         )
+        for adjust in self.adjusters:
+            assessments = adjust(assessments, now_s)
         self.assessments = {(a.place, a.hazard.value): a for a in assessments}
         changed = self.book.update(assessments, now_s)
         self.evaluated_s = now_s
@@ -101,6 +111,8 @@ class Pipeline:
             )
         for listener in self.listeners:
             listener(changed, now_s)
+        for hook in self.async_listeners:
+            await hook(changed, now_s)
         if changed:
             log.info(
                 "risk_evaluated",

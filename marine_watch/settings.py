@@ -6,6 +6,7 @@ names the file (or variable), the key and the problem.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import Annotated, Literal
@@ -24,6 +25,15 @@ ENV_PREFIX = "MARINE_WATCH_"
 SETTINGS_FILE = "marine_watch.toml"
 PositiveFloat = Annotated[float, Field(gt=0)]
 PositiveInt = Annotated[int, Field(gt=0)]
+ROLES = frozenset({"duty_officer", "emergency_team", "admin", "forecaster"})
+# Well-known keys accepted only when environment = "demo" (refused in api_keys, like "changethis").
+DEMO_KEYS = {
+    "duty_officer": "demo-duty-officer",
+    "emergency_team": "demo-emergency-team",
+    "admin": "demo-admin",
+    "forecaster": "demo-forecaster",
+}
+DEMO_KEY_HASHES = frozenset(hashlib.sha256(k.encode()).hexdigest() for k in DEMO_KEYS.values())
 
 
 class Settings(BaseSettings):
@@ -61,12 +71,45 @@ class Settings(BaseSettings):
     max_payload_bytes: PositiveInt = 256 * 1024
     future_tolerance_s: PositiveFloat = 300.0
 
+    # Roles and auth (marine_watch/auth.py). "demo" also accepts the well-known demo keys.
+    environment: Literal["production", "demo"] = "production"
+    api_keys: tuple[str, ...] = ()  # "name:role:sha256-of-key" (hashed, never the key itself)
+    rate_limit_per_s: PositiveFloat = 20.0  # public endpoints, per client IP (token bucket)
+    rate_limit_burst: PositiveInt = 40
+
+    # Alerts, CAP and webhooks (marine_watch/alerts.py, cap.py, webhooks.py)
+    cap_sender: str = "marine-watch@pinghu.sample.invalid"
+    public_url: str = "http://127.0.0.1:8000"
+    webhook_timeout_s: PositiveFloat = 5.0
+    webhook_max_attempts: PositiveInt = 12
+    webhook_backoff_s: PositiveFloat = 1.0
+    webhook_backoff_max_s: PositiveFloat = 300.0
+    webhook_queue: PositiveInt = 1_000
+    webhook_allow_loopback: bool = False  # receivers on 127.0.0.0/8 (tests, demo)
+
+    # Retained MQTT risk topics {mqtt_topic_root}/risk/{zone}; off until ingest skips that subtree
+    risk_topics: bool = False
+    forecast_max_age_s: PositiveFloat = 12 * 3600.0
+
     @field_validator("mqtt_url")
     @classmethod
     def _mqtt_scheme(cls, value: str) -> str:
         if not value.startswith(("mqtt://", "mqtts://")):
             msg = "must look like mqtt://host:port or mqtts://host:port"
             raise ValueError(msg)
+        return value
+
+    @field_validator("api_keys")
+    @classmethod
+    def _hashed_keys(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            name, role, digest = [*entry.split(":"), "", "", ""][:3]
+            if not name or role not in ROLES or len(digest) != 64:
+                msg = f"each key must be 'name:role:sha256hex' with role in {sorted(ROLES)}"
+                raise ValueError(msg)
+            if digest in DEMO_KEY_HASHES:
+                msg = f"{name}: a published demo key; generate a secret one (python -m marine_watch.auth)"
+                raise ValueError(msg)
         return value
 
     @field_validator("influx_url")

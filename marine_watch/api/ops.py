@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from marine_watch.api.deps import ServicesDep
+from marine_watch.api.security import DutyOfficer
 from sensors.payload import Reason
 
 router = APIRouter()
@@ -40,6 +41,7 @@ async def metrics(services: ServicesDep) -> Response:
 @router.get("/api/v1/dead-letters", tags=["ops"])
 async def dead_letters(
     services: ServicesDep,
+    _who: DutyOfficer,
     reason: Reason | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     before_id: Annotated[int | None, Query(ge=1)] = None,

@@ -8,11 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 
 from marine_watch.api.deps import ServicesDep
+from marine_watch.api.extras import extra
+from marine_watch.api.security import RateLimited
 from marine_watch.app_types import place_dict
 from sensors.catalogue import Zone
 
-router = APIRouter(prefix="/api/v1", tags=["places"])
+router = APIRouter(prefix="/api/v1", tags=["places"], dependencies=[RateLimited])
 EARTH_RADIUS_M = 6_371_000.0
+ROAD_NOTES_RADIUS_M = 3_000.0
 
 
 def _feature(services: ServicesDep, zone: Zone) -> dict[str, object]:
@@ -115,9 +118,16 @@ async def risk_here(
         ],
         "outlook": _outlook(services, village),
         "shelters": _nearest_shelters(services, lat, lon),
+        "roads": _roads_near(services, lat, lon),
         "contact": village.contact.model_dump() if village.contact else None,
         "sample": village.sample,
     }
+
+
+def _roads_near(services: ServicesDep, lat: float, lon: float) -> list[dict[str, object]]:
+    from marine_watch.roads import RoadNotes
+
+    return extra(services, "roads", RoadNotes).near(lat, lon, ROAD_NOTES_RADIUS_M)
 
 
 def _level_of(services: ServicesDep, place: str) -> dict[str, object]:

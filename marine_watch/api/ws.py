@@ -8,6 +8,8 @@ import contextlib
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from marine_watch.api.deps import ServicesDep
+from marine_watch.api.security import ws_principal
+from marine_watch.auth import Role
 from marine_watch.hub import Subscriber, encode
 
 router = APIRouter()
@@ -69,8 +71,12 @@ async def ws_risk(websocket: WebSocket, services: ServicesDep) -> None:
 async def ws_feeds(
     websocket: WebSocket, services: ServicesDep, station: str | None = None, kind: str | None = None
 ) -> None:
-    """Live readings, optionally of one station and/or kind (?station=zhapu&kind=tide_level)."""
-    await websocket.accept()
+    """Live readings, optionally of one station and/or kind (?station=zhapu&kind=tide_level).
+
+    Duty officers only: ``?token=<key>`` (or an X-API-Key / Authorization header).
+    """
+    if await ws_principal(websocket, services, Role.DUTY_OFFICER) is None:
+        return
     stations = set(station.split(",")) if station else None
     kinds = set(kind.split(",")) if kind else None
 
@@ -81,3 +87,21 @@ async def ws_feeds(
 
     sub = services.hub.subscribe("feeds", accepts)
     await _serve(websocket, services, "feeds", sub, None)
+
+
+@router.websocket("/ws/alerts")
+async def ws_alerts(websocket: WebSocket, services: ServicesDep) -> None:
+    """Alert messages (Alert/Update/Cancel) and acknowledgements as they happen, in order.
+
+    Duty officers and emergency teams: ``?token=<key>``; ``?zone=a,b`` filters by subject.
+    """
+    if await ws_principal(websocket, services, Role.DUTY_OFFICER, Role.EMERGENCY_TEAM) is None:
+        return
+    wanted = websocket.query_params.get("zone")
+    zones = set(wanted.split(",")) if wanted else None
+
+    def accepts(message: dict[str, object]) -> bool:
+        return zones is None or message.get("subject_id") in zones or message.get("type") == "ack"
+
+    sub = services.hub.subscribe("alerts", accepts)
+    await _serve(websocket, services, "alerts", sub, '{"type":"hello","channel":"alerts"}')

@@ -11,10 +11,12 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
+from marine_watch.auth import hash_key
 from tests.integration.conftest import serve
 from tests.services import scaled
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(120)]
+DUTY_KEY = "test-duty-officer-key"
 
 
 def _ms(t: float) -> int:
@@ -88,7 +90,7 @@ async def test_malformed_payloads_are_dead_lettered_and_ingest_goes_on(
     mosquitto, make_settings, topic_root
 ):
     """Not JSON, wrong types, unknown station, NaN, a far-future time: each dead-lettered with its reason."""
-    settings = make_settings(mosquitto)
+    settings = make_settings(mosquitto, api_keys=(f"ops:duty_officer:{hash_key(DUTY_KEY)}",))
     async with serve(settings) as app:
         now = app.services.clock.now()
         bad = {
@@ -107,7 +109,8 @@ async def test_malformed_payloads_are_dead_lettered_and_ingest_goes_on(
         good = json.dumps({"ts": _ms(now), "value": 2.5}).encode()
         await _publish(mosquitto, f"{topic_root}/dushan/tide_level", [good])
 
-        async with httpx.AsyncClient(base_url=app.http) as http:
+        duty = {"X-API-Key": DUTY_KEY}
+        async with httpx.AsyncClient(base_url=app.http, headers=duty) as http:
             async with asyncio.timeout(scaled(15)):
                 while True:
                     letters = (await http.get("/api/v1/dead-letters")).json()

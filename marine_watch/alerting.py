@@ -1,0 +1,83 @@
+"""The alert service: after each evaluation, turn colour and station changes into alert messages.
+
+It is an async pipeline hook, so the pipeline waits while a message is made durable (SQLite) and
+spooled for every webhook subscriber: backpressure instead of a queue that could drop messages.
+"""
+
+import json
+from dataclasses import dataclass
+
+import structlog
+
+from marine_watch.alerts import AlertBook, AlertMessage, AlertStore
+from marine_watch.auth import Principal
+from marine_watch.hub import Hub
+from marine_watch.pipeline import Pipeline
+from marine_watch.webhooks import Sender, WebhookStore
+from marine_watch.zones import PlaceColour
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class AlertService:
+    """Owns the alert book and feeds the store, /ws/alerts and the webhooks."""
+
+    store: AlertStore
+    book: AlertBook
+    hub: Hub
+    webhooks: WebhookStore
+    sender: Sender
+    pipeline: Pipeline
+    public_url: str
+
+    async def on_change(self, changed: list[PlaceColour], now_s: float) -> None:
+        """Pipeline hook: record colour changes, then raise/update/cancel alerts."""
+        if changed:
+            await self.store.colours([(c.id, c.level, c.colour, now_s) for c in changed])
+        messages = [m for c in changed if (m := self.book.on_colour(c, now_s)) is not None]
+        state = self.pipeline.state
+        for station in self.pipeline.catalogue.stations:
+            status, reason = self.pipeline.assessor.station_status(state, station, now_s)
+            message = self.book.on_station(station.id, status, reason, now_s)
+            if message is not None:
+                messages.append(message)
+        for message in messages:
+            await self.emit(message)
+
+    async def emit(self, message: AlertMessage) -> None:
+        await self.store.add(message)
+        payload = {"type": "alert", **message.to_dict()}
+        self.hub.publish("alerts", message.identifier, payload)
+        body = json.dumps(
+            {**payload, "cap": f"{self.public_url}/api/v1/alerts/{message.identifier}.cap"},
+            default=str,
+        ).encode()
+        spooled = await self.webhooks.enqueue(message, body)
+        if spooled:
+            self.sender.wake.set()
+        log.info(
+            "alert_sent",
+            msg_type=message.msg_type.value,
+            subject=message.subject_id,
+            level=message.level,
+            webhooks=spooled,
+        )
+
+    async def acknowledge(
+        self, message: AlertMessage, who: Principal | str, note: str, now_s: float
+    ) -> dict[str, object]:
+        actor = who if isinstance(who, str) else f"{who.role.value}:{who.name}"
+        await self.store.audit(
+            now_s, actor, "acknowledged", message.subject_id, message.identifier, note
+        )
+        ack = {
+            "type": "ack",
+            "identifier": message.identifier,
+            "incident": message.incident,
+            "by": actor,
+            "note": note,
+            "ts": now_s,
+        }
+        self.hub.publish("alerts", f"ack:{message.identifier}:{actor}", ack)
+        return ack

@@ -1,0 +1,92 @@
+"""Who may call what: API-key dependencies per role, websocket tokens, and the public rate limit."""
+
+import math
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, Security, WebSocket
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from marine_watch.api.deps import ServicesDep
+from marine_watch.auth import KeyRing, Principal, RateLimiter, Role
+
+api_key_header = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="API key of a duty officer, team or admin"
+)
+bearer = HTTPBearer(auto_error=False, description="The same API key as a bearer token")
+WS_POLICY_VIOLATION = 1008
+
+
+def keyring_of(services: ServicesDep) -> KeyRing:
+    ring = services.extras["keyring"]
+    assert isinstance(ring, KeyRing)
+    return ring
+
+
+def authorise(ring: KeyRing, token: str | None, roles: tuple[Role, ...]) -> Principal:
+    needed = " or ".join(r.value for r in roles)
+    if not token:
+        msg = f"missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key' ({needed})"
+        raise HTTPException(401, msg, headers={"WWW-Authenticate": "Bearer"})
+    principal = ring.lookup(token)
+    if principal is None:
+        raise HTTPException(
+            401, "unknown or revoked API key", headers={"WWW-Authenticate": "Bearer"}
+        )
+    if principal.role != Role.ADMIN and principal.role not in roles:
+        msg = f"role {principal.role.value!r} may not do this; it needs {needed}"
+        raise HTTPException(403, msg)
+    return principal
+
+
+def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
+    """A dependency that admits the given roles (and admin) and returns the caller."""
+
+    async def dependency(
+        services: ServicesDep,
+        key: Annotated[str | None, Security(api_key_header)],
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+    ) -> Principal:
+        token = key or (credentials.credentials if credentials else None)
+        return authorise(keyring_of(services), token, roles)
+
+    return dependency
+
+
+DutyOfficer = Annotated[Principal, Depends(require(Role.DUTY_OFFICER))]
+Responder = Annotated[Principal, Depends(require(Role.DUTY_OFFICER, Role.EMERGENCY_TEAM))]
+Team = Annotated[Principal, Depends(require(Role.EMERGENCY_TEAM))]
+Forecaster = Annotated[Principal, Depends(require(Role.FORECASTER))]
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+
+
+async def ws_principal(
+    websocket: WebSocket, services: ServicesDep, *roles: Role
+) -> Principal | None:
+    """Accept the socket; close it with 1008 and the reason when the token is missing or not allowed."""
+    token = (
+        websocket.query_params.get("token")
+        or websocket.headers.get("x-api-key")
+        or websocket.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        or None
+    )
+    await websocket.accept()
+    try:
+        return authorise(keyring_of(services), token, roles)
+    except HTTPException as exc:
+        await websocket.close(WS_POLICY_VIOLATION, f"{exc.status_code}: {exc.detail}"[:120])
+        return None
+
+
+async def rate_limited(request: Request, services: ServicesDep) -> None:
+    """Public endpoints: a token bucket per client IP; 429 with Retry-After when empty."""
+    limiter = services.extras["ratelimit"]
+    assert isinstance(limiter, RateLimiter)
+    client = request.client.host if request.client else "unknown"
+    wait_s = limiter.take(client)
+    if wait_s > 0:
+        msg = f"too many requests: at most {limiter.rate_per_s:g}/s per client (burst {limiter.burst})"
+        raise HTTPException(429, msg, headers={"Retry-After": str(math.ceil(wait_s))})
+
+
+RateLimited = Depends(rate_limited)

@@ -1,0 +1,70 @@
+"""Retained MQTT risk topics ``{root}/risk/{zone_id}``: any number of API nodes can fan them out.
+
+Changes are coalesced per place (latest wins), so the buffer is bounded by the number of places
+whatever the rate of change; a broker outage loses nothing that matters because the next publish
+carries the current colour, retained.
+"""
+
+import asyncio
+import json
+import random
+
+import aiomqtt
+import structlog
+
+from marine_watch.settings import Settings
+from marine_watch.zones import PlaceColour
+
+log = structlog.get_logger(__name__)
+
+
+class RiskTopics:
+    """Pipeline listener plus publisher worker with its own MQTT client."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._pending: dict[str, bytes] = {}
+        self._ready = asyncio.Event()
+        self.root = f"{settings.mqtt_topic_root.rstrip('/')}/risk"
+
+    def on_change(self, changed: list[PlaceColour], now_s: float) -> None:
+        """Pipeline listener: remember the latest colour of each changed place."""
+        for colour in changed:
+            body = {**colour.to_dict(), "ts": now_s}
+            self._pending[colour.id] = json.dumps(body, default=str, allow_nan=False).encode()
+        if changed:
+            self._ready.set()
+
+    async def run(self) -> None:
+        s = self._settings
+        backoff = 0.5
+        while True:
+            try:
+                async with aiomqtt.Client(
+                    s.mqtt_host,
+                    s.mqtt_port,
+                    identifier=f"{s.mqtt_client_id}-risk",
+                    username=s.mqtt_username,
+                    password=s.mqtt_password,
+                ) as client:
+                    backoff = 0.5
+                    await self._publish_forever(client)
+            except aiomqtt.MqttError as exc:
+                delay = backoff * (1 + random.random())
+                log.warning("risk_topics_disconnected", error=str(exc), retry_s=round(delay, 2))
+                await asyncio.sleep(delay)
+                backoff = min(backoff * 2, 30.0)
+
+    async def _publish_forever(self, client: aiomqtt.Client) -> None:
+        while True:
+            await self._ready.wait()
+            self._ready.clear()
+            batch, self._pending = self._pending, {}
+            try:
+                for place, body in batch.items():
+                    await client.publish(f"{self.root}/{place}", body, qos=1, retain=True)
+            except aiomqtt.MqttError:
+                for place, body in batch.items():  # not yet superseded: retry after reconnect
+                    self._pending.setdefault(place, body)
+                self._ready.set()
+                raise
