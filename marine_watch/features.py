@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from marine_watch import privacy
 from marine_watch.alerting import AlertService
 from marine_watch.alerts import AlertBook, AlertStore
 from marine_watch.auth import KeyRing, RateLimiter
@@ -27,6 +28,7 @@ Job = tuple[str, Coroutine[object, object, None]]
 async def open_features(stack: AsyncExitStack, services: "Services") -> list[Job]:
     """Register the feature services in ``services.extras``; return (name, worker) pairs."""
     s = services.settings
+    privacy.install()
     keyring = KeyRing(s)
     await keyring.open(s.data_dir / "users.sqlite3")
     stack.push_async_callback(keyring.close)
