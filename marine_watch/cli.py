@@ -119,7 +119,7 @@ async def _run_demo(args: argparse.Namespace) -> int:
     from marine_watch.broker import embedded_broker
     from marine_watch.clock import ScaledClock, WallClock
     from marine_watch.config import load_catalogue
-    from marine_watch.settings import load_settings
+    from marine_watch.settings import DEMO_KEYS, load_settings
     from marine_watch.simulator import new_simulator, publish_forever, typhoon_for
 
     base = load_settings()
@@ -133,6 +133,8 @@ async def _run_demo(args: argparse.Namespace) -> int:
             "store": "sqlite",
             "data_dir": data_dir,
             "risk_tick_s": 1.0,
+            "environment": "demo",  # accepts the published demo keys (refused anywhere else)
+            "webhook_allow_loopback": True,
         }
         if args.port is not None:
             overrides["http_port"] = args.port
@@ -159,7 +161,8 @@ async def _run_demo(args: argparse.Namespace) -> int:
         sys.stderr.write(
             f"\nmarine_watch demo: http://{settings.http_host}:{settings.http_port}/ (dashboard), /resident, /docs\n"
             f"  broker: {broker.engine} on {broker.host}:{broker.port}; store: SQLite in {data_dir}\n"
-            f"  typhoon surge peaks in ~{minutes:.1f} min (scenario runs {args.speed:.0f}x real time). Ctrl-C stops.\n\n"
+            f"  typhoon surge peaks in ~{minutes:.1f} min (scenario runs {args.speed:.0f}x real time). Ctrl-C stops.\n"
+            f"  demo API keys (X-API-Key or ?token=): {', '.join(f'{r}={k}' for r, k in DEMO_KEYS.items())}\n\n"
         )
         config = uvicorn.Config(
             app,

@@ -1,0 +1,116 @@
+"""Webhooks: HMAC signatures, replay refusal, durable deliveries with retries and a delivery log."""
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+import httpx
+
+from marine_watch.alerts import AlertBook
+from marine_watch.webhooks import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    Policy,
+    Replay,
+    Sender,
+    WebhookStore,
+    sign,
+)
+from marine_watch.zones import PlaceColour
+
+POLICY = Policy(timeout_s=1.0, max_attempts=3, backoff_s=0.01, backoff_max_s=0.05, batch=10)
+
+
+def alert(zone: str = "zhapu-harbour"):
+    c = PlaceColour(zone, "zone", "village", 3, "orange", {"hazard": "storm_surge"}, (), 0.0)
+    message = AlertBook().on_colour(c, 1.8e9)
+    assert message is not None
+    return message
+
+
+def test_signature_verifies_once_and_refuses_stale_or_tampered() -> None:
+    """A fresh signed body passes once; a replay, an old timestamp, a changed body or none fail."""
+    replay, body = Replay(window_s=300), b'{"note":"ok"}'
+    good = sign("s3cret", 1000, body)
+    assert replay.check("s3cret", "1000", good, body, 1010) is None
+    assert "replayed" in replay.check("s3cret", "1000", good, body, 1010)
+    assert "window" in replay.check("s3cret", "100", sign("s3cret", 100, body), body, 1010)
+    assert (
+        replay.check("s3cret", "1001", sign("s3cret", 1001, body), b"{}", 1010) == "bad signature"
+    )
+    assert "unsigned" in replay.check("s3cret", None, None, body, 1010)
+
+
+async def run_until(sender: Sender, condition, timeout_s: float = 5.0) -> None:
+    task = asyncio.create_task(sender.run(), name="sender")
+    try:
+        async with asyncio.timeout(timeout_s):
+            while not await condition():  # noqa: ASYNC110 - polling the store
+                await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_failed_delivery_is_retried_until_the_receiver_accepts(tmp_path: Path) -> None:
+    """A 503 then a timeout then 204: three attempts, logged, the last delivered and signed."""
+    seen: list[httpx.Request] = []
+    answers = iter([503, "timeout", 204])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        answer = next(answers)
+        if answer == "timeout":
+            msg = "slow"
+            raise httpx.ReadTimeout(msg, request=request)
+        return httpx.Response(answer)
+
+    store = WebhookStore(tmp_path / "webhooks.sqlite3")
+    await store.open()
+    sub = await store.subscribe(
+        "team:a", "https://team.example/hook", ("zhapu-harbour",), (), ("zone",)
+    )
+    assert await store.enqueue(alert(), b'{"x":1}') == 1
+    assert await store.enqueue(alert("dushan"), b'{"x":2}') == 0  # another zone: not wanted
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+        sender = Sender(store, http, POLICY)
+
+        async def delivered() -> bool:
+            log = await store.log(sub.id)
+            return log[0]["status"] == "delivered"
+
+        await run_until(sender, delivered)
+    log = (await store.log(sub.id))[0]
+    assert log["attempts"] == 3
+    assert [a["http_status"] for a in log["log"]] == [503, None, 204]
+    last = seen[-1]
+    ts = int(last.headers[TIMESTAMP_HEADER])
+    assert last.headers[SIGNATURE_HEADER] == sign(sub.secret, ts, last.content)
+    await store.close()
+
+
+async def test_deliveries_survive_a_restart_and_fail_visibly(tmp_path: Path) -> None:
+    """Spooled deliveries are still there after a restart; after max attempts they are 'failed', not gone."""
+    store = WebhookStore(tmp_path / "webhooks.sqlite3")
+    await store.open()
+    sub = await store.subscribe("team:a", "https://team.example/hook", (), (), ("zone",))
+    await store.enqueue(alert(), b"{}")
+    await store.close()
+
+    again = WebhookStore(tmp_path / "webhooks.sqlite3")
+    await again.open()
+    assert sub.id in again.subscriptions
+    async with httpx.AsyncClient(
+        transport=httpx.MockTransport(lambda r: httpx.Response(500))
+    ) as http:
+        sender = Sender(again, http, POLICY)
+
+        async def failed() -> bool:
+            return (await again.log(sub.id))[0]["status"] == "failed"
+
+        await run_until(sender, failed)
+    assert (await again.log(sub.id))[0]["attempts"] == POLICY.max_attempts
+    assert await again.redeliver(sub.id) == 1
+    assert (await again.log(sub.id))[0]["status"] == "pending"
+    await again.close()
