@@ -346,3 +346,66 @@ async def _check_silent_station(alerts_http, duty) -> None:
             if any(i["subject"] == "station" and i["subject_id"] == "zhapu" for i in items):
                 break
             await asyncio.sleep(0.1)
+
+
+async def test_external_forecast_raises_the_colour_and_names_its_source(
+    mosquitto, make_settings, topic_root
+):
+    """A provincial forecast above persistence drives the colour (HTTP and MQTT); bad ones are refused."""
+    settings = make_settings(mosquitto, api_keys=api_keys())
+    async with (
+        serve(settings) as app,
+        httpx.AsyncClient(base_url=app.http, timeout=10.0) as http,
+        aiomqtt.Client(
+            mosquitto.host, mosquitto.port, identifier=f"fc-{time.monotonic_ns()}"
+        ) as mqtt,
+    ):
+        now = app.services.clock.now()
+        for station in ("zhapu", "dushan"):
+            calm = [{"ts": int((now - 60 * i) * 1000), "value": 1.0, "unit": "m"} for i in range(3)]
+            for item in calm:
+                await mqtt.publish(f"{topic_root}/{station}/tide_level", json.dumps(item), qos=1)
+        ahead = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 3 * 3600))
+        forecast = {
+            "station": "zhapu",
+            "issued": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+            "source": "Zhejiang provincial forecast (test)",
+            "high_waters": [{"ts": ahead, "level_m": 5.5}],
+        }
+        refused = await http.post("/api/v1/forecasts", json=forecast)
+        assert refused.status_code == 401
+        fc_key = {"X-API-Key": KEYS["forecaster"]}
+        unknown = await http.post(
+            "/api/v1/forecasts", json={**forecast, "station": "buoy-zhapu"}, headers=fc_key
+        )
+        assert unknown.status_code == 422
+        posted = await http.post("/api/v1/forecasts", json=forecast, headers=fc_key)
+        assert posted.status_code == 201, posted.text
+        await mqtt.publish(
+            f"{topic_root}/forecast/dushan",
+            json.dumps(
+                {**forecast, "station": "dushan", "high_waters": [{"ts": ahead, "level_m": 5.3}]}
+            ),
+            qos=1,
+        )
+        await mqtt.publish(f"{topic_root}/forecast/dushan", b'{"station": "dushan"}', qos=1)
+
+        async with asyncio.timeout(scaled(15)):
+            while True:
+                zones = {
+                    f["id"]: f["properties"]
+                    for f in (await http.get("/api/v1/zones")).json()["features"]
+                }
+                if zones["zhapu-harbour"]["level"] == 4 and zones["quantang"]["level"] == 4:
+                    break
+                await asyncio.sleep(0.1)
+        explanation = zones["zhapu-harbour"]["explanation"]
+        assert explanation["forecast_source"] == "Zhejiang provincial forecast (test)"
+        assert explanation["forecast_method"] == "external"
+        assert explanation["value"] == 5.5
+        assert explanation["persistence_m"] < 5.5
+        duty = {"X-API-Key": KEYS["duty_officer"]}
+        letters = (await http.get("/api/v1/dead-letters", headers=duty)).json()["items"]
+        # ingest also sees {root}/forecast/# (as station "forecast") until it skips that subtree
+        reasons = [d["reason"] for d in letters if d["topic"].endswith("forecast/dushan")]
+        assert reasons.count("bad_forecast") == 1
