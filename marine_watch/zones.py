@@ -32,6 +32,7 @@ class PlaceColour:
     driver: dict[str, object] | None  # the assessment that drove the level
     unknown: tuple[str, ...]  # members without data, with reasons
     since_s: float
+    held: dict[str, object] | None = None  # set while a higher colour is held (anti-flap)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -50,6 +51,7 @@ class PlaceColour:
 class _Held:
     level: int
     since_s: float
+    driver: dict[str, object] | None
     below_since_s: float | None = None
 
 
@@ -81,8 +83,17 @@ class ZoneBook:
             raw[zone.id] = self._zone_raw(zone, by_place, raw)
         changed = []
         for place, (level, driver, unknown) in raw.items():
-            shown = self._hold(place, level, now_s)
+            shown = self._hold(place, level, driver, now_s)
             kind, tier = self._kind_tier(place)
+            held: dict[str, object] | None = None
+            if shown.level != level:  # the explanation is the one that set the held colour
+                driver = shown.driver
+                lower_at = (shown.below_since_s or now_s) + self.hold_time_s
+                held = {
+                    "current_level": level,
+                    "lower_after_s": lower_at,
+                    "hold_time_s": self.hold_time_s,
+                }
             colour = PlaceColour(
                 place,
                 kind,
@@ -92,6 +103,7 @@ class ZoneBook:
                 driver,
                 unknown,
                 shown.since_s,
+                held,
             )
             previous = self.current.get(place)
             self.current[place] = colour
@@ -116,17 +128,20 @@ class ZoneBook:
                 driver = {**(c_driver or {}), "via": child}
         return level, driver, unknown
 
-    def _hold(self, place: str, level: int, now_s: float) -> _Held:
+    def _hold(
+        self, place: str, level: int, driver: dict[str, object] | None, now_s: float
+    ) -> _Held:
         held = self._held.get(place)
         if held is None or level >= held.level:
             if held is None or level > held.level:
-                held = self._held[place] = _Held(level, now_s)
+                held = self._held[place] = _Held(level, now_s, driver)
+            held.driver = driver  # same level: keep the newest explanation
             held.below_since_s = None
             return held
         if held.below_since_s is None:
             held.below_since_s = now_s
         if now_s - held.below_since_s >= self.hold_time_s:
-            held = self._held[place] = _Held(level, now_s)
+            held = self._held[place] = _Held(level, now_s, driver)
         return held
 
     def _kind_tier(self, place: str) -> tuple[str, str | None]:

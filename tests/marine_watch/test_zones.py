@@ -86,3 +86,17 @@ def test_point_lookup_finds_the_village_and_its_chain(catalogue: Catalogue) -> N
     assert village is not None
     assert [z.id for z in index.chain(village)] == [village.id, "zhapu", "pinghu"]
     assert index.village_at(30.40, 121.20) is None
+
+
+def test_held_colour_keeps_the_explanation_that_set_it(catalogue: Catalogue) -> None:
+    """While red is held, the answer explains red (not the lower current value) and says it is held."""
+    book = ZoneBook(catalogue, hold_time_s=600)
+    book.update([surge("zhapu", 4)], now_s=0)
+    book.update([surge("zhapu", 1)], now_s=60)
+    village = book.current["zhapu-harbour"]
+    assert village.level == 4
+    assert village.driver is not None
+    assert village.driver["level"] == 4
+    assert village.held == {"current_level": 1, "lower_after_s": 660.0, "hold_time_s": 600}
+    book.update([surge("zhapu", 1)], now_s=700)
+    assert book.current["zhapu-harbour"].held is None
