@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from marine_watch.app import Services
 
 
-def get_services(conn: HTTPConnection) -> Services:
+async def get_services(conn: HTTPConnection) -> Services:
     services: Services = conn.state.services
     return services
 
