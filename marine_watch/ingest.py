@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -179,16 +180,22 @@ class Ingest:
                 [(r.reason.value, r.detail, r.item.encode()) for r in decoded.rejects],
             )
         readings = [self._qc.check(r) for r in decoded.readings]
-        for reading in readings:
-            d.metrics.received.labels(reading.kind).inc()
-            if reading.qc != QcFlag.OK:
-                d.metrics.qc_flagged.labels(reading.kind, reading.qc).inc()
+        self._count(readings)
         if readings:
             d.on_readings(readings)
             await d.queue.put(Delivery(readings, ack, topic))  # bounded: slows us when full
             d.metrics.queue_depth.set(d.queue.qsize())
         else:
             ack()
+
+    def _count(self, readings: list[Reading]) -> None:
+        # One metric update per kind and message, not per reading (labels() takes a lock).
+        metrics = self._d.metrics
+        for kind, n in Counter(r.kind for r in readings).items():
+            metrics.received.labels(kind).inc(n)
+        flagged = Counter((r.kind, r.qc) for r in readings if r.qc != QcFlag.OK)
+        for (kind, flag), n in flagged.items():
+            metrics.qc_flagged.labels(kind, flag).inc(n)
 
     async def _dead_letter(
         self, topic: str, payload: bytes, items: list[tuple[str, str, bytes]]

@@ -48,7 +48,7 @@ FLATLINE_COUNT: dict[Kind, int] = {
     Kind.CHLOROPHYLL_A: 30,
 }
 FLATLINE_DEFAULT = 10
-RECENT = 32  # readings per series kept for the spike median and the flat-line run
+RECENT = 5  # latest readings per series whose median a new value is compared with (spike)
 REMEMBERED = 512  # point keys per series whose value and flag are remembered (duplicates, replays)
 
 
@@ -82,19 +82,21 @@ class QcHistory:
         elif reading.qc != QcFlag.OK:
             flag = reading.qc
         else:
-            flag = _assess(series, Kind(reading.kind), reading.ts_ns, reading.value)
+            flag = _assess(series, reading.kind, reading.ts_ns, reading.value)
         _remember(series, reading.ts_ns, reading.value, flag)
         return reading if flag == reading.qc else replace(reading, qc=flag)
 
 
-def _assess(series: _Series, kind: Kind, ts_ns: int, value: float) -> str:
-    limit = SPIKE_LIMIT.get(kind)
-    if limit is not None:
-        near = [v for t, v in series.recent if abs(t - ts_ns) <= SPIKE_WINDOW_NS]
+def _assess(series: _Series, kind: str, ts_ns: int, value: float) -> str:
+    limit = SPIKE_LIMIT.get(kind)  # type: ignore[call-overload]  # Kind is a StrEnum: str keys match
+    if limit is not None and len(series.recent) >= SPIKE_MIN_NEIGHBOURS:
+        lo, hi = ts_ns - SPIKE_WINDOW_NS, ts_ns + SPIKE_WINDOW_NS
+        near = [v for t, v in series.recent if lo <= t <= hi]
         if len(near) >= SPIKE_MIN_NEIGHBOURS and abs(value - statistics.median(near)) > limit:
             return QcFlag.SPIKE.value
     if value == series.run_value and series.run_length + 1 >= FLATLINE_COUNT.get(
-        kind, FLATLINE_DEFAULT
+        kind,  # type: ignore[call-overload]  # Kind is a StrEnum: str keys match
+        FLATLINE_DEFAULT,
     ):
         return QcFlag.FLATLINE.value
     return QcFlag.OK.value

@@ -1,0 +1,157 @@
+"""Ingest throughput, MQTT → decode + QC → InfluxDB, next to the raw aiomqtt subscriber ceiling.
+
+Both sides drain the same backlog: the messages are queued at a private Mosquitto (shipped queue
+limits) for a persistent QoS 1 session by ``mosquitto_pub -l`` (C, so the publisher is out of the
+way), then the subscriber connects and the clock runs until the last reading is received (ceiling:
+a bare aiomqtt client that only counts) or stored in a private InfluxDB (marine_watch: the whole
+app, with acks after durable). As in ../shared/bench/mqtt_ceiling.py, each reading is ~106 bytes of
+JSON; a batch message carries 100 of them.
+"""
+
+import asyncio
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import aiomqtt
+import httpx
+
+from marine_watch.app import create_app
+from marine_watch.settings import Settings
+from tests.services import Broker, Influx, start_influxd, start_mosquitto
+
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
+START_MS = int((time.time() - 30 * 86400) * 1000)
+LIMITS = "max_queued_messages 1000000\nmax_queued_bytes 0\nmax_inflight_messages 100\n"
+CASES = (("batch of 100", 100, 2_000), ("1 reading", 1, 10_000))  # label, per message, messages
+
+
+def payload_lines(root: str, per_message: int, messages: int) -> tuple[str, list[str]]:
+    """(topic, one JSON line per message); every reading has its own time."""
+    station, seq = "zhapu", 0
+    lines = []
+    for m in range(messages):
+        items = []
+        for _ in range(per_message):
+            item = {"ts": START_MS + seq * 1000, "value": round(1.0 + 0.001 * (seq % 500), 3)}
+            items.append({**item, "unit": "m", "seq": seq, "kind": "tide_level"})
+            seq += 1
+        if per_message == 1:
+            del items[0]["kind"]
+            lines.append(json.dumps(items[0]))
+        else:
+            lines.append(json.dumps(items))
+        del m
+    kind = "tide_level" if per_message == 1 else "batch"
+    return f"{root}/{station}/{kind}", lines
+
+
+def queue_backlog(broker: Broker, topic: str, lines: list[str]) -> None:
+    exe = shutil.which("mosquitto_pub") or sys.exit("mosquitto_pub missing (apt mosquitto-clients)")
+    args = [exe, "-h", broker.host, "-p", str(broker.port), "-q", "1", "-t", topic, "-l"]
+    subprocess.run(args, input="\n".join(lines).encode(), check=True)
+
+
+async def make_session(broker: Broker, client_id: str, topic: str) -> None:
+    async with aiomqtt.Client(
+        broker.host, broker.port, identifier=client_id, clean_session=False
+    ) as client:
+        await client.subscribe(topic, qos=1)
+
+
+async def ceiling(broker: Broker, client_id: str, messages: int) -> float:
+    """Seconds a bare aiomqtt subscriber takes to receive ``messages`` queued messages."""
+    async with aiomqtt.Client(
+        broker.host, broker.port, identifier=client_id, clean_session=False
+    ) as client:
+        started, got = time.perf_counter(), 0
+        async for _ in client.messages:
+            got += 1
+            if got == messages:
+                return time.perf_counter() - started
+    return float("nan")
+
+
+async def service(settings: Settings, readings: int) -> float:
+    """Seconds the app takes from start-up to ``readings`` stored (store count in its metrics)."""
+    app = create_app(settings, on_fatal=lambda exc: sys.exit(f"worker crashed: {exc!r}"))
+    async with app.router.lifespan_context(app) as state:
+        registry = state["services"].metrics.registry  # type: ignore[index]
+        await state["services"].ingest.connected.wait()  # type: ignore[index]
+        started = time.perf_counter()
+        while True:  # a counter to poll: the app has no event for "n readings stored"
+            if (registry.get_sample_value("mw_readings_stored_total") or 0) >= readings:
+                return time.perf_counter() - started
+            await asyncio.sleep(0.01)
+
+
+async def one_case(broker: Broker, influx: Influx, tmp: Path, per_message: int, n: int) -> dict:
+    root = f"bench/{uuid.uuid4().hex[:8]}/marine/v1"
+    topic, lines = payload_lines(root, per_message, n)
+    raw_id, app_id, db = f"raw-{uuid.uuid4().hex[:8]}", f"app-{uuid.uuid4().hex[:8]}", "bench"
+    async with httpx.AsyncClient(base_url=influx.url) as http:
+        await http.post("/query", params={"q": f'DROP DATABASE "{db}"'})
+        await http.post("/query", params={"q": f'CREATE DATABASE "{db}"'})
+    await make_session(broker, raw_id, f"{root}/#")
+    queue_backlog(broker, topic, lines)
+    raw_s = await ceiling(broker, raw_id, n)
+    settings = Settings(
+        config_dir=CONFIG_DIR,
+        data_dir=tmp / app_id,
+        mqtt_url=broker.url,
+        mqtt_topic_root=root,
+        mqtt_client_id=app_id,
+        store="influxdb",
+        influx_url=influx.url,
+        influx_db=db,
+        risk_tick_s=5.0,
+    )
+    await make_session(broker, app_id, f"{root}/#")
+    queue_backlog(broker, topic, lines)
+    app_s = await service(settings, per_message * n)
+    readings = per_message * n
+    return {
+        "case": f"ingest, {per_message} reading(s)/message",
+        "messages": n,
+        "readings": readings,
+        "ceiling_readings_per_s": round(readings / raw_s),
+        "service_readings_per_s": round(readings / app_s),
+        "ratio": round(raw_s / app_s, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def run() -> list[dict[str, object]]:
+    """One row per case: readings/s of the service and of the raw subscriber, ratio, peak RSS."""
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp_dir:
+        tmp = Path(tmp_dir)
+        broker = start_mosquitto(tmp / "mosquitto", extra_conf=LIMITS)
+        influx = start_influxd(tmp / "influxd")
+        try:
+            return [
+                asyncio.run(one_case(broker, influx, tmp, per_message, n))
+                for _, per_message, n in CASES
+            ]
+        finally:
+            broker.stop()
+            influx.stop()
+
+
+def _markdown(rows: list[dict[str, object]]) -> str:
+    cols = list(rows[0])
+    head = "| " + " | ".join(cols) + " |\n|" + "---|" * len(cols)
+    body = [
+        "| " + " | ".join(f"{r[c]:,}" if isinstance(r[c], int) else str(r[c]) for c in cols) + " |"
+        for r in rows
+    ]
+    return "\n".join([head, *body])
+
+
+if __name__ == "__main__":
+    print(_markdown(run()))
