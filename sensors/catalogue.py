@@ -34,14 +34,13 @@ class Tier(StrEnum):
     VILLAGE = "village"  # village / community 村/社区
 
 
-class WarningLevels(Frozen):
-    """Four warning tide levels of a station (blue..red), metres in ``datum``."""
+class FourBounds(Frozen):
+    """Four lower bounds, blue..red, with their provenance; they must rise strictly."""
 
     blue: float
     yellow: float
     orange: float
     red: float
-    datum: str = "NVD1985"
     status: Status
     source: str
 
@@ -53,6 +52,12 @@ class WarningLevels(Frozen):
     def thresholds(self) -> Thresholds:
         """As risk_models thresholds."""
         return Thresholds(self.blue, self.yellow, self.orange, self.red)
+
+
+class WarningLevels(FourBounds):
+    """Four warning tide levels of a station (blue..red), metres in ``datum``."""
+
+    datum: str = "NVD1985"
 
 
 class Station(Frozen):
@@ -130,25 +135,10 @@ class Shelter(Frozen):
     address: str = ""
 
 
-class HazardTable(Frozen):
-    """A four-colour threshold table with its provenance."""
+class HazardTable(FourBounds):
+    """A four-colour threshold table of one hazard, in ``unit``."""
 
-    blue: float
-    yellow: float
-    orange: float
-    red: float
     unit: str
-    status: Status
-    source: str
-
-    @model_validator(mode="after")
-    def _rising(self) -> Self:
-        self.thresholds()
-        return self
-
-    def thresholds(self) -> Thresholds:
-        """As risk_models thresholds."""
-        return Thresholds(self.blue, self.yellow, self.orange, self.red)
 
 
 class RiskRules(Frozen):
