@@ -13,13 +13,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from risk_models.constituents import constituent_names, equilibrium_argument, nodal_complex
+from risk_models.constituents import (
+    constituent_names,
+    equilibrium_argument,
+    nodal_complex,
+    speed_cph,
+)
 from risk_models.types import FloatArray
 
 __all__ = ["TideConstants", "basis", "predict"]
 
 _PHASE_CONVENTION = "Greenwich phase lag, degrees, UTC"
 _SECONDS_PER_YEAR = 365.25 * 86400.0
+#: Regular series are predicted block by block: exact equilibrium argument and nodal factor at each
+#: block edge, the argument advanced at constant speed within a block (its change of speed over a
+#: day is below 1e-9 cycles) and the nodal factor interpolated linearly, as in :func:`basis`.
+_BLOCK_S = 86400.0
+_MIN_REGULAR_SAMPLES = 96
 
 
 def _vector(values: object, n: int, name: str) -> FloatArray:
@@ -230,10 +240,48 @@ def predict(constants: TideConstants, times_s: FloatArray) -> FloatArray:
     if not finite.any():
         return level
     tf = t[finite]
-    cos_part, sin_part = basis(constants.names, tf, constants.lat)
-    g_rad = np.deg2rad(constants.phase_deg)
-    tide = cos_part @ (constants.amplitude_m * np.cos(g_rad))
-    tide += sin_part @ (constants.amplitude_m * np.sin(g_rad))
+    step = _regular_step(tf)
+    if step is None:
+        cos_part, sin_part = basis(constants.names, tf, constants.lat)
+        g_rad = np.deg2rad(constants.phase_deg)
+        tide = cos_part @ (constants.amplitude_m * np.cos(g_rad))
+        tide += sin_part @ (constants.amplitude_m * np.sin(g_rad))
+    else:
+        tide = _predict_regular(constants, float(tf[0]), step, tf.size)
     trend = constants.trend_m_per_year * (tf - constants.reference_time_s) / _SECONDS_PER_YEAR
     level[finite] = constants.mean_m + trend + tide
     return level
+
+
+def _regular_step(t: FloatArray) -> float | None:
+    """The constant positive step of ``t`` (s), or None when the series is short or irregular."""
+    if t.size < _MIN_REGULAR_SAMPLES:
+        return None
+    steps = np.diff(t)
+    step = float(steps[0])
+    if step <= 0.0 or step > _BLOCK_S or np.abs(steps - step).max() > 1e-6 * step:
+        return None
+    return step
+
+
+def _predict_regular(constants: TideConstants, t0_s: float, step_s: float, n: int) -> FloatArray:
+    """Tide on ``t0 + step * arange(n)`` as two complex matrix products per block of about a day.
+
+    ``h = Re sum_k A_k e^{-i g_k} F_k(t) e^{2 pi i V_k(t)}`` with ``F = f e^{2 pi i u}``; within block j,
+    ``V(t) = V(T_j) + speed * tau`` and ``F(t) = F(T_j) + (F(T_j+1) - F(T_j)) tau / block``.
+    """
+    per_block = max(1, int(_BLOCK_S // step_s))
+    n_blocks = -(-n // per_block)
+    edges: FloatArray = t0_s + step_s * per_block * np.arange(n_blocks + 1, dtype=np.float64)
+    tau = step_s * np.arange(per_block)
+    names = constants.names
+    turn = np.exp(2j * np.pi * equilibrium_argument(names, edges[:-1], wrap=False))  # (b, k)
+    nodal = nodal_complex(names, edges, constants.lat)  # (b + 1, k)
+    amplitude = constants.amplitude_m * np.exp(-1j * np.deg2rad(constants.phase_deg))
+    speed_per_s = speed_cph(names, at_s=t0_s) / 3600.0
+    within = np.exp(2j * np.pi * np.outer(speed_per_s, tau))  # (k, per_block)
+    start = (amplitude * nodal[:-1] * turn) @ within
+    slope = (amplitude * (nodal[1:] - nodal[:-1]) * turn) @ within
+    blocks = start.real + slope.real * (tau / (step_s * per_block))
+    tide: FloatArray = blocks.ravel()[:n]
+    return tide
