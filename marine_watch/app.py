@@ -21,6 +21,7 @@ from marine_watch.api import register_routes
 from marine_watch.clock import Clock, WallClock
 from marine_watch.config import load_catalogue, load_tide_constants
 from marine_watch.deadletters import DeadLetters
+from marine_watch.errors import ConfigError, StoreError
 from marine_watch.features import open_features
 from marine_watch.hub import Hub
 from marine_watch.ingest import Ingest, IngestDeps
@@ -34,6 +35,7 @@ from marine_watch.writer import Delivery, Writer
 from marine_watch.zones import ZoneIndex
 from risk_models import tide
 from sensors.catalogue import Catalogue
+from sensors.reading import Reading
 
 log = structlog.get_logger(__name__)
 
@@ -68,8 +70,6 @@ class Services:
 
 def load_constants(settings: Settings, catalogue: Catalogue) -> dict[str, tide.TideConstants]:
     """Tide constants per station from config/tide_constants (ConfigError on a bad file)."""
-    from marine_watch.errors import ConfigError
-
     out = {}
     for station in catalogue.stations:
         if station.tide_constants:
@@ -113,6 +113,7 @@ def create_app(
         async with AsyncExitStack() as stack:
             services = await _open_services(stack, settings, catalogue, constants, the_clock)
             jobs = await open_features(stack, services)
+            await warm_start(services)
             app.state.services = services
             tasks = [
                 asyncio.create_task(
@@ -147,6 +148,31 @@ def create_app(
     )
     register_routes(app)
     return app
+
+
+WARM_START_S = 12 * 3600.0
+
+
+async def warm_start(services: Services) -> None:
+    """Read the last hours back from the store into the QC memory and the live coast state.
+
+    After a restart, colours and surge persistence continue from stored data, and a message the
+    broker redelivers gets the QC flag its reading was stored with. A store that is down is fine:
+    the service starts cold and logs it.
+    """
+    now_s = services.clock.now()
+    start_ns, end_ns = int((now_s - WARM_START_S) * 1e9), int((now_s + 86400.0) * 1e9)
+    readings: list[Reading] = []
+    try:
+        for station in services.catalogue.stations:
+            points = await services.store.query(station.id, None, start_ns, end_ns)
+            readings += [Reading(p.station, p.kind, p.ts_ns, p.value, p.qc) for p in points]
+    except StoreError as exc:
+        log.warning("warm_start_skipped", error=str(exc))
+        return
+    services.ingest.seed_qc(readings)
+    services.pipeline.state.add(readings)
+    log.info("warm_started", readings=len(readings), hours=WARM_START_S / 3600)
 
 
 async def _open_services(

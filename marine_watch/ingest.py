@@ -127,6 +127,10 @@ class Ingest:
         self._client: aiomqtt.Client | None = None
         self._qc = QcHistory()  # decided once here, so a replay writes the identical point
 
+    def seed_qc(self, readings: list[Reading]) -> None:
+        """Warm start: stored readings and their flags, so redeliveries get the same flag."""
+        self._qc.seed(readings)
+
     def backlog(self) -> int:
         """Messages received but not yet handled (aiomqtt's own, unbounded queue)."""
         return 0 if self._client is None else len(self._client.messages)

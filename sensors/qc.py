@@ -17,6 +17,7 @@ minute-scale sampling, not values prescribed by either manual.
 
 import statistics
 from collections import OrderedDict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from sensors.reading import Kind, QcFlag, Reading
@@ -67,6 +68,19 @@ class QcHistory:
 
     def __init__(self) -> None:
         self._series: dict[tuple[str, str], _Series] = {}
+
+    def seed(self, readings: Iterable[Reading]) -> None:
+        """Remember stored readings with the flags they were stored with (warm start after a restart).
+
+        A redelivered message whose reading was stored before a crash then gets exactly its stored
+        flag, so it rewrites the identical point (the flag is part of the point in InfluxDB).
+        """
+        for reading in sorted(readings, key=lambda r: r.ts_ns):
+            key = (reading.station, reading.kind)
+            series = self._series.get(key)
+            if series is None:
+                series = self._series[key] = _Series()
+            _remember(series, reading.ts_ns, reading.value, reading.qc)
 
     def check(self, reading: Reading) -> Reading:
         """The reading with its QC flag decided; a flag set by the payload check is kept."""

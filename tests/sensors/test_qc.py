@@ -137,3 +137,12 @@ def test_checking_never_drops_or_changes_a_reading(values: list[float]):
     checked = [history.check(r) for r in readings]
     assert [(c.key, c.value) for c in checked] == [(r.key, r.value) for r in readings]
     assert {c.qc for c in checked} <= {f.value for f in QcFlag}
+
+
+def test_seeded_reading_redelivered_after_a_restart_keeps_its_stored_flag() -> None:
+    """Warm start: a stored spike, redelivered to a fresh process, is flagged spike again (same point)."""
+    stored = Reading("zhapu", "tide_level", T0 + 10 * MINUTE, 9.0, QcFlag.SPIKE.value)
+    fresh = QcHistory()
+    fresh.seed([stored])
+    again = fresh.check(Reading("zhapu", "tide_level", T0 + 10 * MINUTE, 9.0))
+    assert again.qc == QcFlag.SPIKE.value
