@@ -6,12 +6,23 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from marine_watch.api import admin, alerts, inputs, ops, overtopping, places, stations, ws
+from marine_watch.api import (
+    admin,
+    alerts,
+    inputs,
+    ops,
+    overtopping,
+    places,
+    stations,
+    tide,
+    web,
+    ws,
+)
 
 
 def register_routes(app: FastAPI) -> None:
     """Attach every router and the one error handler that maps errors to clear 4xx answers."""
-    for module in (ops, stations, alerts, places, overtopping, inputs, admin, ws):
+    for module in (ops, stations, tide, alerts, places, overtopping, inputs, admin, ws, web):
         app.include_router(module.router)
 
     @app.exception_handler(RequestValidationError)

@@ -1,0 +1,48 @@
+"""The duty-officer dashboard (/), the resident page (/resident) and their static files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import FileResponse
+
+router = APIRouter(include_in_schema=False)
+STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
+MEDIA_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+}
+NO_CACHE = {"Cache-Control": "no-cache"}  # revalidate: a deploy must reach open dashboards
+
+
+def _file(name: str) -> FileResponse:
+    path = (STATIC_DIR / name).resolve()
+    if not path.is_relative_to(STATIC_DIR) or not path.is_file():
+        raise HTTPException(404, f"no static file {name!r}")
+    media = MEDIA_TYPES.get(path.suffix)
+    if media is None:
+        raise HTTPException(404, f"no static file {name!r}")
+    return FileResponse(path, media_type=media, headers=NO_CACHE)
+
+
+@router.get("/")
+async def dashboard() -> FileResponse:
+    """The duty-officer dashboard: the coast, stations, charts, alerts."""
+    return _file("index.html")
+
+
+@router.get("/resident")
+async def resident() -> FileResponse:
+    """The resident page: the colour where you stand, what to do, where to go."""
+    return _file("resident.html")
+
+
+@router.get("/static/{name:path}")
+async def static(name: str) -> FileResponse:
+    """Scripts and styles of the two pages (no CDN: they work offline)."""
+    return _file(name)
