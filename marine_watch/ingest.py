@@ -37,7 +37,13 @@ from sensors.reading import QcFlag, Reading
 log = structlog.get_logger(__name__)
 
 SESSION_EXPIRY_S = 7 * 24 * 3600  # keep the broker-side session (and its queue) for a week
-RECEIVE_MAXIMUM = 65535  # unacknowledged QoS 1 messages the broker may have in flight to us
+RECEIVE_MAXIMUM = 65535
+#: ``{root}/risk/{zone}`` (retained colours we publish) and ``{root}/forecast/{station}`` (forecast
+#: input, handled by marine_watch.forecast) are not readings; no station may take these ids.
+RESERVED_SUBTREES = (
+    "risk",
+    "forecast",
+)  # unacknowledged QoS 1 messages the broker may have in flight to us
 
 
 class ManualAck:
@@ -125,6 +131,9 @@ class Ingest:
         self._d = deps
         self.connected = asyncio.Event()
         self._client: aiomqtt.Client | None = None
+        root = deps.settings.mqtt_topic_root.rstrip("/")
+        #: Subtrees under the root that are not station readings (MQTT filters cannot exclude them).
+        self._own_prefixes = tuple(f"{root}/{sub}/" for sub in RESERVED_SUBTREES)
         self._qc = QcHistory()  # decided once here, so a replay writes the identical point
 
     def seed_qc(self, readings: list[Reading]) -> None:
@@ -163,6 +172,9 @@ class Ingest:
         topic = message.topic.value
         payload = bytes(message.payload)
         ack = acks.acker(message)
+        if topic.startswith(self._own_prefixes):  # our own outputs and forecast inputs
+            ack()
+            return
         try:
             decoded = decode(
                 topic,

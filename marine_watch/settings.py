@@ -87,8 +87,8 @@ class Settings(BaseSettings):
     webhook_queue: PositiveInt = 1_000
     webhook_allow_loopback: bool = False  # receivers on 127.0.0.0/8 (tests, demo)
 
-    # Retained MQTT risk topics {mqtt_topic_root}/risk/{zone}; off until ingest skips that subtree
-    risk_topics: bool = False
+    # Retained MQTT risk topics {mqtt_topic_root}/risk/{zone} for more API nodes (ingest skips them)
+    risk_topics: bool = True
     forecast_max_age_s: PositiveFloat = 12 * 3600.0
 
     @field_validator("mqtt_url")

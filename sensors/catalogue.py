@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from risk_models.types import Thresholds
 from sensors.reading import Kind
 
+#: Topic levels under the MQTT root that are not stations (risk out, forecast in).
+RESERVED_IDS = frozenset({"risk", "forecast"})
 Status = Literal["SRC", "X-CHECK", "RECALLED", "SAMPLE", "UNKNOWN"]
 Lon = Annotated[float, Field(ge=-180, le=180)]
 Lat = Annotated[float, Field(ge=-90, le=90)]
@@ -199,6 +201,9 @@ class Catalogue(Frozen):
                 for s in self.shelters
                 if s.zone not in zones
             ),
+        ]
+        problems += [
+            f"stations.{s}: id is reserved for MQTT subtrees" for s in stations & RESERVED_IDS
         ]
         if len(stations) != len(self.stations):
             problems.append("stations: duplicate station id")

@@ -106,6 +106,9 @@ async def test_malformed_payloads_are_dead_lettered_and_ingest_goes_on(
         }
         for topic, payloads in bad.items():
             await _publish(mosquitto, topic, payloads)
+        await _publish(
+            mosquitto, f"{topic_root}/risk/pinghu", [b'{"level": 4}']
+        )  # our own output: skipped
         good = json.dumps({"ts": _ms(now), "value": 2.5}).encode()
         await _publish(mosquitto, f"{topic_root}/dushan/tide_level", [good])
 
