@@ -28,7 +28,7 @@ const AlertsPanel = (() => {
     ws = MW.socket(`/ws/alerts?token=${encodeURIComponent(key)}`, {
       onMessage(message) {
         if (message.type === "alert") { scheduleReload(message.identifier); }
-        if (message.type === "ack") { (acks[message.identifier] ||= []).push({ actor: message.by, ts_s: message.ts }); render(); }
+        if (message.type === "ack") { addAck(message.identifier, message.by, message.ts); render(); }
       },
       onState(s, event) {
         if (s === "offline" && event?.code === 1008) { state = "refused"; problem = event.reason; render(); }
@@ -57,6 +57,11 @@ const AlertsPanel = (() => {
     render(fresh);
   }
 
+  function addAck(identifier, actor, ts) {
+    const list = (acks[identifier] ||= []);
+    if (!list.some((a) => a.actor === actor)) list.push({ actor, ts_s: ts });
+  }
+
   async function acknowledge(identifier, button) {
     button.disabled = true;
     try {
@@ -67,8 +72,7 @@ const AlertsPanel = (() => {
       });
       if (!response.ok) throw new Error(`${response.status}: ${(await response.json()).error}`);
       const ack = await response.json();
-      const list = (acks[identifier] ||= []);
-      if (!list.some((a) => a.actor === ack.by)) list.push({ actor: ack.by, ts_s: ack.ts });
+      addAck(identifier, ack.by, ack.ts);
       render();
     } catch (error) {
       button.disabled = false;
@@ -93,11 +97,12 @@ const AlertsPanel = (() => {
     if (!items.length) { box.append(el("div", { class: "alerts-msg" }, t("alerts_none"))); return; }
     for (const a of items) {
       const done = acks[a.identifier] || [];
+      const colour = a.colour && a.colour in MW.COLOURS ? a.colour : MW.colourOf(a.level);
       const subject = opts.placeName(a.subject_id);
       const row = el("div", { class: `alert${a.identifier === fresh ? " new" : ""}`, "data-alert": a.identifier, "data-testid": "alert" },
-        el("div", { class: `bar bg-${a.colour}` }),
+        el("div", { class: `bar bg-${colour}` }),
         el("div", {},
-          el("div", { class: "head" }, el("span", { class: `chip bg-${a.colour}` }, MW.levelWord(a.level)), " ", subject),
+          el("div", { class: "head" }, el("span", { class: `chip bg-${colour}` }, MW.levelWord(a.level)), " ", subject),
           el("div", { class: "meta" }, `${a.msg_type} · ${a.tier || a.subject} · ${MW.fmtTime(a.sent_s, true)}`),
           el("div", { class: "meta" }, a.headline)),
         done.length

@@ -82,6 +82,11 @@ const StationChart = (() => {
     root.append(wlGroup);
     if (predicted.length) root.append(svg("path", { class: "pred", d: line(predicted, x, y), "data-testid": "predicted" }));
     root.append(svg("path", { class: "obs", d: line(observed, x, y), "data-testid": "observed" }));
+    const latest = [...observed].reverse().find((p) => Number.isFinite(p[1]));
+    if (latest) {
+      root.append(svg("circle", { cx: x(latest[0]), cy: y(latest[1]), r: 4.5, fill: "#e9f3fb", stroke: "#0b1118", "stroke-width": 1.5 }));
+      root.append(svg("text", { x: x(latest[0]) - 6, y: y(latest[1]) - 8, "text-anchor": "end", fill: "#e9f3fb", "font-weight": 700, text: `${latest[1].toFixed(2)} ${unit}` }));
+    }
     const flagged = svg("g");
     for (const [ts, v, qc] of observed) if (qc && qc !== "ok" && Number.isFinite(v)) flagged.append(svg("circle", { class: "qcpt", cx: x(ts), cy: y(v), r: 3.5 }, svg("title", { text: `${t("qc_flag")}: ${qc}` })));
     root.append(flagged);

@@ -240,6 +240,7 @@
   MW.onLang(() => { renderKey(); renderAll(); setConn($("conn").dataset.state || "connecting"); });
 
   // ---- start --------------------------------------------------------------------------------------
+  let summaryTimer = null;
   async function refreshStations() {
     try {
       const stations = await MW.getJSON("/api/v1/stations");
@@ -280,6 +281,8 @@
           setPlace(m);
           tick(m.ts);
           renderCity(); renderTiers();
+          clearTimeout(summaryTimer);
+          summaryTimer = setTimeout(refreshStations, 250);  // hazards and status moved too
         }
       },
     });
