@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
-from marine_watch.serial import SerialExecutor
+from marine_watch.serial import SerialExecutor, connect_durable
 from marine_watch.zones import PlaceColour
 from risk_models.levels import COLOUR_OF_CODE
 from risk_models.types import UNKNOWN
@@ -218,8 +218,7 @@ class AlertStore:
         return await self._exec.run(self._open)
 
     def _open(self) -> list[AlertMessage]:
-        db = sqlite3.connect(self._path, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
+        db = connect_durable(self._path)
         db.execute(
             "CREATE TABLE IF NOT EXISTS message (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
             " identifier TEXT UNIQUE, incident TEXT, subject TEXT, subject_id TEXT, tier TEXT,"

@@ -10,7 +10,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from marine_watch.serial import SerialExecutor
+from marine_watch.serial import SerialExecutor, connect_durable
 
 MAX_RAW_BYTES = 4096
 
@@ -39,10 +39,7 @@ class DeadLetters:
         await self._exec.run(self._open)
 
     def _open(self) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self._path, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
+        db = connect_durable(self._path)
         db.execute(
             "CREATE TABLE IF NOT EXISTS dead_letter (id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT,"
             " received_s REAL, reason TEXT, detail TEXT, raw BLOB, size INTEGER)"

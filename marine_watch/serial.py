@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 P = ParamSpec("P")
@@ -23,3 +25,16 @@ class SerialExecutor:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True)
+
+
+def connect_durable(path: Path) -> sqlite3.Connection:
+    """A SQLite file whose commits are on disk when they return (WAL, synchronous=FULL).
+
+    For the spool, dead letters, alerts and webhook deliveries: what they hold is acknowledged to
+    someone (the broker, a sender) once committed. Use it from one SerialExecutor thread only.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    return db

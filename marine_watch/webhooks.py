@@ -28,7 +28,7 @@ import httpx
 import structlog
 
 from marine_watch.alerts import AlertMessage
-from marine_watch.serial import SerialExecutor
+from marine_watch.serial import SerialExecutor, connect_durable
 
 log = structlog.get_logger(__name__)
 SIGNATURE_HEADER = "X-MarineWatch-Signature"
@@ -133,9 +133,7 @@ class WebhookStore:
         await self._exec.run(self._open)
 
     def _open(self) -> None:
-        db = sqlite3.connect(self._path, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
+        db = connect_durable(self._path)
         db.execute(
             f"CREATE TABLE IF NOT EXISTS subscription ({_SUB_COLS}, active INTEGER DEFAULT 1)"
         )

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from marine_watch.errors import SpoolError
-from marine_watch.serial import SerialExecutor
+from marine_watch.serial import SerialExecutor, connect_durable
 from sensors.reading import Reading
 
 
@@ -44,10 +44,7 @@ class Spool:
             raise SpoolError(msg) from exc
 
     def _open(self) -> int:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self._path, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
+        db = connect_durable(self._path)
         db.execute(
             "CREATE TABLE IF NOT EXISTS batch (id INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB NOT NULL)"
         )
