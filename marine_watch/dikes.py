@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from risk_models import waves
+import numpy as np
+
+from risk_models import levels, waves
 from risk_models.overtopping import OutsideValidity
 from risk_models.overtopping_walls import overtopping_report
-from sensors.catalogue import DikeSegment
+from risk_models.types import Hazard
+from sensors.catalogue import DikeSegment, HazardTable
 
 
 @dataclass(frozen=True)
@@ -60,4 +64,30 @@ def segment_discharge(
     )
 
 
-__all__ = ["OutsideValidity", "SegmentDischarge", "segment_discharge"]
+def assess_segment(
+    seg: DikeSegment,
+    table: HazardTable,
+    *,
+    water_m: float,
+    hm0_m: float,
+    tp_s: float,
+    peak_time_s: float | None = None,
+) -> tuple[int, dict[str, object]]:
+    """Level (0..4) of the segment's discharge against the colour table, and its explanation.
+
+    Overflow (q infinite) is red; its q fields are null in the explanation (JSON has no infinity).
+    Raises OutsideValidity like :func:`segment_discharge`.
+    """
+    result = segment_discharge(seg, water_m=water_m, hm0_m=hm0_m, tp_s=tp_s)
+    level = int(levels.classify(np.array([result.q_lps]), table.thresholds())[0])
+    exp = levels.explain(
+        Hazard.OVERTOPPING, seg.id, result.q_lps, "l/s/m", table.thresholds(),
+        peak_time_s=peak_time_s, datum="NVD1985", source=table.source, status=table.status,
+    )  # fmt: skip
+    body = {**exp.to_dict(), **result.extra()}
+    if math.isinf(result.q_lps):
+        body.update(value=None, q_l_per_s_per_m=None, overflow=True)
+    return level, body
+
+
+__all__ = ["OutsideValidity", "SegmentDischarge", "assess_segment", "segment_discharge"]

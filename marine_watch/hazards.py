@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from marine_watch.dikes import OutsideValidity, segment_discharge
+from marine_watch.dikes import OutsideValidity, assess_segment
 from marine_watch.state import CoastState
 from risk_models import levels, surge, tide, waves, wind
 from risk_models.types import UNKNOWN, Hazard
@@ -227,22 +227,17 @@ class Assessor:
             return _unknown(seg.id, Hazard.OVERTOPPING, f"no valid waves from {seg.wave_station}")
         table = self.catalogue.rules.overtopping_lps_per_m
         try:
-            result = segment_discharge(seg, water_m=view.water_m, hm0_m=hs[1], tp_s=tp[1])
+            level, body = assess_segment(
+                seg,
+                table,
+                water_m=view.water_m,
+                hm0_m=hs[1],
+                tp_s=tp[1],
+                peak_time_s=view.peak_time_s,
+            )
         except OutsideValidity as exc:
             return _unknown(seg.id, Hazard.OVERTOPPING, f"outside EurOtop 2018 validity: {exc}")
-        level = int(levels.classify(np.array([result.q_lps]), table.thresholds())[0])
-        exp = levels.explain(
-            Hazard.OVERTOPPING,
-            seg.id,
-            result.q_lps,
-            "l/s/m",
-            table.thresholds(),
-            peak_time_s=view.peak_time_s,
-            datum="NVD1985",
-            source=table.source,
-            status=table.status,
-        )
-        return Assessment(seg.id, Hazard.OVERTOPPING, level, {**exp.to_dict(), **result.extra()})
+        return Assessment(seg.id, Hazard.OVERTOPPING, level, body)
 
 
 @dataclass

@@ -1,6 +1,5 @@
 """The overtopping calculator (漫堤计算): a dike segment's discharge under current or given conditions."""
 
-import math
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
@@ -8,9 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from marine_watch.api.deps import ServicesDep
 from marine_watch.api.security import RateLimited
-from marine_watch.dikes import OutsideValidity, segment_discharge
-from risk_models import levels
-from risk_models.types import Hazard
+from marine_watch.dikes import OutsideValidity, assess_segment
 from sensors.catalogue import DikeSegment
 from sensors.reading import Kind
 
@@ -56,27 +53,12 @@ def _current(services: ServicesDep, seg: DikeSegment, given: Conditions) -> dict
 
 def _answer(services: ServicesDep, seg: DikeSegment, given: Conditions) -> dict[str, object]:
     inputs = _current(services, seg, given)
+    table = services.catalogue.rules.overtopping_lps_per_m
     try:
-        result = segment_discharge(seg, **inputs)
+        _, body = assess_segment(seg, table, **inputs)
     except OutsideValidity as exc:
         raise HTTPException(422, f"outside EurOtop 2018 validity: {exc}") from None
-    table = services.catalogue.rules.overtopping_lps_per_m
-    exp = levels.explain(
-        Hazard.OVERTOPPING,
-        seg.id,
-        result.q_lps,
-        "l/s/m",
-        table.thresholds(),
-        datum="NVD1985",
-        source=table.source,
-        status=table.status,
-    )
-    body = {**exp.to_dict(), **result.extra(), "inputs": inputs, "segment_status": seg.status}
-    if math.isinf(result.q_lps):
-        body["q_l_per_s_per_m"] = None
-        body["value"] = None
-        body["overflow"] = True
-    return body
+    return {**body, "inputs": inputs, "segment_status": seg.status}
 
 
 @router.get("/segments/{segment_id}/overtopping")
