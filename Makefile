@@ -43,6 +43,7 @@ pytest: $(STAMP) system-deps
 test: system-deps $(STAMP) lint typecheck pytest
 
 bench: $(STAMP) system-deps
+	@command -v wrk >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get install -y -qq wrk >/dev/null; }
 	PATH="$(CURDIR)/$(BIN):/usr/sbin:$$PATH" $(BIN)/python -m benchmarks.run_all $(BENCH)
 
 clean:
