@@ -1,4 +1,4 @@
-"""The `marine-watch` command: serve, demo, simulate, check-config (and the numerics commands).
+"""The `marine-watch` command: serve, demo, simulate, replay, check-config (and the numerics commands).
 
 Exit codes: 0 ok, 1 runtime failure, 2 bad input or configuration (the message says what to fix).
 """
@@ -80,6 +80,33 @@ def _parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--seed", type=int, default=1)
     sim.set_defaults(func=_simulate)
+
+    replay = sub.add_parser(
+        "replay",
+        help="publish a historical CSV record over MQTT through the live pipeline",
+        description="Publish a CSV record (time, value) as readings of one station to the configured "
+        "broker and topic root, paced at --speed, with a progress bar. Historic timestamps are kept.",
+        epilog="example: marine-watch replay ../shared/data/tide_vlissingen_2018q1_10min_matroos.csv "
+        "--station zhapu --time-col time_utc --value-col water_level_m --speed 3600",
+    )
+    replay.add_argument("file", type=Path, help="CSV file with a header row")
+    replay.add_argument("--station", required=True, help="station id from config/stations.toml")
+    replay.add_argument("--kind", default="tide_level", help="reading kind (default tide_level)")
+    replay.add_argument(
+        "--speed",
+        type=float,
+        default=600.0,
+        help="record seconds per real second (default 600; 0 = as fast as possible)",
+    )
+    replay.add_argument("--time-col", default="time", help="time column (ISO 8601 or epoch s)")
+    replay.add_argument("--value-col", default="value", help="value column")
+    replay.add_argument(
+        "--unit-scale",
+        type=float,
+        default=1.0,
+        help="multiply values by this to reach the kind's unit (e.g. 0.01 for cm to m)",
+    )
+    replay.set_defaults(func=_replay)
 
     check = sub.add_parser(
         "check-config", help="load settings and config/ and report problems (exit 2) or a summary"
@@ -199,6 +226,55 @@ def _simulate(args: argparse.Namespace) -> int:
             protocol=settings.mqtt_protocol,
         )
     )
+    return EXIT_OK
+
+
+def _replay(args: argparse.Namespace) -> int:
+    import aiomqtt
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from marine_watch import replay
+    from marine_watch.config import load_catalogue
+    from marine_watch.settings import load_settings
+
+    if args.speed < 0:
+        sys.stderr.write("marine-watch: --speed must be 0 (as fast as possible) or positive\n")
+        return EXIT_USAGE
+    settings = load_settings()
+    try:
+        kind = replay.check_target(load_catalogue(settings.config_dir), args.station, args.kind)
+        series = replay.read_series(args.file, args.time_col, args.value_col, args.unit_scale)
+    except replay.ReplayError as exc:
+        sys.stderr.write(f"marine-watch: replay: {exc}\n")
+        return EXIT_USAGE
+    messages = replay.batches(series, kind, args.speed)
+    topic = f"{settings.mqtt_topic_root}/{args.station}/batch"
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=False,
+    ) as bar:
+        task = bar.add_task(
+            f"{args.station}/{kind.value} → {settings.mqtt_url}", total=len(series.values)
+        )
+        try:
+            sent = asyncio.run(
+                replay.publish(
+                    settings.mqtt_host,
+                    settings.mqtt_port,
+                    topic,
+                    messages,
+                    protocol=settings.mqtt_protocol,
+                    progress=lambda n: bar.update(task, completed=n),
+                )
+            )
+        except (aiomqtt.MqttError, OSError) as exc:  # the broker is not reachable
+            sys.stderr.write(f"marine-watch: replay: broker {settings.mqtt_url}: {exc}\n")
+            return EXIT_FAIL
+    skipped = f" ({series.skipped} empty rows skipped)" if series.skipped else ""
+    sys.stdout.write(f"replayed {sent} readings to {topic}{skipped}\n")
     return EXIT_OK
 
 

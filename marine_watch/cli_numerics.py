@@ -1,16 +1,20 @@
-"""Numerics commands: `tide fit`, `tide predict`, `overtopping` (contracts in the risk_models issue)."""
+"""Numerics commands: `tide fit` (CSV or a station's stored readings), `tide predict`, `overtopping`."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from marine_watch.settings import Settings
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -18,9 +22,21 @@ EXIT_OK, EXIT_USAGE = 0, 2
 def add_numeric_commands(sub: Any) -> None:
     tide_p = sub.add_parser("tide", help="harmonic tide analysis and prediction")
     tide_sub = tide_p.add_subparsers(title="tide commands", metavar="TIDE_COMMAND")
-    fit = tide_sub.add_parser("fit", help="fit constants to a CSV of time,value (metres)")
-    fit.add_argument("input", type=Path)
-    fit.add_argument("--lat", type=float, required=True, help="station latitude, degrees N")
+    fit = tide_sub.add_parser(
+        "fit",
+        help="fit constants to a CSV of time,value (metres) or to a station's stored readings",
+        epilog="examples: marine-watch tide fit obs.csv --lat 30.6 -o c.json; "
+        "marine-watch tide fit --station zhapu --from 2026-10-01 --to 2026-11-01 -o c.json",
+    )
+    fit.add_argument("input", type=Path, nargs="?", help="CSV file (or use --station)")
+    fit.add_argument(
+        "--station", help="read this station's tide_level readings from the configured store"
+    )
+    fit.add_argument("--from", dest="start", help="with --station: ISO 8601 start (UTC)")
+    fit.add_argument("--to", dest="end", help="with --station: ISO 8601 end (UTC)")
+    fit.add_argument(
+        "--lat", type=float, help="station latitude, degrees N (default: the station's)"
+    )
     fit.add_argument("-o", "--output", type=Path, required=True, help="constants JSON to write")
     fit.add_argument("--time-col", default="time")
     fit.add_argument("--value-col", default="value")
@@ -93,9 +109,18 @@ def _read_series(path: Path, time_col: str, value_col: str) -> tuple[np.ndarray,
 def _tide_fit(args: argparse.Namespace) -> int:
     from risk_models import tide
 
+    if (args.input is None) == (args.station is None):
+        return _fail("tide fit: give either a CSV file or --station ID (with --from and --to)")
     try:
-        times, values = _read_series(args.input, args.time_col, args.value_col)
-        constants = tide.fit(times, values, args.lat)
+        if args.station is not None:
+            times, values, lat = station_series(args.station, args.start, args.end)
+            lat = args.lat if args.lat is not None else lat
+        else:
+            if args.lat is None:
+                return _fail("tide fit: --lat is required with a CSV file")
+            times, values = _read_series(args.input, args.time_col, args.value_col)
+            lat = args.lat
+        constants = tide.fit(times, values, lat)
     except (OSError, ValueError) as exc:
         return _fail(str(exc))
     args.output.write_text(json.dumps(constants.to_dict(), indent=1))
@@ -159,3 +184,79 @@ def _overtopping(args: argparse.Namespace) -> int:
             f"level {body['level']} ({body['colour']}), EurOtop 2018 eq. {body['formula']}, {body['validity']}\n"
         )
     return EXIT_OK
+
+
+CHUNK = timedelta(days=7)  # one store query per week of record: the progress bar moves
+
+
+def _utc(text: str | None, name: str) -> datetime:
+    if not text:
+        msg = f"tide fit --station needs --{name} (ISO 8601, e.g. 2026-10-01T00:00:00Z)"
+        raise ValueError(msg)
+    try:
+        parsed = datetime.fromisoformat(text.strip())
+    except ValueError:
+        msg = f"--{name} {text!r} is not ISO 8601 (e.g. 2026-10-01T00:00:00Z)"
+        raise ValueError(msg) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def station_series(
+    station_id: str, start_text: str | None, end_text: str | None
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Times (epoch s), tide levels (m, 1985 datum) and latitude of a station's stored readings."""
+    start, end = _utc(start_text, "from"), _utc(end_text, "to")
+    if end <= start:
+        msg = f"--to {end_text!r} must be after --from {start_text!r}"
+        raise ValueError(msg)
+    from marine_watch.config import load_catalogue
+    from marine_watch.settings import load_settings
+
+    settings = load_settings()
+    station = load_catalogue(settings.config_dir).station(station_id)
+    if station is None:
+        msg = f"unknown station {station_id!r} (see config/stations.toml)"
+        raise ValueError(msg)
+    times, values = asyncio.run(_query(settings, station_id, start, end))
+    if times.size == 0:
+        msg = f"no tide_level readings of {station_id!r} in the {settings.store} store between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} UTC"
+        raise ValueError(msg)
+    return times, values - station.gauge_to_85_m, station.lat
+
+
+async def _query(
+    settings: Settings, station_id: str, start: datetime, end: datetime
+) -> tuple[np.ndarray, np.ndarray]:
+    from marine_watch.store.factory import open_store
+
+    times: list[float] = []
+    values: list[float] = []
+    chunks = max(1, int(np.ceil((end - start) / CHUNK)))
+    async with open_store(
+        settings.store,
+        influx_url=settings.influx_url,
+        influx_db=settings.influx_db,
+        influx_token=settings.influx_token,
+        sqlite_path=settings.data_dir / "readings.sqlite3",
+    ) as store:
+        from rich.progress import BarColumn, Progress, TimeRemainingColumn
+
+        with Progress(
+            "[progress.description]{task.description}", BarColumn(), TimeRemainingColumn()
+        ) as bar:
+            task = bar.add_task(f"reading {station_id} from {settings.store}", total=chunks)
+            lo = start
+            while lo < end:
+                hi = min(lo + CHUNK, end)
+                points = await store.query(
+                    station_id,
+                    "tide_level",
+                    int(lo.timestamp() * 1e9),
+                    int(hi.timestamp() * 1e9),
+                    limit=1_000_000,
+                )
+                times.extend(p.ts_ns / 1e9 for p in points if p.qc == "ok")
+                values.extend(p.value for p in points if p.qc == "ok")
+                bar.advance(task)
+                lo = hi
+    return np.asarray(times), np.asarray(values)

@@ -36,7 +36,7 @@ async def _publish(broker: Broker, topic: str, items: list[tuple[float, float]])
 async def _tide_history(app: Running, broker: Broker, topic_root: str, station: str) -> None:
     """Three hours of the station's predicted tide plus 0.3 m of surge, every 10 minutes."""
     now = app.services.clock.now()
-    times = now - np.arange(18, 0, -1) * 600.0
+    times = now - np.arange(18, 0, -1, dtype=np.float64) * 600.0
     predicted = tide.predict(app.services.pipeline.assessor.constants[station], times)
     items = [(float(t), float(v) + 0.3) for t, v in zip(times, predicted, strict=True)]
     await _publish(broker, f"{topic_root}/{station}/tide_level", items)
