@@ -287,6 +287,9 @@
       },
     });
     setInterval(refreshStations, 10000);
+    const pollClock = () => fetch("/health").then((r) => r.json()).then((b) => tick(b.now_s)).catch(() => {});
+    pollClock();
+    setInterval(pollClock, 5000);  // the service clock (scaled in the demo) moves between changes too
     setInterval(() => { if (state.selected) loadSeries(); }, 30000);
     document.body.dataset.ready = "1";
   }
