@@ -56,12 +56,18 @@ class Subscriber:
         self._ready.set()
 
 
-def encode(message: object) -> str:
+def encode(message: object, *, ensure_ascii: bool = True) -> str:
     """Strict JSON, encoded once: non-finite numbers become null so no browser ever sees NaN."""
     try:
-        return json.dumps(message, separators=(",", ":"), allow_nan=False, default=str)
+        return _dumps(message, ensure_ascii=ensure_ascii)
     except ValueError:
-        return json.dumps(_finite(message), separators=(",", ":"), allow_nan=False, default=str)
+        return _dumps(_finite(message), ensure_ascii=ensure_ascii)
+
+
+def _dumps(value: object, *, ensure_ascii: bool) -> str:
+    return json.dumps(
+        value, separators=(",", ":"), allow_nan=False, default=str, ensure_ascii=ensure_ascii
+    )
 
 
 def _finite(value: object) -> object:

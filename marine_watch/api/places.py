@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from marine_watch.api.deps import ServicesDep
 from marine_watch.api.extras import extra
-from marine_watch.api.security import RateLimited
+from marine_watch.api.security import RateLimited, check_rate
 from marine_watch.app_types import place_dict
-from sensors.catalogue import Zone
+from marine_watch.hub import encode as encode_json
+from sensors.catalogue import Shelter, Zone
 
-router = APIRouter(prefix="/api/v1", tags=["places"], dependencies=[RateLimited])
+if TYPE_CHECKING:
+    from marine_watch.app import Services
+
+router = APIRouter(prefix="/api/v1", tags=["places"])
 EARTH_RADIUS_M = 6_371_000.0
 ROAD_NOTES_RADIUS_M = 3_000.0
+ANSWERS_KEY = "risk_answers"  # services.extras: the RiskAnswers cache, made on first use
 
 
 def _feature(services: ServicesDep, zone: Zone) -> dict[str, object]:
@@ -39,7 +44,33 @@ def _feature(services: ServicesDep, zone: Zone) -> dict[str, object]:
     }
 
 
-@router.get("/zones")
+# First in this router, which tries its routes in order: the busiest public route.
+@router.get(
+    "/risk", response_class=Response, responses={200: {"content": {"application/json": {}}}}
+)
+async def risk_here(
+    request: Request,
+    lat: Annotated[float, Query(ge=-90, le=90, description="WGS84 latitude")],
+    lon: Annotated[float, Query(ge=-180, le=180, description="WGS84 longitude")],
+) -> Response:
+    """The colour where you stand, why, the zone chain, the outlook and the nearest shelters.
+
+    The position is used for this answer only: it is never stored or logged. Fields: level,
+    colour, explanation, no_data, since_s, zone, chain, outlook, shelters, roads, contact, sample.
+    """
+    # The hot public route: services, rate limit and answer are reached without dependencies.
+    services: Services = request.state.services
+    check_rate(request, services)
+    village = services.zones.village_at(lat, lon)
+    if village is None:
+        raise HTTPException(404, "position is outside the covered coast (Pinghu-like sample area)")
+    answers = services.extras.get(ANSWERS_KEY)
+    if not isinstance(answers, RiskAnswers):
+        answers = services.extras[ANSWERS_KEY] = RiskAnswers(services)
+    return Response(answers.body(village, lat, lon), media_type="application/json")
+
+
+@router.get("/zones", dependencies=[RateLimited])
 async def zones(
     services: ServicesDep,
     tier: Annotated[str | None, Query(pattern="^(city|town|village)$")] = None,
@@ -53,7 +84,7 @@ async def zones(
     return {"type": "FeatureCollection", "features": feats}
 
 
-@router.get("/zones/{zone_id}")
+@router.get("/zones/{zone_id}", dependencies=[RateLimited])
 async def zone(zone_id: str, services: ServicesDep) -> dict[str, object]:
     """One zone as a GeoJSON Feature with its colour and explanation."""
     found = next((z for z in services.catalogue.zones if z.id == zone_id), None)
@@ -62,7 +93,7 @@ async def zone(zone_id: str, services: ServicesDep) -> dict[str, object]:
     return _feature(services, found)
 
 
-@router.get("/segments")
+@router.get("/segments", dependencies=[RateLimited])
 async def segments(services: ServicesDep) -> dict[str, object]:
     """Dike segments as GeoJSON lines with their overtopping colour."""
     feats = []
@@ -88,46 +119,105 @@ async def segments(services: ServicesDep) -> dict[str, object]:
     return {"type": "FeatureCollection", "features": feats}
 
 
-@router.get("/risk")
-async def risk_here(
-    services: ServicesDep,
-    lat: Annotated[float, Query(ge=-90, le=90, description="WGS84 latitude")],
-    lon: Annotated[float, Query(ge=-180, le=180, description="WGS84 longitude")],
-) -> dict[str, object]:
-    """The colour where you stand, why, the zone chain, the outlook and the nearest shelters.
+class RiskAnswers:
+    """The resident answer of each village, encoded once per evaluation.
 
-    The position is used for this answer only: it is never stored or logged.
+    Colour, explanation, chain, outlook, contact and sample depend on the village only, so they are
+    encoded once after each evaluation (on first use); a request adds its shelters and road notes.
     """
-    village = services.zones.village_at(lat, lon)
-    if village is None:
-        raise HTTPException(404, "position is outside the covered coast (Pinghu-like sample area)")
-    chain = services.zones.chain(village)
-    colour = services.pipeline.book.current.get(village.id)
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._source: object = None  # the assessments the cached parts were made from
+        self._parts: dict[str, tuple[bytes, bytes]] = {}
+        self._shelters = [
+            (s.lat, s.lon, _json(_shelter_fields(s))[:-1] + ',"distance_m":')
+            for s in services.catalogue.shelters
+            if s.open
+        ]
+
+    def body(self, village: Zone, lat: float, lon: float) -> bytes:
+        head, tail = self._village_parts(village)
+        return b"".join(
+            (head, self._nearest_shelters(lat, lon), b',"roads":', self._roads(lat, lon), tail)
+        )
+
+    def _village_parts(self, village: Zone) -> tuple[bytes, bytes]:
+        pipeline = self._services.pipeline
+        if pipeline.evaluated_s is None:  # before the first evaluation the outlook starts now
+            return self._encode(village)
+        if pipeline.assessments is not self._source:  # a new dict per evaluation
+            self._source = pipeline.assessments
+            self._parts = {}
+        parts = self._parts.get(village.id)
+        if parts is None:
+            parts = self._parts[village.id] = self._encode(village)
+        return parts
+
+    def _encode(self, village: Zone) -> tuple[bytes, bytes]:
+        services = self._services
+        head = {
+            **place_dict(services.pipeline.book.current.get(village.id)),
+            "zone": {"id": village.id, "name": village.name, "name_zh": village.name_zh},
+            "chain": [
+                {
+                    "id": z.id,
+                    "name": z.name,
+                    "name_zh": z.name_zh,
+                    "tier": z.tier.value,
+                    **_level_of(services, z.id),
+                }
+                for z in services.zones.chain(village)
+            ],
+            "outlook": _outlook(services, village),
+        }
+        tail = {
+            "contact": village.contact.model_dump() if village.contact else None,
+            "sample": village.sample,
+        }
+        return (
+            (_json(head)[:-1] + ',"shelters":').encode(),
+            ("," + _json(tail)[1:]).encode(),
+        )
+
+    def _nearest_shelters(self, lat: float, lon: float, n: int = 3) -> bytes:
+        ranked = sorted(
+            (
+                (_distance_m(lat, lon, s_lat, s_lon), s_lat, s_lon, head)
+                for s_lat, s_lon, head in self._shelters
+            ),
+            key=lambda x: x[0],
+        )
+        items = [
+            f'{head}{round(d)},"bearing_deg":{round(_bearing(lat, lon, s_lat, s_lon))}}}'
+            for d, s_lat, s_lon, head in ranked[:n]
+        ]
+        return f"[{','.join(items)}]".encode()
+
+    def _roads(self, lat: float, lon: float) -> bytes:
+        from marine_watch.roads import RoadNotes
+
+        roads = extra(self._services, "roads", RoadNotes)
+        if not roads.notes:
+            return b"[]"
+        return _json(roads.near(lat, lon, ROAD_NOTES_RADIUS_M)).encode()
+
+
+def _json(value: object) -> str:
+    """Strict JSON in UTF-8 text (not \\u escapes), as FastAPI's own answers are."""
+    return encode_json(value, ensure_ascii=False)
+
+
+def _shelter_fields(s: Shelter) -> dict[str, object]:
     return {
-        **place_dict(colour),
-        "zone": {"id": village.id, "name": village.name, "name_zh": village.name_zh},
-        "chain": [
-            {
-                "id": z.id,
-                "name": z.name,
-                "name_zh": z.name_zh,
-                "tier": z.tier.value,
-                **_level_of(services, z.id),
-            }
-            for z in chain
-        ],
-        "outlook": _outlook(services, village),
-        "shelters": _nearest_shelters(services, lat, lon),
-        "roads": _roads_near(services, lat, lon),
-        "contact": village.contact.model_dump() if village.contact else None,
-        "sample": village.sample,
+        "id": s.id,
+        "name": s.name,
+        "name_zh": s.name_zh,
+        "lat": s.lat,
+        "lon": s.lon,
+        "capacity": s.capacity,
+        "address": s.address,
     }
-
-
-def _roads_near(services: ServicesDep, lat: float, lon: float) -> list[dict[str, object]]:
-    from marine_watch.roads import RoadNotes
-
-    return extra(services, "roads", RoadNotes).near(lat, lon, ROAD_NOTES_RADIUS_M)
 
 
 def _level_of(services: ServicesDep, place: str) -> dict[str, object]:
@@ -151,29 +241,6 @@ def _outlook(services: ServicesDep, village: Zone) -> list[dict[str, object]]:
             )
     start = services.pipeline.evaluated_s or services.clock.now()
     return [{"hour": i, "ts": start + 3600 * i, "level": lv} for i, lv in enumerate(hours)]
-
-
-def _nearest_shelters(
-    services: ServicesDep, lat: float, lon: float, n: int = 3
-) -> list[dict[str, object]]:
-    ranked = sorted(
-        ((_distance_m(lat, lon, s.lat, s.lon), s) for s in services.catalogue.shelters if s.open),
-        key=lambda x: x[0],
-    )
-    return [
-        {
-            "id": s.id,
-            "name": s.name,
-            "name_zh": s.name_zh,
-            "lat": s.lat,
-            "lon": s.lon,
-            "capacity": s.capacity,
-            "address": s.address,
-            "distance_m": round(d),
-            "bearing_deg": round(_bearing(lat, lon, s.lat, s.lon)),
-        }
-        for d, s in ranked[:n]
-    ]
 
 
 def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -2,13 +2,16 @@
 
 import math
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, HTTPException, Request, Security, WebSocket
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from marine_watch.api.deps import ServicesDep
 from marine_watch.auth import KeyRing, Principal, RateLimiter, Role
+
+if TYPE_CHECKING:
+    from marine_watch.app import Services
 
 api_key_header = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="API key of a duty officer, team or admin"
@@ -78,8 +81,8 @@ async def ws_principal(
         return None
 
 
-async def rate_limited(request: Request, services: ServicesDep) -> None:
-    """Public endpoints: a token bucket per client IP; 429 with Retry-After when empty."""
+def check_rate(request: Request, services: "Services") -> None:
+    """Spend one token of the caller's bucket; 429 with Retry-After when it is empty."""
     limiter = services.extras["ratelimit"]
     assert isinstance(limiter, RateLimiter)
     client = request.client.host if request.client else "unknown"
@@ -87,6 +90,11 @@ async def rate_limited(request: Request, services: ServicesDep) -> None:
     if wait_s > 0:
         msg = f"too many requests: at most {limiter.rate_per_s:g}/s per client (burst {limiter.burst})"
         raise HTTPException(429, msg, headers={"Retry-After": str(math.ceil(wait_s))})
+
+
+async def rate_limited(request: Request, services: ServicesDep) -> None:
+    """Public endpoints: a token bucket per client IP; 429 with Retry-After when empty."""
+    check_rate(request, services)
 
 
 RateLimited = Depends(rate_limited)
