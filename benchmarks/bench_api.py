@@ -6,12 +6,15 @@ it reached (wrk with a per-request delay), for p99 under a moderate load. Needs 
 The service runs without a broker here: ingest keeps retrying in the background, as in an outage.
 """
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 from benchmarks.service_proc import free_port, service, wait_port
@@ -59,6 +62,18 @@ def paced_script(rate_per_s: float, connections: int) -> str:
     return str(path)
 
 
+def wait_evaluated(url: str, timeout_s: float = 30.0) -> None:
+    """Wait for the first evaluation (``since_s`` set): before it every answer is 'unknown'."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            if json.load(resp)["since_s"] is not None:
+                return
+        time.sleep(0.2)
+    msg = f"no evaluation within {timeout_s:g} s"
+    raise RuntimeError(msg)
+
+
 def baseline_rps() -> dict[str, float]:
     port = free_port()
     proc = subprocess.Popen(
@@ -100,6 +115,7 @@ def run() -> list[dict[str, object]]:
     rows.append({"case": "minimal FastAPI GET /risk/{id}", **base})
     with service(mqtt_url=f"mqtt://127.0.0.1:{free_port()}") as port:
         url = f"http://127.0.0.1:{port}{RISK_PATH}"
+        wait_evaluated(url)
         wrk(url, duration_s=2)
         full = wrk(url)
         rows.append(
