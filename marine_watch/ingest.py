@@ -195,7 +195,7 @@ class Ingest:
                 payload,
                 [(r.reason.value, r.detail, r.item.encode()) for r in decoded.rejects],
             )
-        readings = [self._qc.check(r) for r in decoded.readings]
+        readings = self._qc.check_batch(decoded.readings)
         self._count(readings)
         if readings:
             d.on_readings(readings)

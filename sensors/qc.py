@@ -20,6 +20,9 @@ from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+from numpy.typing import NDArray
+
 from sensors.reading import Kind, QcFlag, Reading
 
 # Largest credible jump from the median of the neighbours within SPIKE_WINDOW_NS (SAMPLE values,
@@ -51,6 +54,11 @@ FLATLINE_COUNT: dict[Kind, int] = {
 FLATLINE_DEFAULT = 10
 RECENT = 5  # latest readings per series whose median a new value is compared with (spike)
 REMEMBERED = 512  # point keys per series whose value and flag are remembered (duplicates, replays)
+ARRAY_MIN = 8  # readings of one series in a batch from which the array checks beat the loop
+_NOT_RECENT = frozenset({QcFlag.RANGE.value, QcFlag.FUTURE.value, QcFlag.DUPLICATE.value})
+_OK = QcFlag.OK.value  # plain str: an enum member's .value is a property, slow in a loop
+_DUPLICATE = QcFlag.DUPLICATE.value
+_PENDING = ""  # flag placeholder in ``seen`` while a batch's verdicts are computed
 
 
 @dataclass(slots=True)
@@ -100,6 +108,26 @@ class QcHistory:
         _remember(series, reading.ts_ns, reading.value, flag)
         return reading if flag == reading.qc else replace(reading, qc=flag)
 
+    def check_batch(self, readings: list[Reading]) -> list[Reading]:
+        """``[check(r) for r in readings]``, with the spike and flat-line tests run per series on arrays."""
+        groups: dict[tuple[str, str], list[int]] = {}
+        for i, r in enumerate(readings):
+            groups.setdefault((r.station, r.kind), []).append(i)
+        out = list(readings)
+        for key, positions in groups.items():
+            if len(positions) < ARRAY_MIN:
+                for i in positions:
+                    out[i] = self.check(readings[i])
+                continue
+            series = self._series.get(key)
+            if series is None:
+                series = self._series[key] = _Series()
+            flags = _check_series(series, key[1], [readings[i] for i in positions])
+            for i, flag in zip(positions, flags, strict=True):
+                if flag != readings[i].qc:
+                    out[i] = replace(readings[i], qc=flag)
+        return out
+
 
 def _assess(series: _Series, kind: str, ts_ns: int, value: float) -> str:
     limit = SPIKE_LIMIT.get(kind)  # type: ignore[call-overload]  # Kind is a StrEnum: str keys match
@@ -128,3 +156,139 @@ def _remember(series: _Series, ts_ns: int, value: float, flag: str) -> None:
         series.run_length += 1
     else:
         series.run_value, series.run_length = value, 1
+
+
+@dataclass(slots=True)
+class _Sorted:
+    """A batch of one series after the pass over its point keys (positions index the batch)."""
+
+    flags: list[str]  # final, except for the assessed readings and their in-batch replays
+    replays: list[tuple[int, int]] = field(default_factory=list)  # (position, earlier position)
+    joined: list[int] = field(default_factory=list)  # positions joining the recent past, in order
+    assessed: list[bool] = field(default_factory=list)  # per joined position: gets a verdict
+
+
+def _check_series(series: _Series, kind: str, readings: list[Reading]) -> list[str]:
+    """The flags :meth:`QcHistory.check` would give ``readings`` (one series, in order), and remember them.
+
+    Which readings join the series' recent past depends only on the payload flag and on the
+    point keys already seen, never on the spike or flat-line verdict; so one pass over the keys
+    settles that, and the verdicts of all assessed readings then come from arrays at once.
+    """
+    got = _sort_out(series, readings)
+    flags = got.flags
+    if got.joined:
+        ts = np.array([readings[p].ts_ns for p in got.joined], dtype=np.int64)
+        values = np.array([readings[p].value for p in got.joined], dtype=np.float64)
+        verdicts = _verdicts(series, kind, ts, values).tolist()
+        for pos, ok, verdict in zip(got.joined, got.assessed, verdicts, strict=True):
+            if ok:
+                flags[pos] = verdict
+                r = readings[pos]
+                if series.seen.get(r.ts_ns) == (r.value, _PENDING):
+                    series.seen[r.ts_ns] = (r.value, verdict)
+        _advance(series, ts, values)
+    for pos, first in got.replays:
+        flags[pos] = flags[first]
+    return flags
+
+
+def _sort_out(series: _Series, readings: list[Reading]) -> _Sorted:
+    """Replays, duplicates and payload flags settled; new keys remembered with a pending flag."""
+    got = _Sorted([r.qc for r in readings])
+    pending: dict[int, int] = {}  # ts → position of the assessed reading it was first seen with
+    seen = series.seen
+    for pos, r in enumerate(readings):
+        ts, value, qc = r.ts_ns, r.value, r.qc
+        earlier = seen.get(ts)
+        if earlier is not None:
+            if earlier[0] != value:
+                got.flags[pos] = _DUPLICATE
+            elif earlier[1] == _PENDING:
+                got.replays.append((pos, pending[ts]))
+            else:
+                got.flags[pos] = earlier[1]
+            continue
+        ok = qc == _OK
+        seen[ts] = (value, _PENDING if ok else qc)
+        if len(seen) > REMEMBERED:
+            seen.popitem(last=False)
+        if ok:
+            pending[ts] = pos
+        if qc not in _NOT_RECENT:
+            got.joined.append(pos)
+            got.assessed.append(ok)
+    return got
+
+
+def _verdicts(
+    series: _Series, kind: str, ts: NDArray[np.int64], values: NDArray[np.float64]
+) -> NDArray[np.object_]:
+    """Spike, flat line or ok for each reading joining the series (given the recent past before it)."""
+    flags = np.full(ts.size, QcFlag.OK.value, dtype=object)
+    run_before, same = _runs(series, values)
+    count = FLATLINE_COUNT.get(kind, FLATLINE_DEFAULT)  # type: ignore[call-overload]  # Kind is a StrEnum: str keys match
+    flags[same & (run_before + 1 >= count)] = QcFlag.FLATLINE.value
+    limit = SPIKE_LIMIT.get(kind)  # type: ignore[call-overload]  # Kind is a StrEnum: str keys match
+    if limit is not None:
+        flags[_spikes(series, ts, values, limit)] = QcFlag.SPIKE.value  # spike wins, as in _assess
+    return flags
+
+
+def _runs(
+    series: _Series, values: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """(length of the run of equal values before each reading, does the reading repeat that run)."""
+    previous = np.empty_like(values)
+    previous[1:] = values[:-1]
+    same = np.zeros(values.size, dtype=bool)
+    same[1:] = values[1:] == previous[1:]
+    same[0] = series.run_value is not None and values[0] == series.run_value
+    starts = np.flatnonzero(~same)
+    index = np.arange(values.size)
+    start_of = np.maximum.accumulate(np.where(~same, index, -1))
+    run_after = index - start_of + 1  # length of the run that each reading ends
+    if starts.size == 0 or starts[0] > 0:  # the first run continues the series' run
+        head = index < (starts[0] if starts.size else values.size)
+        run_after[head] = index[head] + 1 + series.run_length
+    run_before = np.empty(values.size, dtype=np.int64)
+    run_before[0] = series.run_length
+    run_before[1:] = run_after[:-1]
+    return run_before, same
+
+
+def _spikes(
+    series: _Series, ts: NDArray[np.int64], values: NDArray[np.float64], limit: float
+) -> NDArray[np.bool_]:
+    """Readings farther than ``limit`` from the median of their recent neighbours in the window."""
+    past = list(series.recent)
+    pad = RECENT - len(past)
+    all_ts = np.concatenate([np.zeros(pad, np.int64), [t for t, _ in past], ts]).astype(np.int64)
+    all_v = np.concatenate([np.zeros(pad), [v for _, v in past], values])
+    known = np.concatenate([np.zeros(pad, bool), np.ones(len(past) + ts.size, bool)])
+    before = np.arange(ts.size)[:, None] + np.arange(RECENT)  # the RECENT readings before each one
+    win_t, win_v, win_k = all_ts[before], all_v[before], known[before]
+    near = (
+        win_k
+        & (win_t >= (ts - SPIKE_WINDOW_NS)[:, None])
+        & (win_t <= (ts + SPIKE_WINDOW_NS)[:, None])
+    )
+    n_near = near.sum(axis=1)
+    ordered = np.sort(np.where(near, win_v, np.inf), axis=1)  # the near values first, in order
+    rows = np.arange(ts.size)
+    upper = ordered[rows, np.minimum(n_near // 2, RECENT - 1)]
+    lower = ordered[rows, np.maximum((n_near - 1) // 2, 0)]
+    median = np.where(n_near % 2 == 1, upper, (lower + upper) / 2)
+    enough = (win_k.sum(axis=1) >= SPIKE_MIN_NEIGHBOURS) & (n_near >= SPIKE_MIN_NEIGHBOURS)
+    with np.errstate(invalid="ignore"):  # rows without enough neighbours hold inf - inf
+        far: NDArray[np.bool_] = enough & (np.abs(values - median) > limit)
+    return far
+
+
+def _advance(series: _Series, ts: NDArray[np.int64], values: NDArray[np.float64]) -> None:
+    """Add the readings that joined the series to its recent past and its run of equal values."""
+    series.recent.extend(zip(ts[-RECENT:].tolist(), values[-RECENT:].tolist(), strict=True))
+    last = float(values[-1])
+    run_before, same = _runs(series, values)
+    series.run_length = int(run_before[-1]) + 1 if same[-1] else 1
+    series.run_value = last
