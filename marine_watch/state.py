@@ -11,6 +11,7 @@ from risk_models.types import FloatArray
 from sensors.reading import QcFlag, Reading
 
 NS_PER_S = 1e9
+ARRAY_MIN = 8  # readings of one series in a message from which arrays beat the loop
 
 
 @dataclass
@@ -36,6 +37,20 @@ class Ring:
         self.head = (self.head + 1) % self.capacity
         self.n = min(self.n + 1, self.capacity)
 
+    def extend(self, times_s: FloatArray, values: FloatArray) -> None:
+        """``append`` each (time, value) in order."""
+        k = times_s.size
+        if (
+            k >= self.capacity
+        ):  # only the last ``capacity`` survive, ending just before the new head
+            times_s, values = times_s[-self.capacity :], values[-self.capacity :]
+        start = (self.head + k - times_s.size) % self.capacity
+        slots = (start + np.arange(times_s.size)) % self.capacity
+        self.times_s[slots] = times_s
+        self.values[slots] = values
+        self.head = (self.head + k) % self.capacity
+        self.n = min(self.n + k, self.capacity)
+
     def window(self, since_s: float, until_s: float = np.inf) -> tuple[FloatArray, FloatArray]:
         """Readings with since <= t <= until, sorted by time."""
         t, v = self.times_s[: self.n], self.values[: self.n]
@@ -53,17 +68,40 @@ class CoastState:
         self.last_seen_s: dict[str, float] = {}
 
     def add(self, readings: Iterable[Reading]) -> None:
+        series: dict[tuple[str, str], list[Reading]] = {}
         for r in readings:
-            ring = self._rings.get((r.station, r.kind))
+            series.setdefault((r.station, r.kind), []).append(r)
+        for key, group in series.items():
+            ring = self._rings.get(key)
             if ring is None:
-                ring = self._rings[(r.station, r.kind)] = Ring(self._capacity)
-            ts_s = r.ts_ns / NS_PER_S
-            if np.isnan(ring.last_ts_s) or ts_s >= ring.last_ts_s:
-                ring.last_ts_s, ring.last_value, ring.last_qc = ts_s, r.value, r.qc
-            if r.qc == QcFlag.OK:
-                ring.append(ts_s, r.value)
-            seen = self.last_seen_s.get(r.station, -np.inf)
-            self.last_seen_s[r.station] = max(seen, ts_s)
+                ring = self._rings[key] = Ring(self._capacity)
+            if len(group) < ARRAY_MIN:
+                for r in group:
+                    self._add_one(ring, r)
+            else:
+                self._add_series(ring, key[0], group)
+
+    def _add_one(self, ring: Ring, r: Reading) -> None:
+        ts_s = r.ts_ns / NS_PER_S
+        if np.isnan(ring.last_ts_s) or ts_s >= ring.last_ts_s:
+            ring.last_ts_s, ring.last_value, ring.last_qc = ts_s, r.value, r.qc
+        if r.qc == QcFlag.OK:
+            ring.append(ts_s, r.value)
+        seen = self.last_seen_s.get(r.station, -np.inf)
+        self.last_seen_s[r.station] = max(seen, ts_s)
+
+    def _add_series(self, ring: Ring, station: str, group: list[Reading]) -> None:
+        """What ``_add_one`` does for each reading of one series, on arrays."""
+        ts_s = np.array([r.ts_ns for r in group], dtype=np.float64) / NS_PER_S
+        values = np.array([r.value for r in group], dtype=np.float64)
+        newest = ts_s.size - 1 - int(np.argmax(ts_s[::-1]))  # the last of the latest times
+        if np.isnan(ring.last_ts_s) or ts_s[newest] >= ring.last_ts_s:
+            r = group[newest]
+            ring.last_ts_s, ring.last_value, ring.last_qc = float(ts_s[newest]), r.value, r.qc
+        ok = np.array([r.qc == QcFlag.OK for r in group], dtype=bool)
+        ring.extend(ts_s[ok], values[ok])
+        seen = self.last_seen_s.get(station, -np.inf)
+        self.last_seen_s[station] = max(seen, float(ts_s[newest]))
 
     def ring(self, station: str, kind: str) -> Ring | None:
         return self._rings.get((station, kind))
