@@ -101,8 +101,27 @@ def encode_line(reading: Reading) -> str:
 
 
 def encode_lines(readings: Iterable[Reading]) -> bytes:
-    """Encode readings as line protocol, one line each; raise ValueError for one that cannot be."""
-    return "".join(encode_line(r) + "\n" for r in readings).encode()
+    """Encode readings as line protocol, one line each; raise ValueError for one that cannot be.
+
+    The same lines as :func:`encode_line`, with the measurement and tags encoded once per
+    (kind, qc, station) of the batch rather than once per reading.
+    """
+    prefixes: dict[tuple[str, str, str], str] = {}
+    lines = []
+    for r in readings:
+        if type(r.ts_ns) is not int:  # checks in encode_line's order: time, tags, value
+            lines.append(encode_line(r) + "\n")  # raises ValueError with the reason, or encodes
+            continue
+        key = (r.kind, r.qc, r.station)
+        prefix = prefixes.get(key)
+        if prefix is None:
+            prefix = prefixes[key] = _prefix(*key)
+        lines.append(f"{prefix}{_float(r.value)} {r.ts_ns}\n")
+    return "".join(lines).encode()
+
+
+def _prefix(kind: str, qc: str, station: str) -> str:
+    return f"{MEASUREMENT},kind={_tag('kind', kind)},qc={_tag('qc', qc)},station={_tag('station', station)} value="
 
 
 def quote_string(value: str) -> str:
