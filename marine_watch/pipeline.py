@@ -61,6 +61,9 @@ class Pipeline:
     def on_readings(self, readings: list[Reading]) -> None:
         """Called by ingest for every decoded message (before it is durable)."""
         self.state.add(readings)
+        if not self._hub.count("feeds"):  # no /ws/feeds client: build no per-reading messages
+            self._dirty.set()
+            return
         for r in readings:
             self._hub.publish(
                 "feeds",
