@@ -6,6 +6,10 @@ way), then the subscriber connects and the clock runs until the last reading is 
 a bare aiomqtt client that only counts) or stored in a private InfluxDB (marine_watch: the whole
 app, with acks after durable). As in ../shared/bench/mqtt_ceiling.py, each reading is ~106 bytes of
 JSON; a batch message carries 100 of them.
+
+InfluxDB bounds the service too (~160k points/s from one writer here, more from two): each run also
+measures what InfluxDB takes of the same points as pre-encoded line protocol in the service's
+batch size, from one and from two concurrent writers, and reports the service against both.
 """
 
 import asyncio
@@ -24,12 +28,15 @@ import httpx
 
 from marine_watch.app import create_app
 from marine_watch.settings import Settings
+from marine_watch.store.influx import encode_lines
+from sensors.reading import Reading
 from tests.services import Broker, Influx, start_influxd, start_mosquitto
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 START_MS = int((time.time() - 30 * 86400) * 1000)
 LIMITS = "max_queued_messages 1000000\nmax_queued_bytes 0\nmax_inflight_messages 100\n"
 CASES = (("batch of 100", 100, 2_000), ("1 reading", 1, 10_000))  # label, per message, messages
+WRITE_BATCH = Settings.model_fields["batch_max_readings"].default  # the service's batch size
 
 
 def payload_lines(root: str, per_message: int, messages: int) -> tuple[str, list[str]]:
@@ -91,6 +98,38 @@ async def service(settings: Settings, readings: int) -> float:
             await asyncio.sleep(0.01)
 
 
+def line_bodies(n: int) -> list[bytes]:
+    """The points of the batched case, pre-encoded in bodies of the service's batch size."""
+    readings = [
+        Reading("zhapu", "tide_level", (START_MS + i * 1000) * 1_000_000, 1.0 + 0.001 * (i % 500))
+        for i in range(n)
+    ]
+    return [encode_lines(readings[i : i + WRITE_BATCH]) for i in range(0, n, WRITE_BATCH)]
+
+
+async def influx_ceiling(influx: Influx, bodies: list[bytes], writers: int) -> float:
+    """Points/s InfluxDB takes of pre-encoded bodies POSTed by ``writers`` concurrent writers."""
+    db = f"ceiling{writers}"
+    points = sum(body.count(b"\n") for body in bodies)
+    todo = iter(bodies)
+    async with httpx.AsyncClient(base_url=influx.url, timeout=30.0) as http:
+        await http.post("/query", params={"q": f'DROP DATABASE "{db}"'})
+        await http.post("/query", params={"q": f'CREATE DATABASE "{db}"'})
+
+        async def writer() -> None:
+            for body in todo:  # shared iterator: each body is written once
+                response = await http.post(
+                    "/write", params={"db": db, "precision": "ns"}, content=body
+                )
+                response.raise_for_status()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(writer() for _ in range(writers)))
+        elapsed = time.perf_counter() - started
+        await http.post("/query", params={"q": f'DROP DATABASE "{db}"'})
+    return points / elapsed
+
+
 async def one_case(broker: Broker, influx: Influx, tmp: Path, per_message: int, n: int) -> dict:
     root = f"bench/{uuid.uuid4().hex[:8]}/marine/v1"
     topic, lines = payload_lines(root, per_message, n)
@@ -122,22 +161,31 @@ async def one_case(broker: Broker, influx: Influx, tmp: Path, per_message: int, 
         "readings": readings,
         "ceiling_readings_per_s": round(readings / raw_s),
         "service_readings_per_s": round(readings / app_s),
-        "ratio": round(raw_s / app_s, 2),
+        "ratio_to_ceiling": round(raw_s / app_s, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 
 
 def run() -> list[dict[str, object]]:
-    """One row per case: readings/s of the service and of the raw subscriber, ratio, peak RSS."""
+    """One row per case: readings/s of the service, of the raw subscriber and of InfluxDB alone."""
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp_dir:
         tmp = Path(tmp_dir)
         broker = start_mosquitto(tmp / "mosquitto", extra_conf=LIMITS)
         influx = start_influxd(tmp / "influxd")
         try:
-            return [
+            bodies = line_bodies(max(per_message * n for _, per_message, n in CASES))
+            store = {w: asyncio.run(influx_ceiling(influx, bodies, w)) for w in (1, 2)}
+            rows = [
                 asyncio.run(one_case(broker, influx, tmp, per_message, n))
                 for _, per_message, n in CASES
             ]
+            for row in rows:
+                for w, points_per_s in store.items():
+                    row[f"influx_{w}_writer_points_per_s"] = round(points_per_s)
+                    row[f"ratio_to_influx_{w}w"] = round(
+                        row["service_readings_per_s"] / points_per_s, 2
+                    )
+            return rows
         finally:
             broker.stop()
             influx.stop()
