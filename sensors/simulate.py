@@ -27,7 +27,9 @@ class Typhoon:
     """Storm shape; ``peak_s`` is when surge, waves and wind peak (UTC s)."""
 
     peak_s: float
-    surge_peak_m: float = 2.4  # upper end of In-Fa's 120–240 cm along north Zhejiang (DOMAIN.md §1.5)
+    surge_peak_m: float = (
+        2.4  # upper end of In-Fa's 120–240 cm along north Zhejiang (DOMAIN.md §1.5)
+    )
     surge_rise_h: float = 9.0
     surge_fall_h: float = 6.0
     hs_near_peak_m: float = 3.8
