@@ -14,7 +14,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNNER = """
-import json, sys, uvicorn
+import json, resource, sys, uvicorn
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # one fd per websocket client
 from marine_watch.app import create_app
 from marine_watch.settings import Settings
 settings = Settings(**json.loads(sys.argv[1]))
