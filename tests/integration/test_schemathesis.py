@@ -70,7 +70,9 @@ def test_no_generated_request_gets_a_server_error(
                 "--seed", "2021", "--generation-deterministic", "--exclude-path-regex", "webhooks", "--request-timeout", "20"]  # fmt: skip
         if key:
             args += ["-H", f"X-API-Key: {key}"]
-        run = subprocess.run(args, capture_output=True, text=True, timeout=scaled(500), check=False)
+        run = subprocess.run(
+            args, cwd=tmp_path, capture_output=True, text=True, timeout=scaled(500), check=False
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=scaled(30))
