@@ -129,6 +129,10 @@ def create_app(
                 asyncio.create_task(
                     supervised("ingest", services.ingest.run(), on_fatal), name="ingest"
                 ),
+                asyncio.create_task(
+                    supervised("heartbeat", services.hub.heartbeat(HEARTBEAT_S), on_fatal),
+                    name="heartbeat",
+                ),
             ]
             tasks += [
                 asyncio.create_task(supervised(n, w(services), on_fatal), name=n)
@@ -151,6 +155,7 @@ def create_app(
 
 
 WARM_START_S = 12 * 3600.0
+HEARTBEAT_S = 15.0  # websocket keep-alive message to every client
 
 
 async def warm_start(services: Services) -> None:

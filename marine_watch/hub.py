@@ -80,6 +80,9 @@ def _finite(value: object) -> object:
     return value
 
 
+HEARTBEAT = '{"type":"heartbeat"}'
+
+
 class Hub:
     """Channels ('risk', 'feeds', 'alerts') with their subscribers."""
 
@@ -109,12 +112,33 @@ class Hub:
         text = encode(message)
         now = time.monotonic()
         for sub in list(subs):
-            if not sub.accepts(message):
-                continue
-            if (
-                not sub.offer(key, text)
-                and sub.full_since is not None
-                and now - sub.full_since > self._stall_s
-            ):
-                sub.close(f"client too slow: mailbox full for more than {self._stall_s:.0f} s")
-                subs.discard(sub)
+            if sub.accepts(message):
+                self._offer(subs, sub, key, text, now)
+
+    def beat(self) -> None:
+        """Offer a heartbeat to every client (filters do not apply); close the ones stalled too long.
+
+        One timer for all clients instead of a timeout per client: a stalled client is found even
+        when nothing else is published.
+        """
+        now = time.monotonic()
+        for subs in self._channels.values():
+            for sub in list(subs):
+                self._offer(subs, sub, "heartbeat", HEARTBEAT, now)
+
+    async def heartbeat(self, period_s: float) -> None:
+        """Forever: a heartbeat to every client each ``period_s``."""
+        while True:
+            await asyncio.sleep(period_s)
+            self.beat()
+
+    def _offer(
+        self, subs: set[Subscriber], sub: Subscriber, key: str, text: str, now: float
+    ) -> None:
+        if (
+            not sub.offer(key, text)
+            and sub.full_since is not None
+            and now - sub.full_since > self._stall_s
+        ):
+            sub.close(f"client too slow: mailbox full for more than {self._stall_s:.0f} s")
+            subs.discard(sub)

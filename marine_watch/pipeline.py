@@ -15,7 +15,7 @@ import structlog
 
 from marine_watch.clock import Clock
 from marine_watch.hazards import Assessment, Assessor
-from marine_watch.hub import Hub
+from marine_watch.hub import Hub, encode
 from marine_watch.metrics import Metrics
 from marine_watch.state import CoastState, snapshot
 from marine_watch.zones import PlaceColour, ZoneBook
@@ -55,6 +55,7 @@ class Pipeline:
         self._numerics = numerics
         self._dirty = asyncio.Event()
         self.listeners: list[ChangeListener] = []
+        self._snapshot: tuple[object, str] | None = None
         self.async_listeners: list[AsyncChangeListener] = []  # awaited: backpressure, no queue
         self.adjusters: list[Adjuster] = []
 
@@ -123,6 +124,12 @@ class Pipeline:
                 ms=round((time.perf_counter() - started) * 1e3, 1),
             )
         return changed
+
+    def snapshot_text(self) -> str:
+        """The snapshot, encoded once per evaluation (thousands of clients may connect at once)."""
+        if self._snapshot is None or self._snapshot[0] is not self.assessments:
+            self._snapshot = (self.assessments, encode(self.snapshot_message()))
+        return self._snapshot[1]
 
     def snapshot_message(self) -> dict[str, object]:
         """Everything a new /ws/risk client needs to be current at once."""

@@ -10,20 +10,15 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from marine_watch.api.deps import ServicesDep
 from marine_watch.api.security import ws_principal
 from marine_watch.auth import Role
-from marine_watch.hub import Subscriber, encode
+from marine_watch.hub import Subscriber
 
 router = APIRouter()
-HEARTBEAT_S = 15.0
 
 
 async def _pump(websocket: WebSocket, sub: Subscriber) -> None:
-    """Send mailbox batches until the client leaves or is closed for being too slow."""
+    """Send mailbox batches (heartbeats come from the hub) until the client leaves or is closed."""
     while True:
-        try:
-            batch = await asyncio.wait_for(sub.next_batch(), HEARTBEAT_S)
-        except TimeoutError:
-            await websocket.send_text('{"type":"heartbeat"}')
-            continue
+        batch = await sub.next_batch()
         if sub.closed_reason:
             await websocket.close(code=1008, reason=sub.closed_reason[:120])
             return
@@ -63,7 +58,7 @@ async def ws_risk(websocket: WebSocket, services: ServicesDep) -> None:
     """A snapshot of every place's colour, then each change as it happens."""
     await websocket.accept()
     sub = services.hub.subscribe("risk")
-    snapshot = encode(services.pipeline.snapshot_message())
+    snapshot = services.pipeline.snapshot_text()
     await _serve(websocket, services, "risk", sub, snapshot)
 
 

@@ -51,3 +51,18 @@ async def test_non_finite_numbers_reach_clients_as_null() -> None:
     hub.publish("risk", "a", {"value": float("nan"), "q": [1.0, float("inf")], "ok": 2.5})
     (text,) = await asyncio.wait_for(sub.next_batch(), 1)
     assert json.loads(text) == {"value": None, "q": [1.0, None], "ok": 2.5}
+
+
+async def test_heartbeat_reaches_filtered_clients_and_finds_stalled_ones() -> None:
+    """One hub timer beats every client, filters aside, and closes a client stalled past the limit."""
+    hub = Hub(capacity=1, stall_s=0.0)
+    filtered = hub.subscribe("feeds", lambda m: m.get("station") == "zhapu")
+    stalled = hub.subscribe("risk")
+    hub.publish("risk", "a", {"id": "a"})  # fills the stalled client's only slot
+    hub.beat()  # the stalled client's mailbox is found full ...
+    hub.beat()  # ... and still full at the next beat: closed
+    assert [json.loads(t) for t in await asyncio.wait_for(filtered.next_batch(), 1)] == [
+        {"type": "heartbeat"}
+    ]
+    assert stalled.closed_reason is not None
+    assert hub.count("risk") == 0
