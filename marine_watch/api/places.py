@@ -58,8 +58,13 @@ async def risk_here(
     The position is used for this answer only: it is never stored or logged. Fields: level,
     colour, explanation, no_data, since_s, zone, chain, outlook, shelters, roads, contact, sample.
     """
+    return risk_response(request, lat, lon)
+
+
+def risk_response(request: Request, lat: float, lon: float) -> Response:
+    """The resident answer for a validated position (shared with the Starlette fast path)."""
     # The hot public route: services, rate limit and answer are reached without dependencies.
-    services: Services = request.state.services
+    services: Services = request.app.state.services
     check_rate(request, services)
     village = services.zones.village_at(lat, lon)
     if village is None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from marine_watch.app import Services, create_app
 from marine_watch.clock import Clock
@@ -28,6 +29,7 @@ class Running:
     ws: str
     services: Services
     crashes: list[BaseException]
+    app: FastAPI
 
 
 @asynccontextmanager
@@ -49,7 +51,7 @@ async def serve(settings: Settings, *, clock: Clock | None = None) -> AsyncItera
         services: Services = app.state.services
         async with asyncio.timeout(scaled(20)):
             await services.ingest.connected.wait()
-        yield Running(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", services, crashes)
+        yield Running(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", services, crashes, app)
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, scaled(30))

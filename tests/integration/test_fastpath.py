@@ -1,0 +1,36 @@
+"""The Starlette fast path of the resident lookup answers exactly like its documented FastAPI route."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from marine_watch.api.fastpath import PATH, risk_fast
+from tests.integration.conftest import serve
+
+pytestmark = [pytest.mark.services, pytest.mark.timeout(60)]
+
+CASES = [
+    {"lat": "30.605", "lon": "121.07"},  # inside Zhapu harbour
+    {"lat": "30.40", "lon": "121.20"},  # open sea: 404
+    {"lat": "91", "lon": "0"},
+    {"lat": "-90.5", "lon": "200"},
+    {"lat": "north", "lon": "121"},
+    {"lat": "nan", "lon": "121"},
+    {"lat": "inf", "lon": "-inf"},
+    {"lon": "121"},
+    {},
+]
+
+
+async def test_fast_path_and_documented_route_give_the_same_answers(mosquitto, make_settings):
+    """Same status and body for valid, outside, out-of-range, malformed and missing positions."""
+    async with serve(make_settings(mosquitto)) as app, httpx.AsyncClient(base_url=app.http) as http:
+        fast = [await http.get(PATH, params=case) for case in CASES]
+        first = app.app.router.routes.pop(0)
+        assert getattr(first, "endpoint", None) is risk_fast
+        documented = [await http.get(PATH, params=case) for case in CASES]
+    assert [r.status_code for r in fast] == [200, 404, 422, 422, 422, 422, 422, 422, 422]
+    assert [(r.status_code, r.json()) for r in fast] == [
+        (r.status_code, r.json()) for r in documented
+    ]
