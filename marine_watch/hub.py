@@ -28,9 +28,15 @@ class Subscriber:
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
     full_since: float | None = None
     closed_reason: str | None = None
+    #: Writes a frame now, without a task switch, when the connection is idle and writable
+    #: (``websockets.broadcast`` style); returns False to fall back to the mailbox.
+    direct: Callable[[str], bool] | None = None
+    sending: bool = False  # the pump is sending a batch: keep order, queue behind it
 
     def offer(self, key: str, text: str) -> bool:
-        """Queue ``text``; False when the mailbox is full of other keys (the client is behind)."""
+        """Send now if idle, else queue; False when the mailbox is full of other keys (behind)."""
+        if self.direct is not None and not self._box and not self.sending and self.direct(text):
+            return True
         if key in self._box:
             self._box[key] = text  # latest wins, keeps its place in the order
         elif len(self._box) >= self.capacity:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.protocol import State
 
 from marine_watch.api.deps import ServicesDep
 from marine_watch.api.security import ws_principal
@@ -15,6 +19,55 @@ from marine_watch.hub import Subscriber
 router = APIRouter()
 
 
+RAW_SEND = "marine_watch.raw_send"
+
+
+class RawSendMiddleware:
+    """Record the server's own ``send`` of a websocket connection in its scope (for direct_writer).
+
+    Starlette wraps ``send`` in closures further in; the outermost middleware still sees uvicorn's.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            scope[RAW_SEND] = send
+        await self.app(scope, receive, send)
+
+
+def direct_writer(websocket: WebSocket) -> Callable[[str], bool] | None:
+    """A synchronous frame writer for this connection, or None where the server is not supported.
+
+    Starlette's ``send_text`` costs each of thousands of clients a task wake-up and an awaited ASGI
+    send per message; ``websockets.broadcast`` (docs/topics/broadcast.rst) writes frames without
+    awaiting. This does the same on uvicorn's sans-I/O websocket protocol, whose ``send`` does exactly
+    ``conn.send_text`` + ``transport.write`` once ``writable`` is set. It refuses (False) whenever
+    uvicorn would wait or fail: paused transport (backpressure), closing, or a connection not OPEN,
+    so slow clients fall back to their bounded, coalescing mailbox. Pinned by tests/marine_watch/
+    test_ws_direct.py against the installed uvicorn.
+    """
+    proto = getattr(websocket.scope.get(RAW_SEND), "__self__", None)
+    if not isinstance(proto, WebSocketsSansIOProtocol):
+        return None
+
+    def write(text: str) -> bool:
+        if (
+            proto.disconnected
+            or proto.close_sent
+            or not proto.writable.is_set()
+            or proto.transport.is_closing()
+            or proto.conn.state is not State.OPEN
+        ):
+            return False
+        proto.conn.send_text(text.encode())
+        proto.transport.write(b"".join(proto.conn.data_to_send()))
+        return True
+
+    return write
+
+
 async def _pump(websocket: WebSocket, sub: Subscriber) -> None:
     """Send mailbox batches (heartbeats come from the hub) until the client leaves or is closed."""
     while True:
@@ -22,8 +75,12 @@ async def _pump(websocket: WebSocket, sub: Subscriber) -> None:
         if sub.closed_reason:
             await websocket.close(code=1008, reason=sub.closed_reason[:120])
             return
-        for text in batch:
-            await websocket.send_text(text)
+        sub.sending = True
+        try:
+            for text in batch:
+                await websocket.send_text(text)
+        finally:
+            sub.sending = False
 
 
 async def _serve(
@@ -33,6 +90,7 @@ async def _serve(
     try:
         if first is not None:
             await websocket.send_text(first)
+        sub.direct = direct_writer(websocket)  # only after the snapshot: changes never overtake it
         pump = asyncio.create_task(_pump(websocket, sub), name=f"ws-{channel}")
         try:
             while not pump.done():  # reading detects the client leaving
