@@ -2,16 +2,17 @@
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from hypothesis import settings
 
+from marine_watch.settings import Settings
 from marine_watch.store import Store
 from marine_watch.store.factory import open_store
-from tests.services import Broker, Influx, start_influxd, start_mosquitto
+from tests.services import CONFIG_DIR, Broker, Influx, start_influxd, start_mosquitto
 
 settings.register_profile("ci", deadline=None, derandomize=True)
 if os.environ.get("CI"):
@@ -85,3 +86,32 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         yield opened
         async with httpx.AsyncClient(base_url=influx.url, timeout=10.0) as http:
             await http.post("/query", params={"q": f'DROP DATABASE "{name}"'})
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, topic_root: str, mqtt_client_id: str) -> Callable[..., Settings]:
+    """Settings of this test alone: its own topic root, client id and data dir."""
+
+    def make(
+        broker: Broker,
+        *,
+        influx: Influx | None = None,
+        influx_db: str | None = None,
+        **extra: object,
+    ) -> Settings:
+        values: dict[str, object] = {
+            "config_dir": CONFIG_DIR,
+            "data_dir": tmp_path / "data",
+            "mqtt_url": broker.url,
+            "mqtt_topic_root": topic_root,
+            "mqtt_client_id": mqtt_client_id,
+            "risk_tick_s": 0.5,
+            "store": "sqlite",
+            "batch_max_wait_s": 0.05,
+        }
+        if influx is not None:
+            values.update(store="influxdb", influx_url=influx.url, influx_db=influx_db)
+        values.update(extra)
+        return Settings(**values)  # type: ignore[arg-type]
+
+    return make

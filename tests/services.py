@@ -21,6 +21,9 @@ import pytest
 
 HOST = "127.0.0.1"
 
+#: The shipped sample coast (stations, zones, dikes, thresholds).
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
+
 
 def slowness() -> float:
     """Factor every test timeout is multiplied by (env MARINE_WATCH_TEST_SLOWNESS, default 1)."""

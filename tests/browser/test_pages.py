@@ -69,10 +69,10 @@ async def _open(browser: Browser, url: str, **context: object) -> Page:
 
 
 async def test_dashboard_map_chart_live_repaint_and_ack(
-    browser, mosquitto, browser_settings, topic_root, artifacts: Path
+    browser, mosquitto, make_settings, topic_root, artifacts: Path
 ):
     """The map shows the sample zones, a station chart renders, a red pushed over /ws/risk repaints the village within 2 s, and an alert is acknowledged."""
-    settings = browser_settings(mosquitto, api_keys=(f"ops:duty_officer:{hash_key(DUTY_KEY)}",))
+    settings = make_settings(mosquitto, api_keys=(f"ops:duty_officer:{hash_key(DUTY_KEY)}",))
     async with serve(settings) as app, connect(f"{app.ws}/ws/risk") as ws:
         await ws.recv()  # snapshot
         await _tide_history(app, mosquitto, topic_root, "dushan")
@@ -124,10 +124,10 @@ async def test_dashboard_map_chart_live_repaint_and_ack(
 
 
 async def test_dashboard_says_alerts_unavailable_without_a_key(
-    browser, mosquitto, browser_settings, artifacts: Path
+    browser, mosquitto, make_settings, artifacts: Path
 ):
     """Without a key the alert panel asks for one; with a refused key it says alerts are unavailable."""
-    async with serve(browser_settings(mosquitto)) as app:
+    async with serve(make_settings(mosquitto)) as app:
         page = await _open(browser, f"{app.http}/")
         await expect(page.get_by_test_id("alerts-signin")).to_be_visible()
         await page.evaluate("localStorage.setItem('mw.key', 'not-a-key')")
@@ -136,10 +136,10 @@ async def test_dashboard_says_alerts_unavailable_without_a_key(
 
 
 async def test_resident_page_shows_the_colour_and_nearest_shelter_where_you_stand(
-    browser, mosquitto, browser_settings, topic_root, artifacts: Path
+    browser, mosquitto, make_settings, topic_root, artifacts: Path
 ):
     """With a granted position in Zhapu Harbour the card turns red and lists the nearest shelter."""
-    async with serve(browser_settings(mosquitto)) as app, connect(f"{app.ws}/ws/risk") as ws:
+    async with serve(make_settings(mosquitto)) as app, connect(f"{app.ws}/ws/risk") as ws:
         await ws.recv()
         lat, lon = HARBOUR
         page = await _open(

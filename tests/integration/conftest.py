@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
-import pytest
 import uvicorn
 from fastapi import FastAPI
 
 from marine_watch.app import Services, create_app
 from marine_watch.clock import Clock
 from marine_watch.settings import Settings
-from tests.services import Broker, Influx, scaled
-
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+from tests.services import scaled
 
 
 @dataclass
@@ -57,32 +53,3 @@ async def serve(settings: Settings, *, clock: Clock | None = None) -> AsyncItera
         await asyncio.wait_for(task, scaled(30))
         sock.close()
     assert not crashes, f"a worker crashed: {crashes!r}"
-
-
-@pytest.fixture
-def make_settings(tmp_path: Path, topic_root: str, mqtt_client_id: str) -> Callable[..., Settings]:
-    """Settings of this test alone: its own topic root, client id and data dir."""
-
-    def make(
-        broker: Broker,
-        *,
-        influx: Influx | None = None,
-        influx_db: str | None = None,
-        **extra: object,
-    ) -> Settings:
-        values: dict[str, object] = {
-            "config_dir": CONFIG_DIR,
-            "data_dir": tmp_path / "data",
-            "mqtt_url": broker.url,
-            "mqtt_topic_root": topic_root,
-            "mqtt_client_id": mqtt_client_id,
-            "risk_tick_s": 0.5,
-            "store": "sqlite",
-            "batch_max_wait_s": 0.05,
-        }
-        if influx is not None:
-            values.update(store="influxdb", influx_url=influx.url, influx_db=influx_db)
-        values.update(extra)
-        return Settings(**values)  # type: ignore[arg-type]
-
-    return make

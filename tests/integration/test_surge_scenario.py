@@ -28,8 +28,8 @@ from marine_watch.config import load_catalogue
 from marine_watch.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from risk_models import tide
 from tests.helpers import cap_schema
-from tests.integration.conftest import CONFIG_DIR, serve
-from tests.services import scaled
+from tests.integration.conftest import serve
+from tests.services import CONFIG_DIR, scaled
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(180)]
 SPEED = 600.0

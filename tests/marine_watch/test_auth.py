@@ -5,7 +5,7 @@ import pytest
 from marine_watch.auth import KeyRing, RateLimiter, Role, hash_key
 from marine_watch.errors import ConfigError
 from marine_watch.settings import DEMO_KEYS, Settings, load_settings
-from tests.integration.conftest import CONFIG_DIR
+from tests.services import CONFIG_DIR
 
 DUTY, TEAM, ADMIN = "k-duty", "k-team", "k-admin"
 

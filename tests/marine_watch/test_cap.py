@@ -10,7 +10,7 @@ from marine_watch.cap import ATOM_NS, CAP_NS, atom_feed, cap_document, cap_polyg
 from marine_watch.config import load_catalogue
 from marine_watch.zones import PlaceColour
 from tests.helpers import cap_schema
-from tests.integration.conftest import CONFIG_DIR
+from tests.services import CONFIG_DIR
 
 NS = {"cap": CAP_NS, "atom": ATOM_NS}
 SENDER = "marine-watch@pinghu.sample.invalid"

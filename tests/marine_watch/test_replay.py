@@ -11,8 +11,8 @@ from marine_watch.config import load_catalogue
 from marine_watch.replay import BATCH_MAX, ReplayError, batches, check_target, publish, read_series
 from marine_watch.settings import Settings
 from sensors.reading import Kind
-from tests.integration.conftest import CONFIG_DIR, serve
-from tests.services import scaled
+from tests.integration.conftest import serve
+from tests.services import CONFIG_DIR, scaled
 
 VLISSINGEN = (
     Path(__file__).resolve().parents[3]

@@ -70,7 +70,8 @@ def test_sample_order_does_not_matter(lat, amp, phase, rnd) -> None:
     a = tide.fit(t, h, lat, constituents=NAMES)
     b = tide.fit(t[order], h[order], lat, constituents=NAMES)
     np.testing.assert_allclose(a.amplitude_m, b.amplitude_m, atol=1e-9)
-    np.testing.assert_allclose(tide.predict(a, t)[order], tide.predict(a, t[order]), atol=1e-12)
+    # 1e-9 m: regular times take the block-wise path, shuffled ones the general basis
+    np.testing.assert_allclose(tide.predict(a, t)[order], tide.predict(a, t[order]), atol=1e-9)
 
 
 @given(lats, amplitudes, phases, arrays(np.bool_, 30 * 24))
