@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import structlog
 
-from marine_watch.alerts import AlertBook, AlertMessage, AlertStore
+from marine_watch.alerts import AlertBook, AlertMessage, AlertStore, AuditEntry
 from marine_watch.auth import Principal
 from marine_watch.hub import Hub
 from marine_watch.pipeline import Pipeline
@@ -69,7 +69,7 @@ class AlertService:
     ) -> dict[str, object]:
         actor = who if isinstance(who, str) else f"{who.role.value}:{who.name}"
         await self.store.audit(
-            now_s, actor, "acknowledged", message.subject_id, message.identifier, note
+            AuditEntry(now_s, actor, "acknowledged", message.subject_id, message.identifier, note)
         )
         ack = {
             "type": "ack",

@@ -17,11 +17,23 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import NamedTuple
 
 from marine_watch.serial import SerialExecutor, connect_durable
 from marine_watch.zones import PlaceColour
 from risk_models.levels import COLOUR_OF_CODE
 from risk_models.types import UNKNOWN
+
+
+class AuditEntry(NamedTuple):
+    """One line of the audit trail (also the row inserted, in column order)."""
+
+    ts_s: float
+    actor: str
+    action: str
+    subject_id: str
+    identifier: str | None
+    detail: str
 
 
 class MsgType(StrEnum):
@@ -262,47 +274,26 @@ class AlertStore:
             ),
         )
         self._insert_audit(
-            m.sent_s, "system", m.msg_type.value.lower(), m.subject_id, m.identifier, m.headline
+            AuditEntry(
+                m.sent_s, "system", m.msg_type.value.lower(), m.subject_id, m.identifier, m.headline
+            )
         )
         self._db.commit()
 
-    async def audit(
-        self,
-        ts_s: float,
-        actor: str,
-        action: str,
-        subject_id: str,
-        identifier: str | None,
-        detail: str,
-    ) -> None:
-        await self._exec.run(self._audit, ts_s, actor, action, subject_id, identifier, detail)
+    async def audit(self, entry: AuditEntry) -> None:
+        """Append one line to the audit trail, durably."""
+        await self._exec.run(self._audit, entry)
 
-    def _audit(
-        self,
-        ts_s: float,
-        actor: str,
-        action: str,
-        subject_id: str,
-        identifier: str | None,
-        detail: str,
-    ) -> None:
+    def _audit(self, entry: AuditEntry) -> None:
         assert self._db is not None
-        self._insert_audit(ts_s, actor, action, subject_id, identifier, detail)
+        self._insert_audit(entry)
         self._db.commit()
 
-    def _insert_audit(
-        self,
-        ts_s: float,
-        actor: str,
-        action: str,
-        subject_id: str,
-        identifier: str | None,
-        detail: str,
-    ) -> None:
+    def _insert_audit(self, entry: AuditEntry) -> None:
         assert self._db is not None
         self._db.execute(
             "INSERT INTO audit (ts_s, actor, action, subject_id, identifier, detail) VALUES (?,?,?,?,?,?)",
-            (ts_s, actor, action, subject_id, identifier, detail),
+            entry,
         )
 
     async def colours(self, changes: list[tuple[str, int, str, float]]) -> None:

@@ -54,8 +54,8 @@ async def reload(services: ServicesDep, who: Admin) -> dict[str, object]:
 
 async def _audit(services: ServicesDep, actor: str, action: str, subject: str, detail: str) -> None:
     from marine_watch.alerting import AlertService
+    from marine_watch.alerts import AuditEntry
     from marine_watch.api.extras import extra
 
-    await extra(services, "alerts", AlertService).store.audit(
-        services.clock.now(), f"admin:{actor}", action, subject, None, detail
-    )
+    entry = AuditEntry(services.clock.now(), f"admin:{actor}", action, subject, None, detail)
+    await extra(services, "alerts", AlertService).store.audit(entry)
