@@ -7,9 +7,7 @@ high water within the next tidal cycle and the persistence forecast (DOMAIN.md Â
 end), and the explanation names which one drove it.
 """
 
-import asyncio
 import math
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -22,6 +20,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from marine_watch.deadletters import DeadLetter, DeadLetters
 from marine_watch.hazards import Assessment
+from marine_watch.ingest import Backoff, side_client
 from marine_watch.settings import Settings
 from risk_models import levels, surge
 from risk_models.types import Hazard
@@ -152,25 +151,16 @@ async def subscribe_forecasts(
 ) -> None:
     """Worker: take forecasts from ``{root}/forecast/+`` with its own client; bad ones dead-lettered."""
     root = settings.mqtt_topic_root.rstrip("/")
-    backoff = 0.5
+    backoff = Backoff()
     while True:
         try:
-            async with aiomqtt.Client(
-                settings.mqtt_host,
-                settings.mqtt_port,
-                identifier=f"{settings.mqtt_client_id}-forecast",
-                username=settings.mqtt_username,
-                password=settings.mqtt_password,
-            ) as client:
+            async with side_client(settings, "forecast") as client:
                 await client.subscribe(f"{root}/forecast/+", qos=1)
-                backoff = 0.5
+                backoff.reset()
                 async for message in client.messages:
                     await _take(message, root, book, dead_letters, on_new)
         except aiomqtt.MqttError as exc:
-            delay = backoff * (1 + random.random())
-            log.warning("forecast_mqtt_disconnected", error=str(exc), retry_s=round(delay, 2))
-            await asyncio.sleep(delay)
-            backoff = min(backoff * 2, 30.0)
+            await backoff.wait("forecast_mqtt_disconnected", exc)
 
 
 async def _take(

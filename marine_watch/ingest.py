@@ -111,6 +111,36 @@ def make_client(settings: Settings, *, client_id: str | None = None) -> aiomqtt.
     )
 
 
+def side_client(settings: Settings, role: str) -> aiomqtt.Client:
+    """A plain client of the service for ``role`` (forecast input, risk output): own id, no session."""
+    return aiomqtt.Client(
+        settings.mqtt_host,
+        settings.mqtt_port,
+        identifier=f"{settings.mqtt_client_id}-{role}",
+        username=settings.mqtt_username,
+        password=settings.mqtt_password,
+    )
+
+
+@dataclass
+class Backoff:
+    """Reconnect delays: doubling from ``first_s`` to ``cap_s``, with jitter (aiomqtt docs/reconnection.md)."""
+
+    first_s: float = 0.5
+    cap_s: float = 30.0
+    _next_s: float = 0.5
+
+    def reset(self) -> None:
+        self._next_s = self.first_s
+
+    async def wait(self, event: str, error: Exception) -> None:
+        """Log the disconnection and sleep the next delay."""
+        delay = self._next_s * (1 + random.random())
+        self._next_s = min(self._next_s * 2, self.cap_s)
+        log.warning(event, error=str(error), retry_s=round(delay, 2))
+        await asyncio.sleep(delay)
+
+
 @dataclass
 class IngestDeps:
     """What ingest talks to."""
@@ -145,7 +175,7 @@ class Ingest:
         return 0 if self._client is None else len(self._client.messages)
 
     async def run(self) -> None:
-        backoff = 0.5
+        backoff = Backoff()
         client = self._client = make_client(self._d.settings)
         acks = ManualAck(client)
         topic = subscription(self._d.settings)
@@ -156,15 +186,12 @@ class Ingest:
                     await client.subscribe(topic, qos=1)
                     self.connected.set()
                     log.info("mqtt_connected", host=self._d.settings.mqtt_host, topic=topic)
-                    backoff = 0.5
+                    backoff.reset()
                     async for message in client.messages:
                         await self._handle(message, acks)
             except aiomqtt.MqttError as exc:
                 self.connected.clear()
-                delay = backoff * (1 + random.random())
-                log.warning("mqtt_disconnected", error=str(exc), retry_s=round(delay, 2))
-                await asyncio.sleep(delay)
-                backoff = min(backoff * 2, 30.0)
+                await backoff.wait("mqtt_disconnected", exc)
 
     async def _handle(self, message: aiomqtt.Message, acks: ManualAck) -> None:
         d = self._d

@@ -7,11 +7,11 @@ carries the current colour, retained.
 
 import asyncio
 import json
-import random
 
 import aiomqtt
 import structlog
 
+from marine_watch.ingest import Backoff, side_client
 from marine_watch.settings import Settings
 from marine_watch.zones import PlaceColour
 
@@ -36,24 +36,14 @@ class RiskTopics:
             self._ready.set()
 
     async def run(self) -> None:
-        s = self._settings
-        backoff = 0.5
+        backoff = Backoff()
         while True:
             try:
-                async with aiomqtt.Client(
-                    s.mqtt_host,
-                    s.mqtt_port,
-                    identifier=f"{s.mqtt_client_id}-risk",
-                    username=s.mqtt_username,
-                    password=s.mqtt_password,
-                ) as client:
-                    backoff = 0.5
+                async with side_client(self._settings, "risk") as client:
+                    backoff.reset()
                     await self._publish_forever(client)
             except aiomqtt.MqttError as exc:
-                delay = backoff * (1 + random.random())
-                log.warning("risk_topics_disconnected", error=str(exc), retry_s=round(delay, 2))
-                await asyncio.sleep(delay)
-                backoff = min(backoff * 2, 30.0)
+                await backoff.wait("risk_topics_disconnected", exc)
 
     async def _publish_forever(self, client: aiomqtt.Client) -> None:
         while True:
