@@ -256,7 +256,8 @@ def _forecast(
     v = v - station.gauge_to_85_m
     residual = float(np.mean(v - tide.predict(constants, t))) if t.size else 0.0
     grid = now_s + np.arange(0.0, hours * HOUR_S + OUTLOOK_STEP_S, OUTLOOK_STEP_S)
-    water = tide.predict(constants, grid) + residual
+    predicted = tide.predict(constants, grid)  # grid[0] is now
+    water = predicted + residual
     hw = tide.high_low_waters(grid, water)
     highs = hw.times_s[hw.is_high]
     heights = hw.heights_m[hw.is_high]
@@ -270,7 +271,7 @@ def _forecast(
     hourly = water[: hours * per_hour].reshape(hours, per_hour).max(axis=1)
     extra = {
         "residual_m": round(residual, 3),
-        "predicted_now_m": round(float(tide.predict(constants, np.array([now_s]))[0]), 3),
+        "predicted_now_m": round(float(predicted[0]), 3),
         "forecast_method": "persistence",
     }
     return _Forecast(next_hw_m, next_hw_t, hourly, extra)
