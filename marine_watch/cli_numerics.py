@@ -80,11 +80,14 @@ def _fail(message: str) -> int:
     return EXIT_USAGE
 
 
-def _parse_time(text: str) -> float:
+def _iso_utc(text: str) -> datetime:
+    """ISO 8601; a time without an offset is UTC (ValueError when not ISO 8601)."""
     parsed = datetime.fromisoformat(text.strip())
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _parse_time(text: str) -> float:
+    return _iso_utc(text).timestamp()
 
 
 def _read_series(path: Path, time_col: str, value_col: str) -> tuple[np.ndarray, np.ndarray]:
@@ -194,11 +197,10 @@ def _utc(text: str | None, name: str) -> datetime:
         msg = f"tide fit --station needs --{name} (ISO 8601, e.g. 2026-10-01T00:00:00Z)"
         raise ValueError(msg)
     try:
-        parsed = datetime.fromisoformat(text.strip())
+        return _iso_utc(text)
     except ValueError:
         msg = f"--{name} {text!r} is not ISO 8601 (e.g. 2026-10-01T00:00:00Z)"
         raise ValueError(msg) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def station_series(
