@@ -32,7 +32,7 @@ from marine_watch.settings import Settings
 from marine_watch.writer import Delivery
 from sensors.payload import PayloadError, decode
 from sensors.qc import QcHistory
-from sensors.reading import QcFlag, Reading
+from sensors.reading import Batch, Block, QcFlag, Reading
 
 log = structlog.get_logger(__name__)
 
@@ -40,6 +40,7 @@ SESSION_EXPIRY_S = 7 * 24 * 3600  # keep the broker-side session (and its queue)
 RECEIVE_MAXIMUM = 65535
 #: ``{root}/risk/{zone}`` (retained colours we publish) and ``{root}/forecast/{station}`` (forecast
 #: input, handled by marine_watch.forecast) are not readings; no station may take these ids.
+_OK = QcFlag.OK.value
 RESERVED_SUBTREES = (
     "risk",
     "forecast",
@@ -150,7 +151,7 @@ class IngestDeps:
     queue: asyncio.Queue[Delivery]
     dead_letters: DeadLetters
     metrics: Metrics
-    on_readings: Callable[[list[Reading]], None]
+    on_readings: Callable[[list[Block]], None]
     now_s: Callable[[], float]
 
 
@@ -222,23 +223,23 @@ class Ingest:
                 payload,
                 [(r.reason.value, r.detail, r.item.encode()) for r in decoded.rejects],
             )
-        readings = self._qc.check_batch(decoded.readings)
-        self._count(readings)
-        if readings:
-            d.on_readings(readings)
-            await d.queue.put(Delivery(readings, ack, topic))  # bounded: slows us when full
+        blocks = self._qc.check_blocks(decoded.blocks)
+        self._count(blocks)
+        if blocks:
+            d.on_readings(blocks)
+            await d.queue.put(Delivery(Batch(blocks), ack, topic))  # bounded: slows us when full
             d.metrics.queue_depth.set(d.queue.qsize())
         else:
             ack()
 
-    def _count(self, readings: list[Reading]) -> None:
-        # One metric update per kind and message, not per reading (labels() takes a lock).
+    def _count(self, blocks: list[Block]) -> None:
+        # One metric update per series and message, not per reading (labels() takes a lock).
         metrics = self._d.metrics
-        for kind, n in Counter(r.kind for r in readings).items():
-            metrics.received.labels(kind).inc(n)
-        flagged = Counter((r.kind, r.qc) for r in readings if r.qc != QcFlag.OK)
-        for (kind, flag), n in flagged.items():
-            metrics.qc_flagged.labels(kind, flag).inc(n)
+        for block in blocks:
+            metrics.received.labels(block.kind).inc(len(block))
+            if block.qc.count(_OK) != len(block):
+                for flag, n in Counter(q for q in block.qc if q != _OK).items():
+                    metrics.qc_flagged.labels(block.kind, flag).inc(n)
 
     async def _dead_letter(
         self, topic: str, payload: bytes, items: list[tuple[str, str, bytes]]

@@ -21,7 +21,7 @@ from marine_watch.state import CoastState, snapshot
 from marine_watch.zones import PlaceColour, ZoneBook
 from risk_models import tide
 from sensors.catalogue import Catalogue
-from sensors.reading import Reading
+from sensors.reading import Block
 
 log = structlog.get_logger(__name__)
 DEBOUNCE_S = 0.05
@@ -59,13 +59,13 @@ class Pipeline:
         self.async_listeners: list[AsyncChangeListener] = []  # awaited: backpressure, no queue
         self.adjusters: list[Adjuster] = []
 
-    def on_readings(self, readings: list[Reading]) -> None:
+    def on_readings(self, blocks: list[Block]) -> None:
         """Called by ingest for every decoded message (before it is durable)."""
-        self.state.add(readings)
+        self.state.add_blocks(blocks)
         if not self._hub.count("feeds"):  # no /ws/feeds client: build no per-reading messages
             self._dirty.set()
             return
-        for r in readings:
+        for r in (r for block in blocks for r in block.readings()):
             self._hub.publish(
                 "feeds",
                 f"{r.station}/{r.kind}",

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from risk_models.types import FloatArray
-from sensors.reading import QcFlag, Reading
+from sensors.reading import Block, QcFlag, Reading, group
 
 NS_PER_S = 1e9
 ARRAY_MIN = 8  # readings of one series in a message from which arrays beat the loop
@@ -68,40 +68,44 @@ class CoastState:
         self.last_seen_s: dict[str, float] = {}
 
     def add(self, readings: Iterable[Reading]) -> None:
-        series: dict[tuple[str, str], list[Reading]] = {}
-        for r in readings:
-            series.setdefault((r.station, r.kind), []).append(r)
-        for key, group in series.items():
+        self.add_blocks(group(readings))
+
+    def add_blocks(self, blocks: Iterable[Block]) -> None:
+        for block in blocks:
+            key = (block.station, block.kind)
             ring = self._rings.get(key)
             if ring is None:
                 ring = self._rings[key] = Ring(self._capacity)
-            if len(group) < ARRAY_MIN:
-                for r in group:
-                    self._add_one(ring, r)
+            if len(block) < ARRAY_MIN:
+                for t, v, q in zip(block.ts_ns, block.values, block.qc, strict=True):
+                    self._add_one(ring, block.station, t, v, q)
             else:
-                self._add_series(ring, key[0], group)
+                self._add_series(ring, block)
 
-    def _add_one(self, ring: Ring, r: Reading) -> None:
-        ts_s = r.ts_ns / NS_PER_S
+    def _add_one(self, ring: Ring, station: str, ts_ns: int, value: float, qc: str) -> None:
+        ts_s = ts_ns / NS_PER_S
         if np.isnan(ring.last_ts_s) or ts_s >= ring.last_ts_s:
-            ring.last_ts_s, ring.last_value, ring.last_qc = ts_s, r.value, r.qc
-        if r.qc == QcFlag.OK:
-            ring.append(ts_s, r.value)
-        seen = self.last_seen_s.get(r.station, -np.inf)
-        self.last_seen_s[r.station] = max(seen, ts_s)
+            ring.last_ts_s, ring.last_value, ring.last_qc = ts_s, value, qc
+        if qc == QcFlag.OK:
+            ring.append(ts_s, value)
+        seen = self.last_seen_s.get(station, -np.inf)
+        self.last_seen_s[station] = max(seen, ts_s)
 
-    def _add_series(self, ring: Ring, station: str, group: list[Reading]) -> None:
+    def _add_series(self, ring: Ring, block: Block) -> None:
         """What ``_add_one`` does for each reading of one series, on arrays."""
-        ts_s = np.array([r.ts_ns for r in group], dtype=np.float64) / NS_PER_S
-        values = np.array([r.value for r in group], dtype=np.float64)
+        ts_s = np.array(block.ts_ns, dtype=np.float64) / NS_PER_S
+        values = np.array(block.values, dtype=np.float64)
         newest = ts_s.size - 1 - int(np.argmax(ts_s[::-1]))  # the last of the latest times
         if np.isnan(ring.last_ts_s) or ts_s[newest] >= ring.last_ts_s:
-            r = group[newest]
-            ring.last_ts_s, ring.last_value, ring.last_qc = float(ts_s[newest]), r.value, r.qc
-        ok = np.array([r.qc == QcFlag.OK for r in group], dtype=bool)
-        ring.extend(ts_s[ok], values[ok])
-        seen = self.last_seen_s.get(station, -np.inf)
-        self.last_seen_s[station] = max(seen, float(ts_s[newest]))
+            ring.last_ts_s = float(ts_s[newest])
+            ring.last_value, ring.last_qc = block.values[newest], block.qc[newest]
+        if block.qc.count(QcFlag.OK.value) == len(block):
+            ring.extend(ts_s, values)
+        else:
+            ok = np.array([q == QcFlag.OK for q in block.qc], dtype=bool)
+            ring.extend(ts_s[ok], values[ok])
+        seen = self.last_seen_s.get(block.station, -np.inf)
+        self.last_seen_s[block.station] = max(seen, float(ts_s[newest]))
 
     def ring(self, station: str, kind: str) -> Ring | None:
         return self._rings.get((station, kind))

@@ -19,7 +19,7 @@ from marine_watch.errors import SpoolError, StoreRejected, StoreUnavailable
 from marine_watch.metrics import Metrics
 from marine_watch.store import Store
 from marine_watch.store.spool import Spool, encode_batch
-from sensors.reading import Reading
+from sensors.reading import Batch, Reading
 
 log = structlog.get_logger(__name__)
 
@@ -88,7 +88,7 @@ class Writer:
         return batch
 
     async def _make_durable(self, batch: list[Delivery]) -> None:
-        readings = [r for d in batch for r in d.readings]
+        readings = Batch(block for d in batch for block in Batch.of(d.readings).blocks)
         if not readings:
             return
         while True:
@@ -101,7 +101,7 @@ class Writer:
                 log.error("spool_write_failed", error=str(exc), n=len(readings))
                 await asyncio.sleep(self._retry_s)
 
-    async def _write_or_spool(self, readings: list[Reading]) -> None:
+    async def _write_or_spool(self, readings: Batch) -> None:
         if self._spool.pending == 0:
             started = time.perf_counter()
             try:
@@ -122,7 +122,7 @@ class Writer:
         self._metrics.spooled.inc(len(readings))
         self._metrics.spool_pending.set(self._spool.pending)
 
-    async def _reject(self, readings: list[Reading], reason: str) -> None:
+    async def _reject(self, readings: Sequence[Reading], reason: str) -> None:
         log.error("batch_rejected", n=len(readings), error=reason)
         body = encode_batch(readings)
         letter = DeadLetter("(store)", time.time(), "store_rejected", reason, body, len(body))

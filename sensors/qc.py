@@ -15,6 +15,7 @@ test: N repeated values), and the IOC Manual on Sea Level Measurement vol. IV (2
 minute-scale sampling, not values prescribed by either manual.
 """
 
+import functools
 import statistics
 from collections import OrderedDict, deque
 from collections.abc import Iterable
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from sensors.reading import Kind, QcFlag, Reading
+from sensors.reading import Block, Kind, QcFlag, Reading, group
 
 # Largest credible jump from the median of the neighbours within SPIKE_WINDOW_NS (SAMPLE values,
 # in the kind's unit). Directions wrap at 360 degrees and are not spike-tested.
@@ -58,6 +59,8 @@ ARRAY_MIN = 8  # readings of one series in a batch from which the array checks b
 _NOT_RECENT = frozenset({QcFlag.RANGE.value, QcFlag.FUTURE.value, QcFlag.DUPLICATE.value})
 _OK = QcFlag.OK.value  # plain str: an enum member's .value is a property, slow in a loop
 _DUPLICATE = QcFlag.DUPLICATE.value
+_FLATLINE = QcFlag.FLATLINE.value
+_SPIKE = QcFlag.SPIKE.value
 _PENDING = ""  # flag placeholder in ``seen`` while a batch's verdicts are computed
 
 
@@ -90,43 +93,60 @@ class QcHistory:
                 series = self._series[key] = _Series()
             _remember(series, reading.ts_ns, reading.value, reading.qc)
 
+    def _series_of(self, station: str, kind: str) -> _Series:
+        series = self._series.get((station, kind))
+        if series is None:
+            series = self._series[(station, kind)] = _Series()
+        return series
+
     def check(self, reading: Reading) -> Reading:
         """The reading with its QC flag decided; a flag set by the payload check is kept."""
-        key = (reading.station, reading.kind)
-        series = self._series.get(key)
-        if series is None:
-            series = self._series[key] = _Series()
-        earlier = series.seen.get(reading.ts_ns)
-        if earlier is not None:
-            if earlier[0] == reading.value:
-                return reading if earlier[1] == reading.qc else replace(reading, qc=earlier[1])
-            flag = QcFlag.DUPLICATE.value
-        elif reading.qc != QcFlag.OK:
-            flag = reading.qc
-        else:
-            flag = _assess(series, reading.kind, reading.ts_ns, reading.value)
-        _remember(series, reading.ts_ns, reading.value, flag)
+        series = self._series_of(reading.station, reading.kind)
+        flag = _check_one(series, reading.kind, reading.ts_ns, reading.value, reading.qc)
         return reading if flag == reading.qc else replace(reading, qc=flag)
+
+    def check_blocks(self, blocks: Iterable[Block]) -> list[Block]:
+        """Each block with its flags decided, as :meth:`check` decides them reading by reading."""
+        out = []
+        for block in blocks:
+            series = self._series_of(block.station, block.kind)
+            if len(block) < ARRAY_MIN:
+                flags = [
+                    _check_one(series, block.kind, t, v, q)
+                    for t, v, q in zip(block.ts_ns, block.values, block.qc, strict=True)
+                ]
+            else:
+                flags = _check_series(series, block.kind, block.ts_ns, block.values, block.qc)
+            out.append(block if flags == block.qc else block.with_qc(flags))
+        return out
 
     def check_batch(self, readings: list[Reading]) -> list[Reading]:
         """``[check(r) for r in readings]``, with the spike and flat-line tests run per series on arrays."""
-        groups: dict[tuple[str, str], list[int]] = {}
+        positions: dict[tuple[str, str], list[int]] = {}
         for i, r in enumerate(readings):
-            groups.setdefault((r.station, r.kind), []).append(i)
+            positions.setdefault((r.station, r.kind), []).append(i)
         out = list(readings)
-        for key, positions in groups.items():
-            if len(positions) < ARRAY_MIN:
-                for i in positions:
-                    out[i] = self.check(readings[i])
-                continue
-            series = self._series.get(key)
-            if series is None:
-                series = self._series[key] = _Series()
-            flags = _check_series(series, key[1], [readings[i] for i in positions])
-            for i, flag in zip(positions, flags, strict=True):
+        for block, where in zip(
+            self.check_blocks(group(readings)), positions.values(), strict=True
+        ):
+            for i, flag in zip(where, block.qc, strict=True):
                 if flag != readings[i].qc:
                     out[i] = replace(readings[i], qc=flag)
         return out
+
+
+def _check_one(series: _Series, kind: str, ts_ns: int, value: float, qc: str) -> str:
+    earlier = series.seen.get(ts_ns)
+    if earlier is not None:
+        if earlier[0] == value:
+            return earlier[1]
+        flag = _DUPLICATE
+    elif qc != _OK:
+        flag = qc
+    else:
+        flag = _assess(series, kind, ts_ns, value)
+    _remember(series, ts_ns, value, flag)
+    return flag
 
 
 def _assess(series: _Series, kind: str, ts_ns: int, value: float) -> str:
@@ -168,54 +188,78 @@ class _Sorted:
     assessed: list[bool] = field(default_factory=list)  # per joined position: gets a verdict
 
 
-def _check_series(series: _Series, kind: str, readings: list[Reading]) -> list[str]:
-    """The flags :meth:`QcHistory.check` would give ``readings`` (one series, in order), and remember them.
+def _check_series(
+    series: _Series, kind: str, ts: list[int], values: list[float], qc: list[str]
+) -> list[str]:
+    """The flags :func:`_check_one` would give one series' readings in order; remember them.
 
     Which readings join the series' recent past depends only on the payload flag and on the
     point keys already seen, never on the spike or flat-line verdict; so one pass over the keys
     settles that, and the verdicts of all assessed readings then come from arrays at once.
     """
-    got = _sort_out(series, readings)
+    seen = series.seen
+    if seen.keys().isdisjoint(ts) and len(set(ts)) == len(ts):
+        return _check_new(series, kind, ts, values, qc)  # the usual case: all points new
+    got = _sort_out(series, ts, values, qc)
     flags = got.flags
     if got.joined:
-        ts = np.array([readings[p].ts_ns for p in got.joined], dtype=np.int64)
-        values = np.array([readings[p].value for p in got.joined], dtype=np.float64)
-        verdicts = _verdicts(series, kind, ts, values).tolist()
+        tl, vl = [ts[p] for p in got.joined], [values[p] for p in got.joined]
+        verdicts = _verdicts(series, kind, np.array(tl, np.int64), np.array(vl, np.float64))
         for pos, ok, verdict in zip(got.joined, got.assessed, verdicts, strict=True):
             if ok:
                 flags[pos] = verdict
-                r = readings[pos]
-                if series.seen.get(r.ts_ns) == (r.value, _PENDING):
-                    series.seen[r.ts_ns] = (r.value, verdict)
-        _advance(series, ts, values)
+                if seen.get(ts[pos]) == (values[pos], _PENDING):
+                    seen[ts[pos]] = (values[pos], verdict)
+        _advance(series, tl, vl)
     for pos, first in got.replays:
         flags[pos] = flags[first]
     return flags
 
 
-def _sort_out(series: _Series, readings: list[Reading]) -> _Sorted:
+def _check_new(
+    series: _Series, kind: str, ts: list[int], values: list[float], qc: list[str]
+) -> list[str]:
+    """``_check_series`` when no point key repeats: verdicts on arrays, remembered in one update."""
+    flags = list(qc)
+    if qc.count(_OK) == len(qc):  # the usual case: every reading new, none flagged yet
+        flags = _verdicts(series, kind, np.array(ts, np.int64), np.array(values, np.float64))
+        _advance(series, ts, values)
+    elif joined := [i for i, q in enumerate(qc) if q not in _NOT_RECENT]:
+        tl, vl = [ts[i] for i in joined], [values[i] for i in joined]
+        verdicts = _verdicts(series, kind, np.array(tl, np.int64), np.array(vl, np.float64))
+        for i, verdict in zip(joined, verdicts, strict=True):
+            if qc[i] == _OK:
+                flags[i] = verdict
+        _advance(series, tl, vl)
+    seen = series.seen
+    seen.update(zip(ts, zip(values, flags, strict=True), strict=True))
+    for _ in range(len(seen) - REMEMBERED):
+        seen.popitem(last=False)
+    return flags
+
+
+def _sort_out(series: _Series, ts: list[int], values: list[float], qc: list[str]) -> _Sorted:
     """Replays, duplicates and payload flags settled; new keys remembered with a pending flag."""
-    got = _Sorted([r.qc for r in readings])
+    got = _Sorted(list(qc))
     pending: dict[int, int] = {}  # ts → position of the assessed reading it was first seen with
     seen = series.seen
-    for pos, r in enumerate(readings):
-        ts, value, qc = r.ts_ns, r.value, r.qc
-        earlier = seen.get(ts)
+    for pos, (t, value, q) in enumerate(zip(ts, values, qc, strict=True)):
+        earlier = seen.get(t)
         if earlier is not None:
             if earlier[0] != value:
                 got.flags[pos] = _DUPLICATE
             elif earlier[1] == _PENDING:
-                got.replays.append((pos, pending[ts]))
+                got.replays.append((pos, pending[t]))
             else:
                 got.flags[pos] = earlier[1]
             continue
-        ok = qc == _OK
-        seen[ts] = (value, _PENDING if ok else qc)
+        ok = q == _OK
+        seen[t] = (value, _PENDING if ok else q)
         if len(seen) > REMEMBERED:
             seen.popitem(last=False)
         if ok:
-            pending[ts] = pos
-        if qc not in _NOT_RECENT:
+            pending[t] = pos
+        if q not in _NOT_RECENT:
             got.joined.append(pos)
             got.assessed.append(ok)
     return got
@@ -223,15 +267,21 @@ def _sort_out(series: _Series, readings: list[Reading]) -> _Sorted:
 
 def _verdicts(
     series: _Series, kind: str, ts: NDArray[np.int64], values: NDArray[np.float64]
-) -> NDArray[np.object_]:
+) -> list[str]:
     """Spike, flat line or ok for each reading joining the series (given the recent past before it)."""
-    flags = np.full(ts.size, QcFlag.OK.value, dtype=object)
-    run_before, same = _runs(series, values)
-    count = FLATLINE_COUNT.get(kind, FLATLINE_DEFAULT)  # type: ignore[call-overload]  # Kind is a StrEnum: str keys match
-    flags[same & (run_before + 1 >= count)] = QcFlag.FLATLINE.value
+    flags = [_OK] * ts.size
+    same = np.empty(values.size, dtype=bool)
+    same[0] = series.run_value is not None and values[0] == series.run_value
+    same[1:] = values[1:] == values[:-1]
+    if same.any():  # a value repeats: is any run long enough for a flat line?
+        run_before, _ = _runs(series, values)
+        count = FLATLINE_COUNT.get(kind, FLATLINE_DEFAULT)  # type: ignore[call-overload]  # Kind is a StrEnum: str keys match
+        for i in np.flatnonzero(same & (run_before + 1 >= count)).tolist():
+            flags[i] = _FLATLINE
     limit = SPIKE_LIMIT.get(kind)  # type: ignore[call-overload]  # Kind is a StrEnum: str keys match
     if limit is not None:
-        flags[_spikes(series, ts, values, limit)] = QcFlag.SPIKE.value  # spike wins, as in _assess
+        for i in np.flatnonzero(_spikes(series, ts, values, limit)).tolist():
+            flags[i] = _SPIKE  # spike wins, as in _assess
     return flags
 
 
@@ -262,6 +312,14 @@ def _spikes(
 ) -> NDArray[np.bool_]:
     """Readings farther than ``limit`` from the median of their recent neighbours in the window."""
     past = list(series.recent)
+    if len(past) == RECENT:  # the usual case: a full recent past, times in order, close together
+        all_ts = np.concatenate([np.array([t for t, _ in past], np.int64), ts])
+        if np.all(all_ts[1:] >= all_ts[:-1]) and np.all(ts - all_ts[: ts.size] <= SPIKE_WINDOW_NS):
+            # every one of the RECENT readings before each reading is a near neighbour (RECENT odd)
+            all_v = np.concatenate([[v for _, v in past], values])
+            median = np.sort(all_v[_windows(ts.size)], axis=1)[:, RECENT // 2]
+            quick: NDArray[np.bool_] = np.abs(values - median) > limit
+            return quick
     pad = RECENT - len(past)
     all_ts = np.concatenate([np.zeros(pad, np.int64), [t for t, _ in past], ts]).astype(np.int64)
     all_v = np.concatenate([np.zeros(pad), [v for _, v in past], values])
@@ -285,10 +343,18 @@ def _spikes(
     return far
 
 
-def _advance(series: _Series, ts: NDArray[np.int64], values: NDArray[np.float64]) -> None:
+@functools.lru_cache(maxsize=64)
+def _windows(n: int) -> NDArray[np.intp]:
+    """Indices of the RECENT values before each of ``n`` readings that follow RECENT past ones."""
+    return np.arange(n)[:, None] + np.arange(RECENT)
+
+
+def _advance(series: _Series, ts: list[int], values: list[float]) -> None:
     """Add the readings that joined the series to its recent past and its run of equal values."""
-    series.recent.extend(zip(ts[-RECENT:].tolist(), values[-RECENT:].tolist(), strict=True))
-    last = float(values[-1])
-    run_before, same = _runs(series, values)
-    series.run_length = int(run_before[-1]) + 1 if same[-1] else 1
-    series.run_value = last
+    series.recent.extend(zip(ts[-RECENT:], values[-RECENT:], strict=True))
+    last, k = values[-1], 1
+    while k < len(values) and values[-k - 1] == last:
+        k += 1
+    if k == len(values) and last == series.run_value:  # the batch continues the series' run
+        k += series.run_length
+    series.run_value, series.run_length = last, k

@@ -24,7 +24,7 @@ from typing_extensions import TypedDict  # pydantic reads only this one before P
 
 from marine_watch.errors import StoreRejected, StoreUnavailable
 from marine_watch.store import SeriesPoint
-from sensors.reading import Reading
+from sensors.reading import Batch, Block, Reading
 
 MEASUREMENT: Final = "reading"
 DEFAULT_TIMEOUT: Final = httpx.Timeout(10.0, connect=3.0)
@@ -104,8 +104,11 @@ def encode_lines(readings: Iterable[Reading]) -> bytes:
     """Encode readings as line protocol, one line each; raise ValueError for one that cannot be.
 
     The same lines as :func:`encode_line`, with the measurement and tags encoded once per
-    (kind, qc, station) of the batch rather than once per reading.
+    (kind, qc, station) of the batch rather than once per reading; a :class:`Batch` is encoded
+    block by block, from its columns.
     """
+    if isinstance(readings, Batch):
+        return "".join([_block_lines(block) for block in readings.blocks]).encode()
     prefixes: dict[tuple[str, str, str], str] = {}
     lines = []
     for r in readings:
@@ -118,6 +121,23 @@ def encode_lines(readings: Iterable[Reading]) -> bytes:
             prefix = prefixes[key] = _prefix(*key)
         lines.append(f"{prefix}{_float(r.value)} {r.ts_ns}\n")
     return "".join(lines).encode()
+
+
+def _block_lines(block: Block) -> str:
+    """The lines of one series' readings; the per-reading checks run once over each column."""
+    ts, values, qc = block.ts_ns, block.values, block.qc
+    plain = (
+        set(map(type, ts)) == {int}
+        and set(map(type, values)) == {float}
+        and all(map(math.isfinite, values))
+    )
+    if not plain:  # an odd value: the reading-by-reading path says which one and why
+        return encode_lines(block.readings()).decode()
+    if qc.count(qc[0]) == len(qc):  # one flag for the whole block, the usual case
+        prefix = _prefix(block.kind, qc[0], block.station)
+        return "".join([f"{prefix}{v!r} {t}\n" for v, t in zip(values, ts, strict=True)])
+    prefixes = {flag: _prefix(block.kind, flag, block.station) for flag in set(qc)}
+    return "".join([f"{prefixes[q]}{v!r} {t}\n" for v, t, q in zip(values, ts, qc, strict=True)])
 
 
 def _prefix(kind: str, qc: str, station: str) -> str:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sensors.payload import PayloadError, Reason, decode
+from sensors.payload import PayloadError, Reason, _Checker, _decode_batch_items, decode
 from sensors.reading import UNITS, Kind
 
 ROOT = "marine/v1"
@@ -118,3 +118,35 @@ def test_a_batch_keeps_its_good_items_and_rejects_the_bad_ones():
         ("wave_height", 1.5),
     ]
     assert sorted(r.reason.value for r in decoded.rejects) == ["bad_shape", "unknown_kind"]
+
+
+kind_names = st.sampled_from([k.value for k in Kind] + ["tsunami"]) | st.none()
+plausible_item = st.fixed_dictionaries(
+    {
+        "ts": st.integers(NOW_MS - 10**9, NOW_MS + 2 * 86_400_000)
+        | st.sampled_from(["2026-11-23T10:00:00+00:00", "2026-11-23T10:00:00", "yesterday"]),
+        "value": st.floats(-2e6, 2e6) | st.integers(-10, 2000),
+        "kind": kind_names,
+    },
+    optional={"unit": st.sampled_from(["m", "s", "deg", "hPa", "PSU"]), "seq": st.integers(0, 9)},
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(plausible_item | item_like, min_size=1, max_size=12))
+def test_the_fast_batch_path_agrees_with_the_item_by_item_path(items: list[dict[str, object]]):
+    """The array path gives the readings and reject reasons of the exact, item-by-item path."""
+    payload = json.dumps(items).encode()
+    check = _Checker("zhapu", NOW_S, 300.0)
+
+    def outcome(run):
+        try:
+            decoded = run()
+        except PayloadError as err:
+            return err.reason
+        return decoded.readings, sorted(r.reason for r in decoded.rejects)
+
+    slow = outcome(lambda: _decode_batch_items(payload, check))
+    topic = f"{ROOT}/zhapu/batch"
+    fast = outcome(lambda: decode(topic, payload, root=ROOT, stations=STATIONS, now_s=NOW_S))
+    assert fast == slow

@@ -3,7 +3,7 @@
 from collections import Counter
 from pathlib import Path
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from marine_watch.app import load_constants
@@ -113,6 +113,11 @@ def test_memory_per_series_is_bounded():
     history = QcHistory()
     flags(history, [tide(i, 1.0 + 0.001 * i) for i in range(REMEMBERED + 10)])
     assert history.check(tide(0, 7.0)).qc != "duplicate"
+    batched = QcHistory()
+    for start in range(0, REMEMBERED + 100, 100):  # the array path forgets as much
+        batched.check_batch([tide(i, 1.0 + 0.001 * i) for i in range(start, start + 100)])
+    assert batched.check(tide(0, 7.0)).qc != "duplicate"
+    assert batched.check(tide(REMEMBERED + 99, 7.0)).qc == "duplicate"
 
 
 def test_the_simulated_typhoon_is_not_flagged():
@@ -146,3 +151,58 @@ def test_seeded_reading_redelivered_after_a_restart_keeps_its_stored_flag() -> N
     fresh.seed([stored])
     again = fresh.check(Reading("zhapu", "tide_level", T0 + 10 * MINUTE, 9.0))
     assert again.qc == QcFlag.SPIKE.value
+
+
+def _walk(steps: list[tuple[str, int, float, str]]) -> list[Reading]:
+    """Readings whose times mostly advance a minute per series, sometimes repeat or go back."""
+    at: dict[str, int] = {}
+    out = []
+    for station, step, value, qc in steps:
+        at[station] = at.get(station, 0) + step
+        out.append(Reading(station, "tide_level", T0 + at[station] * MINUTE, value, qc))
+    return out
+
+
+series_readings = st.lists(
+    st.tuples(
+        st.sampled_from(["zhapu", "zhapu", "dushan"]),
+        st.sampled_from([1] * 12 + [0, -3, -40]),  # mostly new times; replays and duplicates
+        st.sampled_from([1.0] * 9 + [1.01, 1.02, 5.0]) | st.floats(-3, 8),  # flat runs, spikes
+        st.sampled_from(["ok"] * 10 + ["range", "future"]),
+    ),
+    min_size=10,
+    max_size=150,
+).map(_walk)
+
+
+@settings(max_examples=200)
+@given(
+    series_readings,
+    st.lists(st.integers(1, 40), min_size=1, max_size=8),
+    st.just([]) | series_readings.map(lambda rs: rs[:10]),  # a warm start, or none
+)
+def test_checking_in_batches_flags_as_checking_one_by_one(
+    readings: list[Reading], cuts: list[int], seeded: list[Reading]
+):
+    """Whatever the chunking into messages, the array paths give the one-by-one flags."""
+    one, many = QcHistory(), QcHistory()
+    for history in (one, many):
+        history.seed(seeded)
+    expected = [one.check(r).qc for r in readings]
+    got: list[str] = []
+    start, k = 0, 0
+    while start < len(readings):
+        size = cuts[k % len(cuts)] * (3 if k % 2 else 1)  # chunks below and above ARRAY_MIN
+        got += [r.qc for r in many.check_batch(readings[start : start + size])]
+        start, k = start + size, k + 1
+    assert got == expected
+
+
+def test_a_stuck_sensor_across_messages_is_a_flat_line_as_one_by_one():
+    """A run of equal values spanning several whole messages is flagged where one-by-one flags it."""
+    readings = [tide(i, 2.5) for i in range(40)]
+    one, many = QcHistory(), QcHistory()
+    expected = [one.check(r).qc for r in readings]
+    got = [r.qc for start in range(0, 40, 8) for r in many.check_batch(readings[start : start + 8])]
+    assert got == expected
+    assert expected[FLATLINE_DEFAULT - 1 :] == ["flatline"] * (40 - FLATLINE_DEFAULT + 1)
