@@ -14,6 +14,7 @@ batch size, from one and from two concurrent writers, and reports the service ag
 
 import asyncio
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -35,7 +36,8 @@ from tests.services import Broker, Influx, start_influxd, start_mosquitto
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 START_MS = int((time.time() - 30 * 86400) * 1000)
 LIMITS = "max_queued_messages 1000000\nmax_queued_bytes 0\nmax_inflight_messages 100\n"
-CASES = (("batch of 100", 100, 2_000), ("1 reading", 1, 10_000))  # label, per message, messages
+# label, readings per message, messages: backlogs the ceiling takes about a second to drain
+CASES = (("batch of 100", 100, 8_000), ("1 reading", 1, 10_000))
 WRITE_BATCH = Settings.model_fields["batch_max_readings"].default  # the service's batch size
 
 
@@ -85,16 +87,27 @@ async def ceiling(broker: Broker, client_id: str, messages: int) -> float:
     return float("nan")
 
 
-async def service(settings: Settings, readings: int) -> float:
-    """Seconds the app takes from start-up to ``readings`` stored (store count in its metrics)."""
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def service(
+    settings: Settings, readings: int, pids: dict[str, int]
+) -> tuple[float, dict[str, float]]:
+    """Seconds the app takes from start-up to ``readings`` stored (store count in its metrics),
+    and the cores each process in ``pids`` used meanwhile."""
     app = create_app(settings, on_fatal=lambda exc: sys.exit(f"worker crashed: {exc!r}"))
     async with app.router.lifespan_context(app) as state:
         registry = state["services"].metrics.registry  # type: ignore[index]
         await state["services"].ingest.connected.wait()  # type: ignore[index]
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), {name: cpu_s(pid) for name, pid in pids.items()}
         while True:  # a counter to poll: the app has no event for "n readings stored"
             if (registry.get_sample_value("mw_readings_stored_total") or 0) >= readings:
-                return time.perf_counter() - started
+                elapsed = time.perf_counter() - started
+                cores = {n: (cpu_s(pid) - cpu[n]) / elapsed for n, pid in pids.items()}
+                return elapsed, cores
             await asyncio.sleep(0.01)
 
 
@@ -153,7 +166,10 @@ async def one_case(broker: Broker, influx: Influx, tmp: Path, per_message: int, 
     )
     await make_session(broker, app_id, f"{root}/#")
     queue_backlog(broker, topic, lines)
-    app_s = await service(settings, per_message * n)
+    assert broker.proc is not None
+    assert influx.proc is not None
+    pids = {"service": os.getpid(), "influxd": influx.proc.pid, "mosquitto": broker.proc.pid}
+    app_s, cores = await service(settings, per_message * n, pids)
     readings = per_message * n
     return {
         "case": f"ingest, {per_message} reading(s)/message",
@@ -163,6 +179,7 @@ async def one_case(broker: Broker, influx: Influx, tmp: Path, per_message: int, 
         "service_readings_per_s": round(readings / app_s),
         "ratio_to_ceiling": round(raw_s / app_s, 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        **{f"{name}_cores": round(used, 2) for name, used in cores.items()},
     }
 
 
