@@ -220,7 +220,14 @@ async def _open_services(
     )
     ingest = Ingest(
         IngestDeps(
-            settings, catalogue.station_ids, queue, dead, metrics, pipeline.on_readings, clock.now
+            settings,
+            catalogue.station_ids,
+            queue,
+            dead,
+            metrics,
+            pipeline.on_readings,
+            clock.now,
+            catalogue.qc,
         )
     )
     return Services(

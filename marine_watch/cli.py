@@ -291,6 +291,7 @@ def _check_config(_args: argparse.Namespace) -> int:
         f"config ok: {Path(settings.config_dir).resolve()}\n"
         f"  stations: {len(catalogue.stations)} ({samples} SAMPLE), tide constants: {len(constants)}\n"
         f"  zones: {len(catalogue.zones)}, dike segments: {len(catalogue.segments)}, shelters: {len(catalogue.shelters)}\n"
+        f"  qc: ranges for {len(catalogue.qc.range)} kinds, spike limits for {len(catalogue.qc.spike.limit)} ({catalogue.qc.status})\n"
         f"  store: {settings.store}, broker: {settings.mqtt_url}, http: {settings.http_host}:{settings.http_port}\n"
     )
     return EXIT_OK

@@ -1,4 +1,4 @@
-"""Load what the coast is from config/: stations, zones, dikes, shelters, thresholds, tide constants.
+"""Load what the coast is from config/: stations, zones, dikes, shelters, thresholds, QC, tide constants.
 
 Every problem becomes a ConfigError naming the file, the key and the problem, so start-up stops
 on one readable line.
@@ -21,6 +21,7 @@ FILES = {
     "segments": "dikes.toml",
     "shelters": "shelters.toml",
     "rules": "thresholds.toml",
+    "qc": "qc.toml",
     "zones": "zones.geojson",
 }
 
@@ -64,13 +65,14 @@ def load_catalogue(config_dir: Path) -> Catalogue:
         "segments": _read_toml(paths["segments"]).get("segments", []),
         "shelters": _read_toml(paths["shelters"]).get("shelters", []),
         "rules": _read_toml(paths["rules"]).get("rules", {}),
+        "qc": _read_toml(paths["qc"]).get("qc", {}),
         "zones": _zones_from_geojson(paths["zones"], _read_json(paths["zones"])),
     }
     try:
         return Catalogue.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = [str(p) for p in err["loc"]]
+        loc = [str(p) for p in err["loc"] if p != "[key]"]  # a bad dict key: its own name
         section = loc[0] if loc else "-"
         path = paths.get(section, config_dir)
         key = _readable_key(raw, loc)

@@ -30,6 +30,7 @@ from marine_watch.deadletters import DeadLetter, DeadLetters
 from marine_watch.metrics import Metrics
 from marine_watch.settings import Settings
 from marine_watch.writer import Delivery
+from sensors.catalogue import QcRules
 from sensors.payload import PayloadError, decode
 from sensors.qc import QcHistory
 from sensors.reading import Batch, Block, QcFlag, Reading
@@ -153,6 +154,7 @@ class IngestDeps:
     metrics: Metrics
     on_readings: Callable[[list[Block]], None]
     now_s: Callable[[], float]
+    qc: QcRules
 
 
 class Ingest:
@@ -165,7 +167,7 @@ class Ingest:
         root = deps.settings.mqtt_topic_root.rstrip("/")
         #: Subtrees under the root that are not station readings (MQTT filters cannot exclude them).
         self._own_prefixes = tuple(f"{root}/{sub}/" for sub in RESERVED_SUBTREES)
-        self._qc = QcHistory()  # decided once here, so a replay writes the identical point
+        self._qc = QcHistory(deps.qc)  # decided once here, so a replay writes the identical point
 
     def seed_qc(self, readings: list[Reading]) -> None:
         """Warm start: stored readings and their flags, so redeliveries get the same flag."""
@@ -212,6 +214,7 @@ class Ingest:
                 now_s=d.now_s(),
                 max_bytes=d.settings.max_payload_bytes,
                 future_tolerance_s=d.settings.future_tolerance_s,
+                ranges=d.qc.range,
             )
         except PayloadError as err:
             await self._dead_letter(topic, payload, [(err.reason.value, err.detail, payload)])

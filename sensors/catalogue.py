@@ -158,6 +158,43 @@ class RiskRules(Frozen):
     outlook_hours: Annotated[int, Field(gt=0, le=72)] = 24
 
 
+class SpikeRules(Frozen):
+    """Spike test: distance from the median of the recent neighbours (config/qc.toml)."""
+
+    window_s: Annotated[float, Field(gt=0)]
+    min_neighbours: Annotated[int, Field(ge=1, le=5)]  # of the 5 recent readings kept per series
+    limit: dict[Kind, Annotated[float, Field(gt=0)]]
+
+
+class FlatlineRules(Frozen):
+    """Flat-line test: identical consecutive values that make a stuck sensor (config/qc.toml)."""
+
+    default: Annotated[int, Field(ge=2)]
+    count: dict[Kind, Annotated[int, Field(ge=2)]] = Field(default_factory=dict)
+
+
+class QcRules(Frozen):
+    """Quality-control settings (config/qc.toml): physical ranges, spike and flat-line tests."""
+
+    status: Status
+    source: str
+    range: dict[Kind, tuple[float, float]]
+    spike: SpikeRules
+    flatline: FlatlineRules
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        missing = sorted(k.value for k in Kind if k not in self.range)
+        if missing:
+            msg = f"no physical range for {', '.join(missing)}"
+            raise ValueError(msg)
+        for kind, (low, high) in self.range.items():
+            if not low < high:
+                msg = f"range of {kind.value}: low {low} is not below high {high}"
+                raise ValueError(msg)
+        return self
+
+
 class Catalogue(Frozen):
     """Everything the service knows about the coast, cross-checked."""
 
@@ -166,6 +203,7 @@ class Catalogue(Frozen):
     segments: tuple[DikeSegment, ...]
     shelters: tuple[Shelter, ...]
     rules: RiskRules
+    qc: QcRules
 
     @model_validator(mode="after")
     def _references(self) -> Self:

@@ -9,7 +9,7 @@ rejects beside the good readings so that one bad item never costs the others.
 from __future__ import annotations
 
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -28,22 +28,9 @@ MIN_TS_NS = 946_684_800 * NS_PER_S  # 2000-01-01: older is a broken clock
 FAR_FUTURE_S = 86_400.0  # beyond a day ahead is a broken clock, not clock skew
 BATCH = "batch"
 
-# Physical ranges per kind: outside them a reading is kept but flagged ``range`` (not used for risk).
-PHYSICAL_RANGE: dict[Kind, tuple[float, float]] = {
-    Kind.TIDE_LEVEL: (-10.0, 15.0),
-    Kind.WAVE_HEIGHT: (0.0, 30.0),
-    Kind.WAVE_PERIOD: (0.0, 40.0),
-    Kind.WAVE_DIRECTION: (0.0, 360.0),
-    Kind.WIND_SPEED: (0.0, 100.0),
-    Kind.WIND_DIRECTION: (0.0, 360.0),
-    Kind.WIND_GUST: (0.0, 120.0),
-    Kind.AIR_PRESSURE: (850.0, 1100.0),
-    Kind.WATER_TEMP: (-5.0, 40.0),
-    Kind.CHLOROPHYLL_A: (0.0, 1000.0),
-    Kind.DISSOLVED_OXYGEN: (0.0, 25.0),
-    Kind.PH: (5.0, 10.5),
-    Kind.SALINITY: (0.0, 45.0),
-}
+#: Physical range per kind, (low, high) in its unit: outside it a reading is kept but flagged
+#: ``range`` (not used for risk). The service passes config/qc.toml's ranges.
+Ranges = Mapping[Kind, tuple[float, float]]
 
 
 class Reason(StrEnum):
@@ -155,6 +142,7 @@ def decode(
     now_s: float,
     max_bytes: int = 256 * 1024,
     future_tolerance_s: float = 300.0,
+    ranges: Ranges,
 ) -> Decoded:
     """Decode one MQTT message into readings; raise PayloadError when nothing in it is usable."""
     if len(payload) > max_bytes:
@@ -162,7 +150,7 @@ def decode(
     station, kind = parse_topic(topic, root)
     if station not in stations:
         raise PayloadError(Reason.UNKNOWN_STATION, f"station {station!r} is not in the catalogue")
-    check = _Checker(station, now_s, future_tolerance_s)
+    check = _Checker(station, now_s, future_tolerance_s, ranges)
     if kind != BATCH:
         r = check.reading(kind, _validate_one(payload))
         return Decoded([Block(r.station, r.kind, [r.ts_ns], [r.value], [r.qc])])
@@ -192,10 +180,10 @@ def _decode_batch(payload: bytes, check: _Checker) -> Decoded:
     lo: float | NDArray[np.float64]
     hi: float | NDArray[np.float64]
     if single and kinds[0] is not None:
-        lo, hi = PHYSICAL_RANGE[kinds[0]]
+        lo, hi = check.ranges[kinds[0]]
     else:
-        lo = np.array([PHYSICAL_RANGE[k][0] if k is not None else 0.0 for k in kinds])
-        hi = np.array([PHYSICAL_RANGE[k][1] if k is not None else 0.0 for k in kinds])
+        lo = np.array([check.ranges[k][0] if k is not None else 0.0 for k in kinds])
+        hi = np.array([check.ranges[k][1] if k is not None else 0.0 for k in kinds])
     future = ahead_s > check.future_tolerance_s
     in_range = (values >= lo) & (values <= hi)
     if in_range.all() and not future.any():
@@ -302,6 +290,7 @@ class _Checker:
     station: str
     now_s: float
     future_tolerance_s: float
+    ranges: Ranges
 
     def reading(self, kind_name: str | None, item: _Item) -> Reading:
         kind = _kind(kind_name)
@@ -316,7 +305,7 @@ class _Checker:
             raise PayloadError(
                 Reason.FUTURE_TIMESTAMP, f"timestamp is {ahead_s:.0f} s in the future"
             )
-        lo, hi = PHYSICAL_RANGE[kind]
+        lo, hi = self.ranges[kind]
         qc = QcFlag.OK
         if ahead_s > self.future_tolerance_s:
             qc = QcFlag.FUTURE

@@ -9,10 +9,10 @@ The flag is decided once, at ingest, and remembered per point key: a redelivered
 station, kind, time and value) gets the flag it got the first time, so it rewrites the identical
 point. The memory lasts as long as the process does (see docs/DELIVERY.md, "Limits").
 
-Sources for the tests: IOOS QARTOD manuals (spike test: distance from neighbouring values; flat line
-test: N repeated values), and the IOC Manual on Sea Level Measurement vol. IV (2006), section 5
-(spikes and stuck values in tide-gauge data). The per-kind numbers below are SAMPLE settings for
-minute-scale sampling, not values prescribed by either manual.
+Methods: IOOS QARTOD manuals (spike test: distance from neighbouring values; flat line test: N
+repeated values), and the IOC Manual on Sea Level Measurement vol. IV (2006), section 5 (spikes and
+stuck values in tide-gauge data). The numbers (limits, window, counts) come from config/qc.toml
+(:class:`sensors.catalogue.QcRules`), where they are labelled as SAMPLE settings.
 """
 
 import functools
@@ -24,35 +24,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import NDArray
 
-from sensors.reading import Block, Kind, QcFlag, Reading, group
+from sensors.catalogue import QcRules
+from sensors.reading import Block, QcFlag, Reading, group
 
-# Largest credible jump from the median of the neighbours within SPIKE_WINDOW_NS (SAMPLE values,
-# in the kind's unit). Directions wrap at 360 degrees and are not spike-tested.
-SPIKE_LIMIT: dict[Kind, float] = {
-    Kind.TIDE_LEVEL: 1.0,  # m; a macro-tidal estuary rises < 1 m in 15 min, surge included
-    Kind.WAVE_HEIGHT: 3.0,  # m
-    Kind.WAVE_PERIOD: 8.0,  # s
-    Kind.WIND_SPEED: 15.0,  # m/s
-    Kind.WIND_GUST: 20.0,  # m/s
-    Kind.AIR_PRESSURE: 5.0,  # hPa; a typhoon eye passage is ~ 1 hPa/min
-    Kind.WATER_TEMP: 3.0,  # degC
-    Kind.CHLOROPHYLL_A: 50.0,  # ug/L
-    Kind.DISSOLVED_OXYGEN: 3.0,  # mg/L
-    Kind.PH: 1.0,
-    Kind.SALINITY: 5.0,  # PSU
-}
-SPIKE_WINDOW_NS = 15 * 60 * 1_000_000_000  # neighbours farther apart in time than this do not count
-SPIKE_MIN_NEIGHBOURS = 3  # fewer than this: no spike verdict (the median would not be robust)
-# Identical consecutive values that make a stuck sensor (SAMPLE). Slow water-quality kinds repeat
-# honestly for longer at their usual resolution.
-FLATLINE_COUNT: dict[Kind, int] = {
-    Kind.WATER_TEMP: 30,
-    Kind.DISSOLVED_OXYGEN: 30,
-    Kind.PH: 30,
-    Kind.SALINITY: 30,
-    Kind.CHLOROPHYLL_A: 30,
-}
-FLATLINE_DEFAULT = 10
 RECENT = 5  # latest readings per series whose median a new value is compared with (spike)
 REMEMBERED = 512  # point keys per series whose value and flag are remembered (duplicates, replays)
 ARRAY_MIN = 8  # readings of one series in a batch from which the array checks beat the loop
@@ -64,10 +38,30 @@ _SPIKE = QcFlag.SPIKE.value
 _PENDING = ""  # flag placeholder in ``seen`` while a batch's verdicts are computed
 
 
+@dataclass(frozen=True, slots=True)
+class _Params:
+    """The QC settings of one kind."""
+
+    spike_limit: float | None  # None: not spike-tested (directions)
+    window_ns: int
+    min_neighbours: int
+    flat_count: int
+
+
+def _params(rules: QcRules, kind: str) -> _Params:
+    return _Params(
+        rules.spike.limit.get(kind),  # type: ignore[call-overload]  # Kind is a StrEnum: str keys match
+        int(rules.spike.window_s * 1e9),
+        rules.spike.min_neighbours,
+        rules.flatline.count.get(kind, rules.flatline.default),  # type: ignore[call-overload]
+    )
+
+
 @dataclass(slots=True)
 class _Series:
     """Recent readings of one (station, kind): arrival order, and the flag given to each time."""
 
+    params: _Params
     recent: deque[tuple[int, float]] = field(default_factory=lambda: deque(maxlen=RECENT))
     seen: OrderedDict[int, tuple[float, str]] = field(default_factory=OrderedDict)
     run_value: float | None = None
@@ -77,7 +71,8 @@ class _Series:
 class QcHistory:
     """Flag each reading against the recent readings of its series; remember what was decided."""
 
-    def __init__(self) -> None:
+    def __init__(self, rules: QcRules) -> None:
+        self._rules = rules
         self._series: dict[tuple[str, str], _Series] = {}
 
     def seed(self, readings: Iterable[Reading]) -> None:
@@ -87,22 +82,19 @@ class QcHistory:
         flag, so it rewrites the identical point (the flag is part of the point in InfluxDB).
         """
         for reading in sorted(readings, key=lambda r: r.ts_ns):
-            key = (reading.station, reading.kind)
-            series = self._series.get(key)
-            if series is None:
-                series = self._series[key] = _Series()
+            series = self._series_of(reading.station, reading.kind)
             _remember(series, reading.ts_ns, reading.value, reading.qc)
 
     def _series_of(self, station: str, kind: str) -> _Series:
         series = self._series.get((station, kind))
         if series is None:
-            series = self._series[(station, kind)] = _Series()
+            series = self._series[(station, kind)] = _Series(_params(self._rules, kind))
         return series
 
     def check(self, reading: Reading) -> Reading:
         """The reading with its QC flag decided; a flag set by the payload check is kept."""
         series = self._series_of(reading.station, reading.kind)
-        flag = _check_one(series, reading.kind, reading.ts_ns, reading.value, reading.qc)
+        flag = _check_one(series, reading.ts_ns, reading.value, reading.qc)
         return reading if flag == reading.qc else replace(reading, qc=flag)
 
     def check_blocks(self, blocks: Iterable[Block]) -> list[Block]:
@@ -112,11 +104,11 @@ class QcHistory:
             series = self._series_of(block.station, block.kind)
             if len(block) < ARRAY_MIN:
                 flags = [
-                    _check_one(series, block.kind, t, v, q)
+                    _check_one(series, t, v, q)
                     for t, v, q in zip(block.ts_ns, block.values, block.qc, strict=True)
                 ]
             else:
-                flags = _check_series(series, block.kind, block.ts_ns, block.values, block.qc)
+                flags = _check_series(series, block.ts_ns, block.values, block.qc)
             out.append(block if flags == block.qc else block.with_qc(flags))
         return out
 
@@ -135,7 +127,7 @@ class QcHistory:
         return out
 
 
-def _check_one(series: _Series, kind: str, ts_ns: int, value: float, qc: str) -> str:
+def _check_one(series: _Series, ts_ns: int, value: float, qc: str) -> str:
     earlier = series.seen.get(ts_ns)
     if earlier is not None:
         if earlier[0] == value:
@@ -144,22 +136,19 @@ def _check_one(series: _Series, kind: str, ts_ns: int, value: float, qc: str) ->
     elif qc != _OK:
         flag = qc
     else:
-        flag = _assess(series, kind, ts_ns, value)
+        flag = _assess(series, ts_ns, value)
     _remember(series, ts_ns, value, flag)
     return flag
 
 
-def _assess(series: _Series, kind: str, ts_ns: int, value: float) -> str:
-    limit = SPIKE_LIMIT.get(kind)  # type: ignore[call-overload]  # Kind is a StrEnum: str keys match
-    if limit is not None and len(series.recent) >= SPIKE_MIN_NEIGHBOURS:
-        lo, hi = ts_ns - SPIKE_WINDOW_NS, ts_ns + SPIKE_WINDOW_NS
+def _assess(series: _Series, ts_ns: int, value: float) -> str:
+    p = series.params
+    if p.spike_limit is not None and len(series.recent) >= p.min_neighbours:
+        lo, hi = ts_ns - p.window_ns, ts_ns + p.window_ns
         near = [v for t, v in series.recent if lo <= t <= hi]
-        if len(near) >= SPIKE_MIN_NEIGHBOURS and abs(value - statistics.median(near)) > limit:
+        if len(near) >= p.min_neighbours and abs(value - statistics.median(near)) > p.spike_limit:
             return QcFlag.SPIKE.value
-    if value == series.run_value and series.run_length + 1 >= FLATLINE_COUNT.get(
-        kind,  # type: ignore[call-overload]  # Kind is a StrEnum: str keys match
-        FLATLINE_DEFAULT,
-    ):
+    if value == series.run_value and series.run_length + 1 >= p.flat_count:
         return QcFlag.FLATLINE.value
     return QcFlag.OK.value
 
@@ -188,9 +177,7 @@ class _Sorted:
     assessed: list[bool] = field(default_factory=list)  # per joined position: gets a verdict
 
 
-def _check_series(
-    series: _Series, kind: str, ts: list[int], values: list[float], qc: list[str]
-) -> list[str]:
+def _check_series(series: _Series, ts: list[int], values: list[float], qc: list[str]) -> list[str]:
     """The flags :func:`_check_one` would give one series' readings in order; remember them.
 
     Which readings join the series' recent past depends only on the payload flag and on the
@@ -199,12 +186,12 @@ def _check_series(
     """
     seen = series.seen
     if seen.keys().isdisjoint(ts) and len(set(ts)) == len(ts):
-        return _check_new(series, kind, ts, values, qc)  # the usual case: all points new
+        return _check_new(series, ts, values, qc)  # the usual case: all points new
     got = _sort_out(series, ts, values, qc)
     flags = got.flags
     if got.joined:
         tl, vl = [ts[p] for p in got.joined], [values[p] for p in got.joined]
-        verdicts = _verdicts(series, kind, np.array(tl, np.int64), np.array(vl, np.float64))
+        verdicts = _verdicts(series, np.array(tl, np.int64), np.array(vl, np.float64))
         for pos, ok, verdict in zip(got.joined, got.assessed, verdicts, strict=True):
             if ok:
                 flags[pos] = verdict
@@ -216,17 +203,15 @@ def _check_series(
     return flags
 
 
-def _check_new(
-    series: _Series, kind: str, ts: list[int], values: list[float], qc: list[str]
-) -> list[str]:
+def _check_new(series: _Series, ts: list[int], values: list[float], qc: list[str]) -> list[str]:
     """``_check_series`` when no point key repeats: verdicts on arrays, remembered in one update."""
     flags = list(qc)
     if qc.count(_OK) == len(qc):  # the usual case: every reading new, none flagged yet
-        flags = _verdicts(series, kind, np.array(ts, np.int64), np.array(values, np.float64))
+        flags = _verdicts(series, np.array(ts, np.int64), np.array(values, np.float64))
         _advance(series, ts, values)
     elif joined := [i for i, q in enumerate(qc) if q not in _NOT_RECENT]:
         tl, vl = [ts[i] for i in joined], [values[i] for i in joined]
-        verdicts = _verdicts(series, kind, np.array(tl, np.int64), np.array(vl, np.float64))
+        verdicts = _verdicts(series, np.array(tl, np.int64), np.array(vl, np.float64))
         for i, verdict in zip(joined, verdicts, strict=True):
             if qc[i] == _OK:
                 flags[i] = verdict
@@ -265,9 +250,7 @@ def _sort_out(series: _Series, ts: list[int], values: list[float], qc: list[str]
     return got
 
 
-def _verdicts(
-    series: _Series, kind: str, ts: NDArray[np.int64], values: NDArray[np.float64]
-) -> list[str]:
+def _verdicts(series: _Series, ts: NDArray[np.int64], values: NDArray[np.float64]) -> list[str]:
     """Spike, flat line or ok for each reading joining the series (given the recent past before it)."""
     flags = [_OK] * ts.size
     same = np.empty(values.size, dtype=bool)
@@ -275,12 +258,10 @@ def _verdicts(
     same[1:] = values[1:] == values[:-1]
     if same.any():  # a value repeats: is any run long enough for a flat line?
         run_before, _ = _runs(series, values)
-        count = FLATLINE_COUNT.get(kind, FLATLINE_DEFAULT)  # type: ignore[call-overload]  # Kind is a StrEnum: str keys match
-        for i in np.flatnonzero(same & (run_before + 1 >= count)).tolist():
+        for i in np.flatnonzero(same & (run_before + 1 >= series.params.flat_count)).tolist():
             flags[i] = _FLATLINE
-    limit = SPIKE_LIMIT.get(kind)  # type: ignore[call-overload]  # Kind is a StrEnum: str keys match
-    if limit is not None:
-        for i in np.flatnonzero(_spikes(series, ts, values, limit)).tolist():
+    if series.params.spike_limit is not None:
+        for i in np.flatnonzero(_spikes(series, ts, values)).tolist():
             flags[i] = _SPIKE  # spike wins, as in _assess
     return flags
 
@@ -308,13 +289,16 @@ def _runs(
 
 
 def _spikes(
-    series: _Series, ts: NDArray[np.int64], values: NDArray[np.float64], limit: float
+    series: _Series, ts: NDArray[np.int64], values: NDArray[np.float64]
 ) -> NDArray[np.bool_]:
-    """Readings farther than ``limit`` from the median of their recent neighbours in the window."""
+    """Readings farther than the limit from the median of their recent neighbours in the window."""
+    p = series.params
+    assert p.spike_limit is not None
+    limit, window_ns, need = p.spike_limit, p.window_ns, p.min_neighbours
     past = list(series.recent)
     if len(past) == RECENT:  # the usual case: a full recent past, times in order, close together
         all_ts = np.concatenate([np.array([t for t, _ in past], np.int64), ts])
-        if np.all(all_ts[1:] >= all_ts[:-1]) and np.all(ts - all_ts[: ts.size] <= SPIKE_WINDOW_NS):
+        if np.all(all_ts[1:] >= all_ts[:-1]) and np.all(ts - all_ts[: ts.size] <= window_ns):
             # every one of the RECENT readings before each reading is a near neighbour (RECENT odd)
             all_v = np.concatenate([[v for _, v in past], values])
             median = np.sort(all_v[_windows(ts.size)], axis=1)[:, RECENT // 2]
@@ -326,18 +310,14 @@ def _spikes(
     known = np.concatenate([np.zeros(pad, bool), np.ones(len(past) + ts.size, bool)])
     before = np.arange(ts.size)[:, None] + np.arange(RECENT)  # the RECENT readings before each one
     win_t, win_v, win_k = all_ts[before], all_v[before], known[before]
-    near = (
-        win_k
-        & (win_t >= (ts - SPIKE_WINDOW_NS)[:, None])
-        & (win_t <= (ts + SPIKE_WINDOW_NS)[:, None])
-    )
+    near = win_k & (win_t >= (ts - window_ns)[:, None]) & (win_t <= (ts + window_ns)[:, None])
     n_near = near.sum(axis=1)
     ordered = np.sort(np.where(near, win_v, np.inf), axis=1)  # the near values first, in order
     rows = np.arange(ts.size)
     upper = ordered[rows, np.minimum(n_near // 2, RECENT - 1)]
     lower = ordered[rows, np.maximum((n_near - 1) // 2, 0)]
     median = np.where(n_near % 2 == 1, upper, (lower + upper) / 2)
-    enough = (win_k.sum(axis=1) >= SPIKE_MIN_NEIGHBOURS) & (n_near >= SPIKE_MIN_NEIGHBOURS)
+    enough = (win_k.sum(axis=1) >= need) & (n_near >= need)
     with np.errstate(invalid="ignore"):  # rows without enough neighbours hold inf - inf
         far: NDArray[np.bool_] = enough & (np.abs(values - median) > limit)
     return far

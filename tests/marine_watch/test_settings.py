@@ -10,6 +10,8 @@ import pytest
 from marine_watch.config import load_catalogue
 from marine_watch.errors import ConfigError
 from marine_watch.settings import load_settings
+from sensors.qc import QcHistory
+from sensors.reading import Reading
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 
@@ -103,3 +105,43 @@ def test_unknown_references_are_listed(config_copy: Path) -> None:
     )
     with pytest.raises(ConfigError, match="unknown station 'nowhere'"):
         load_catalogue(config_copy)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "problem"),
+    [
+        ("tide_level = 1.0 ", "tide_level = -1.0 ", "qc.spike.limit.tide_level", "greater than 0"),
+        ("tide_level = [-10.0, 15.0]", "tide_level = [15.0, -10.0]", "qc", "low 15.0"),
+        ("tide_level = [-10.0, 15.0]", "tsunami = [0.0, 1.0]", "qc.range.tsunami", "tide_level"),
+        ("min_neighbours = 3", "min_neighbours = 9", "qc.spike.min_neighbours", "less than"),
+    ],
+)
+def test_bad_qc_settings_name_file_key_and_problem(
+    config_copy: Path, old: str, new: str, key: str, problem: str
+) -> None:
+    """QC thresholds live in config/qc.toml; a bad one stops start-up with file, key and problem."""
+    path = config_copy / "qc.toml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(ConfigError) as err:
+        load_catalogue(config_copy)
+    assert err.value.path == str(path)
+    assert err.value.key == key
+    assert problem in str(err.value)
+
+
+def test_qc_settings_from_config_change_the_flags(config_copy: Path) -> None:
+    """A tighter spike limit in qc.toml flags a jump the shipped one lets through."""
+    path = config_copy / "qc.toml"
+    path.write_text(path.read_text().replace("tide_level = 1.0 ", "tide_level = 0.2 ", 1))
+    shipped, tight = load_catalogue(CONFIG).qc, load_catalogue(config_copy).qc
+    t0, minute = 1_795_000_000 * 10**9, 60 * 10**9
+    series = [Reading("zhapu", "tide_level", t0 + i * minute, 2.0 + 0.01 * i) for i in range(5)]
+    jump = Reading("zhapu", "tide_level", t0 + 5 * minute, 2.5)
+    flags = []
+    for rules in (shipped, tight):
+        history = QcHistory(rules)
+        history.check_batch(series)
+        flags.append(history.check(jump).qc)
+    assert flags == ["ok", "spike"]

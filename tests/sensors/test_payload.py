@@ -2,11 +2,13 @@
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from marine_watch.config import load_catalogue
 from sensors.payload import PayloadError, Reason, _Checker, _decode_batch_items, decode
 from sensors.reading import UNITS, Kind
 
@@ -14,6 +16,7 @@ ROOT = "marine/v1"
 STATIONS = frozenset({"zhapu", "dushan"})
 NOW_S = 1_795_000_000.0
 NOW_MS = int(NOW_S * 1000)
+RANGES = load_catalogue(Path(__file__).resolve().parents[2] / "config").qc.range
 
 json_leaf = st.one_of(
     st.none(),
@@ -38,7 +41,16 @@ topics = st.sampled_from(
 
 
 def _decode(topic: str, payload: bytes, **kw: object):
-    return decode(topic, payload, root=ROOT, stations=STATIONS, now_s=NOW_S, max_bytes=4096, **kw)  # type: ignore[arg-type]
+    return decode(
+        topic,
+        payload,
+        root=ROOT,
+        stations=STATIONS,
+        now_s=NOW_S,
+        max_bytes=4096,
+        ranges=RANGES,
+        **kw,
+    )  # type: ignore[arg-type]
 
 
 def _outcome(topic: str, payload: bytes) -> str:
@@ -137,7 +149,7 @@ plausible_item = st.fixed_dictionaries(
 def test_the_fast_batch_path_agrees_with_the_item_by_item_path(items: list[dict[str, object]]):
     """The array path gives the readings and reject reasons of the exact, item-by-item path."""
     payload = json.dumps(items).encode()
-    check = _Checker("zhapu", NOW_S, 300.0)
+    check = _Checker("zhapu", NOW_S, 300.0, RANGES)
 
     def outcome(run):
         try:
@@ -148,5 +160,7 @@ def test_the_fast_batch_path_agrees_with_the_item_by_item_path(items: list[dict[
 
     slow = outcome(lambda: _decode_batch_items(payload, check))
     topic = f"{ROOT}/zhapu/batch"
-    fast = outcome(lambda: decode(topic, payload, root=ROOT, stations=STATIONS, now_s=NOW_S))
+    fast = outcome(
+        lambda: decode(topic, payload, root=ROOT, stations=STATIONS, now_s=NOW_S, ranges=RANGES)
+    )
     assert fast == slow

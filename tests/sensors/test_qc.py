@@ -10,11 +10,13 @@ from marine_watch.app import load_constants
 from marine_watch.config import load_catalogue
 from marine_watch.settings import Settings
 from marine_watch.simulator import new_simulator
-from sensors.qc import FLATLINE_DEFAULT, REMEMBERED, QcHistory
+from sensors.qc import REMEMBERED, QcHistory
 from sensors.reading import Kind, QcFlag, Reading
 from sensors.simulate import Typhoon
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+RULES = load_catalogue(CONFIG_DIR).qc  # the shipped config/qc.toml
+FLATLINE_DEFAULT = RULES.flatline.default
 
 T0 = 1_795_000_000 * 1_000_000_000
 MINUTE = 60 * 1_000_000_000
@@ -30,13 +32,13 @@ def flags(history: QcHistory, readings: list[Reading]) -> list[str]:
 
 def test_a_smooth_tide_is_ok():
     """A tide rising 2 cm a minute raises no flag."""
-    history = QcHistory()
+    history = QcHistory(RULES)
     assert set(flags(history, [tide(i, 1.0 + 0.02 * i) for i in range(60)])) == {"ok"}
 
 
 def test_a_jump_away_from_the_neighbours_is_a_spike_and_the_series_goes_on():
     """A 3 m jump is a spike; the next normal value is ok again (the median ignores the spike)."""
-    history = QcHistory()
+    history = QcHistory(RULES)
     flags(history, [tide(i, 2.0 + 0.01 * i) for i in range(5)])
     assert history.check(tide(5, 5.0)).qc == "spike"
     assert history.check(tide(6, 2.07)).qc == "ok"
@@ -44,7 +46,7 @@ def test_a_jump_away_from_the_neighbours_is_a_spike_and_the_series_goes_on():
 
 def test_a_real_step_is_flagged_only_until_the_neighbours_follow():
     """After a lasting step the median moves, so the new level stops being a spike."""
-    history = QcHistory()
+    history = QcHistory(RULES)
     flags(history, [tide(i, 1.0) for i in range(3)])
     got = flags(history, [tide(3 + i, 3.0) for i in range(5)])
     assert got[0] == "spike"
@@ -53,14 +55,14 @@ def test_a_real_step_is_flagged_only_until_the_neighbours_follow():
 
 def test_neighbours_far_apart_in_time_do_not_make_a_spike():
     """Readings hours apart may differ by metres (the tide turns): no spike verdict."""
-    history = QcHistory()
+    history = QcHistory(RULES)
     flags(history, [tide(i, 1.0) for i in range(3)])
     assert history.check(tide(300, 4.0)).qc == "ok"
 
 
 def test_directions_are_not_spike_tested():
     """Wind direction wraps at 360 degrees, so 359 after 1 is not a spike."""
-    history = QcHistory()
+    history = QcHistory(RULES)
     wind = [Reading("zhapu", "wind_direction", T0 + i * MINUTE, v) for i, v in enumerate([1, 2, 1])]
     flags(history, wind)
     assert history.check(Reading("zhapu", "wind_direction", T0 + 3 * MINUTE, 359.0)).qc == "ok"
@@ -68,7 +70,7 @@ def test_directions_are_not_spike_tested():
 
 def test_a_stuck_sensor_is_a_flatline_from_the_nth_identical_value():
     """N identical consecutive values flag the Nth and the ones after it; a change ends the run."""
-    history = QcHistory()
+    history = QcHistory(RULES)
     got = flags(history, [tide(i, 2.5) for i in range(FLATLINE_DEFAULT + 2)])
     assert got[: FLATLINE_DEFAULT - 1] == ["ok"] * (FLATLINE_DEFAULT - 1)
     assert got[FLATLINE_DEFAULT - 1 :] == ["flatline"] * 3
@@ -77,7 +79,7 @@ def test_a_stuck_sensor_is_a_flatline_from_the_nth_identical_value():
 
 def test_the_same_time_with_another_value_is_a_duplicate():
     """A second value for a (station, kind, time) already seen is flagged duplicate, and kept."""
-    history = QcHistory()
+    history = QcHistory(RULES)
     history.check(tide(0, 1.0))
     second = history.check(tide(0, 1.5))
     assert (second.qc, second.value) == ("duplicate", 1.5)
@@ -85,7 +87,7 @@ def test_the_same_time_with_another_value_is_a_duplicate():
 
 def test_a_redelivery_gets_the_flag_it_got_the_first_time():
     """The same point again (MQTT redelivery) keeps its first flag, even where history moved on."""
-    history = QcHistory()
+    history = QcHistory(RULES)
     flags(history, [tide(i, 2.0) for i in range(3)])
     spike = history.check(tide(3, 6.0))
     flags(history, [tide(4 + i, 6.0 + 0.01 * i) for i in range(5)])
@@ -95,7 +97,7 @@ def test_a_redelivery_gets_the_flag_it_got_the_first_time():
 
 def test_payload_flags_are_kept():
     """A reading the payload check flagged (range, future) keeps that flag and is not a neighbour."""
-    history = QcHistory()
+    history = QcHistory(RULES)
     flags(history, [tide(i, 1.0 + 0.01 * i) for i in range(5)])
     assert history.check(tide(5, 99.0, qc="range")).qc == "range"
     assert history.check(tide(6, 1.06)).qc == "ok"
@@ -103,17 +105,17 @@ def test_payload_flags_are_kept():
 
 def test_series_are_independent():
     """Stations and kinds do not share history."""
-    history = QcHistory()
+    history = QcHistory(RULES)
     flags(history, [tide(i, 1.0, station="zhapu") for i in range(3)])
     assert history.check(tide(3, 5.0, station="dushan")).qc == "ok"
 
 
 def test_memory_per_series_is_bounded():
     """Only the last REMEMBERED times are remembered: an old time seen again is judged afresh."""
-    history = QcHistory()
+    history = QcHistory(RULES)
     flags(history, [tide(i, 1.0 + 0.001 * i) for i in range(REMEMBERED + 10)])
     assert history.check(tide(0, 7.0)).qc != "duplicate"
-    batched = QcHistory()
+    batched = QcHistory(RULES)
     for start in range(0, REMEMBERED + 100, 100):  # the array path forgets as much
         batched.check_batch([tide(i, 1.0 + 0.001 * i) for i in range(start, start + 100)])
     assert batched.check(tide(0, 7.0)).qc != "duplicate"
@@ -127,7 +129,7 @@ def test_the_simulated_typhoon_is_not_flagged():
     start_s = 1_795_000_000.0
     storm = Typhoon(peak_s=start_s + 12 * 3600)
     simulator = new_simulator(catalogue, load_constants(settings, catalogue), storm, seed=7)
-    history = QcHistory()
+    history = QcHistory(RULES)
     got = Counter(
         history.check(r).qc for i in range(24 * 60) for r in simulator.readings_at(start_s + 60 * i)
     )
@@ -137,7 +139,7 @@ def test_the_simulated_typhoon_is_not_flagged():
 @given(st.lists(st.floats(-5, 10), min_size=1, max_size=60))
 def test_checking_never_drops_or_changes_a_reading(values: list[float]):
     """Whatever the values, every reading comes back with the same key and value and a known flag."""
-    history = QcHistory()
+    history = QcHistory(RULES)
     readings = [tide(i, v) for i, v in enumerate(values)]
     checked = [history.check(r) for r in readings]
     assert [(c.key, c.value) for c in checked] == [(r.key, r.value) for r in readings]
@@ -147,7 +149,7 @@ def test_checking_never_drops_or_changes_a_reading(values: list[float]):
 def test_seeded_reading_redelivered_after_a_restart_keeps_its_stored_flag() -> None:
     """Warm start: a stored spike, redelivered to a fresh process, is flagged spike again (same point)."""
     stored = Reading("zhapu", "tide_level", T0 + 10 * MINUTE, 9.0, QcFlag.SPIKE.value)
-    fresh = QcHistory()
+    fresh = QcHistory(RULES)
     fresh.seed([stored])
     again = fresh.check(Reading("zhapu", "tide_level", T0 + 10 * MINUTE, 9.0))
     assert again.qc == QcFlag.SPIKE.value
@@ -185,7 +187,7 @@ def test_checking_in_batches_flags_as_checking_one_by_one(
     readings: list[Reading], cuts: list[int], seeded: list[Reading]
 ):
     """Whatever the chunking into messages, the array paths give the one-by-one flags."""
-    one, many = QcHistory(), QcHistory()
+    one, many = QcHistory(RULES), QcHistory(RULES)
     for history in (one, many):
         history.seed(seeded)
     expected = [one.check(r).qc for r in readings]
@@ -201,7 +203,7 @@ def test_checking_in_batches_flags_as_checking_one_by_one(
 def test_a_stuck_sensor_across_messages_is_a_flat_line_as_one_by_one():
     """A run of equal values spanning several whole messages is flagged where one-by-one flags it."""
     readings = [tide(i, 2.5) for i in range(40)]
-    one, many = QcHistory(), QcHistory()
+    one, many = QcHistory(RULES), QcHistory(RULES)
     expected = [one.check(r).qc for r in readings]
     got = [r.qc for start in range(0, 40, 8) for r in many.check_batch(readings[start : start + 8])]
     assert got == expected
