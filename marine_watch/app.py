@@ -18,11 +18,12 @@ import structlog
 from fastapi import FastAPI
 
 from marine_watch.api import register_routes
+from marine_watch.api.nodes import IngestOnly
 from marine_watch.clock import Clock, WallClock
 from marine_watch.config import load_catalogue, load_tide_constants
 from marine_watch.deadletters import DeadLetters
 from marine_watch.errors import ConfigError, StoreError
-from marine_watch.features import open_features
+from marine_watch.features import Job, open_features
 from marine_watch.hub import Hub
 from marine_watch.ingest import Ingest, IngestDeps
 from marine_watch.metrics import Metrics
@@ -35,7 +36,7 @@ from marine_watch.writer import Delivery, Writer
 from marine_watch.zones import ZoneIndex
 from risk_models import tide
 from sensors.catalogue import Catalogue
-from sensors.reading import Reading
+from sensors.reading import Block, Reading
 
 log = structlog.get_logger(__name__)
 
@@ -115,30 +116,7 @@ def create_app(
             jobs = await open_features(stack, services)
             await warm_start(services)
             app.state.services = services
-            tasks = [
-                asyncio.create_task(
-                    supervised("writer", services.writer.run(), on_fatal), name="writer"
-                ),
-                asyncio.create_task(
-                    supervised("replay", services.writer.replay(), on_fatal), name="replay"
-                ),
-                asyncio.create_task(
-                    supervised("pipeline", services.pipeline.run(settings.risk_tick_s), on_fatal),
-                    name="pipeline",
-                ),
-                asyncio.create_task(
-                    supervised("ingest", services.ingest.run(), on_fatal), name="ingest"
-                ),
-                asyncio.create_task(
-                    supervised("heartbeat", services.hub.heartbeat(HEARTBEAT_S), on_fatal),
-                    name="heartbeat",
-                ),
-            ]
-            tasks += [
-                asyncio.create_task(supervised(n, w(services), on_fatal), name=n)
-                for n, w in workers
-            ]
-            tasks += [asyncio.create_task(supervised(n, job, on_fatal), name=n) for n, job in jobs]
+            tasks = _start_workers(services, jobs, workers, on_fatal)
             try:
                 yield {"services": services}
             finally:
@@ -151,7 +129,33 @@ def create_app(
         lifespan=lifespan,
     )
     register_routes(app)
+    if settings.node_role == "ingest":
+        app.add_middleware(IngestOnly)
     return app
+
+
+def _start_workers(
+    services: Services,
+    jobs: list[Job],
+    workers: tuple[tuple[str, Worker], ...],
+    on_fatal: Callable[[BaseException], None],
+) -> list[asyncio.Task[None]]:
+    """The tasks of this node's role: storing (writer, replay), colours (pipeline and features)."""
+    role = services.settings.node_role
+    coros: list[tuple[str, Awaitable[None]]] = [("ingest", services.ingest.run())]
+    if role != "risk":
+        coros += [("writer", services.writer.run()), ("replay", services.writer.replay())]
+    if role != "ingest":
+        coros += [
+            ("pipeline", services.pipeline.run(services.settings.risk_tick_s)),
+            ("heartbeat", services.hub.heartbeat(HEARTBEAT_S)),
+            *jobs,
+        ]
+    else:
+        for _, job in jobs:
+            job.close()  # never started: an ingest node computes no colours
+    coros += [(name, worker(services)) for name, worker in workers]
+    return [asyncio.create_task(supervised(n, c, on_fatal), name=n) for n, c in coros]
 
 
 WARM_START_S = 12 * 3600.0
@@ -225,9 +229,10 @@ async def _open_services(
             queue,
             dead,
             metrics,
-            pipeline.on_readings,
+            pipeline.on_readings if settings.node_role != "ingest" else _ignore,
             clock.now,
             catalogue.qc,
+            store_readings=settings.node_role != "risk",
         )
     )
     return Services(
@@ -245,6 +250,11 @@ async def _open_services(
         writer,
         numerics,
     )
+
+
+def _ignore(blocks: list[Block]) -> None:
+    """An ingest node keeps no live state."""
+    del blocks
 
 
 async def _shutdown(tasks: list[asyncio.Task[None]], services: Services) -> None:

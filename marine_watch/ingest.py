@@ -155,6 +155,7 @@ class IngestDeps:
     on_readings: Callable[[list[Block]], None]
     now_s: Callable[[], float]
     qc: QcRules
+    store_readings: bool = True  # False on a risk node: acknowledged once in the live state
 
 
 class Ingest:
@@ -230,6 +231,7 @@ class Ingest:
         self._count(blocks)
         if blocks:
             d.on_readings(blocks)
+        if blocks and d.store_readings:
             await d.queue.put(Delivery(Batch(blocks), ack, topic))  # bounded: slows us when full
             d.metrics.queue_depth.set(d.queue.qsize())
         else:

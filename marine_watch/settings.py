@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -43,6 +43,10 @@ class Settings(BaseSettings):
 
     config_dir: Path = Path("config")
     data_dir: Path = Path("data")
+
+    # all: ingest, store and colours in one process. ingest: store readings only (scale out on a
+    # shared subscription). risk: colours, API and alerts from every reading, storing none.
+    node_role: Literal["all", "ingest", "risk"] = "all"
 
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     mqtt_client_id: str = "marine-watch-ingest"
@@ -90,6 +94,14 @@ class Settings(BaseSettings):
     # Retained MQTT risk topics {mqtt_topic_root}/risk/{zone} for more API nodes (ingest skips them)
     risk_topics: bool = True
     forecast_max_age_s: PositiveFloat = 12 * 3600.0
+
+    @field_validator("mqtt_shared_group")
+    @classmethod
+    def _risk_sees_everything(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value and info.data.get("node_role") == "risk":
+            msg = "a risk node must receive every reading: leave it unset (ingest nodes share the load)"
+            raise ValueError(msg)
+        return value
 
     @field_validator("mqtt_url")
     @classmethod

@@ -22,6 +22,7 @@ async def health(services: ServicesDep) -> JSONResponse:
     mqtt_ok = services.ingest.connected.is_set()
     body = {
         "status": "ok" if store_ok and mqtt_ok else "degraded",
+        "node_role": services.settings.node_role,
         "mqtt": "connected" if mqtt_ok else "disconnected",
         "store": {"kind": services.store.name, "reachable": store_ok},
         "spool_pending_batches": services.spool.pending,
