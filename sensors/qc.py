@@ -190,14 +190,12 @@ def _check_series(series: _Series, ts: list[int], values: list[float], qc: list[
     got = _sort_out(series, ts, values, qc)
     flags = got.flags
     if got.joined:
-        tl, vl = [ts[p] for p in got.joined], [values[p] for p in got.joined]
-        verdicts = _verdicts(series, np.array(tl, np.int64), np.array(vl, np.float64))
+        verdicts = _join(series, [ts[p] for p in got.joined], [values[p] for p in got.joined])
         for pos, ok, verdict in zip(got.joined, got.assessed, verdicts, strict=True):
             if ok:
                 flags[pos] = verdict
                 if seen.get(ts[pos]) == (values[pos], _PENDING):
                     seen[ts[pos]] = (values[pos], verdict)
-        _advance(series, tl, vl)
     for pos, first in got.replays:
         flags[pos] = flags[first]
     return flags
@@ -205,17 +203,15 @@ def _check_series(series: _Series, ts: list[int], values: list[float], qc: list[
 
 def _check_new(series: _Series, ts: list[int], values: list[float], qc: list[str]) -> list[str]:
     """``_check_series`` when no point key repeats: verdicts on arrays, remembered in one update."""
-    flags = list(qc)
     if qc.count(_OK) == len(qc):  # the usual case: every reading new, none flagged yet
-        flags = _verdicts(series, np.array(ts, np.int64), np.array(values, np.float64))
-        _advance(series, ts, values)
-    elif joined := [i for i, q in enumerate(qc) if q not in _NOT_RECENT]:
-        tl, vl = [ts[i] for i in joined], [values[i] for i in joined]
-        verdicts = _verdicts(series, np.array(tl, np.int64), np.array(vl, np.float64))
-        for i, verdict in zip(joined, verdicts, strict=True):
-            if qc[i] == _OK:
-                flags[i] = verdict
-        _advance(series, tl, vl)
+        flags = _join(series, ts, values)
+    else:
+        flags = list(qc)
+        if joined := [i for i, q in enumerate(qc) if q not in _NOT_RECENT]:
+            verdicts = _join(series, [ts[i] for i in joined], [values[i] for i in joined])
+            for i, verdict in zip(joined, verdicts, strict=True):
+                if qc[i] == _OK:
+                    flags[i] = verdict
     seen = series.seen
     seen.update(zip(ts, zip(values, flags, strict=True), strict=True))
     for _ in range(len(seen) - REMEMBERED):
@@ -250,6 +246,13 @@ def _sort_out(series: _Series, ts: list[int], values: list[float], qc: list[str]
     return got
 
 
+def _join(series: _Series, ts: list[int], values: list[float]) -> list[str]:
+    """Verdicts for readings joining the series in order, which then become its recent past."""
+    verdicts = _verdicts(series, np.array(ts, np.int64), np.array(values, np.float64))
+    _advance(series, ts, values)
+    return verdicts
+
+
 def _verdicts(series: _Series, ts: NDArray[np.int64], values: NDArray[np.float64]) -> list[str]:
     """Spike, flat line or ok for each reading joining the series (given the recent past before it)."""
     flags = [_OK] * ts.size
@@ -257,7 +260,7 @@ def _verdicts(series: _Series, ts: NDArray[np.int64], values: NDArray[np.float64
     same[0] = series.run_value is not None and values[0] == series.run_value
     same[1:] = values[1:] == values[:-1]
     if same.any():  # a value repeats: is any run long enough for a flat line?
-        run_before, _ = _runs(series, values)
+        run_before = _runs(series, same)
         for i in np.flatnonzero(same & (run_before + 1 >= series.params.flat_count)).tolist():
             flags[i] = _FLATLINE
     if series.params.spike_limit is not None:
@@ -266,26 +269,19 @@ def _verdicts(series: _Series, ts: NDArray[np.int64], values: NDArray[np.float64
     return flags
 
 
-def _runs(
-    series: _Series, values: NDArray[np.float64]
-) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
-    """(length of the run of equal values before each reading, does the reading repeat that run)."""
-    previous = np.empty_like(values)
-    previous[1:] = values[:-1]
-    same = np.zeros(values.size, dtype=bool)
-    same[1:] = values[1:] == previous[1:]
-    same[0] = series.run_value is not None and values[0] == series.run_value
+def _runs(series: _Series, same: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """Length of the run of equal values before each reading; ``same``: it repeats its predecessor."""
     starts = np.flatnonzero(~same)
-    index = np.arange(values.size)
+    index = np.arange(same.size)
     start_of = np.maximum.accumulate(np.where(~same, index, -1))
     run_after = index - start_of + 1  # length of the run that each reading ends
     if starts.size == 0 or starts[0] > 0:  # the first run continues the series' run
-        head = index < (starts[0] if starts.size else values.size)
+        head = index < (starts[0] if starts.size else same.size)
         run_after[head] = index[head] + 1 + series.run_length
-    run_before = np.empty(values.size, dtype=np.int64)
+    run_before = np.empty(same.size, dtype=np.int64)
     run_before[0] = series.run_length
     run_before[1:] = run_after[:-1]
-    return run_before, same
+    return run_before
 
 
 def _spikes(
