@@ -180,7 +180,8 @@ async def warm_start(services: Services) -> None:
         log.warning("warm_start_skipped", error=str(exc))
         return
     services.ingest.seed_qc(readings)
-    services.pipeline.state.add(readings)
+    if services.settings.node_role != "ingest":  # an ingest node keeps no live state
+        services.pipeline.state.add(readings)
     log.info("warm_started", readings=len(readings), hours=WARM_START_S / 3600)
 
 

@@ -38,14 +38,11 @@ from sensors.reading import Batch, Block, QcFlag, Reading
 log = structlog.get_logger(__name__)
 
 SESSION_EXPIRY_S = 7 * 24 * 3600  # keep the broker-side session (and its queue) for a week
-RECEIVE_MAXIMUM = 65535
+RECEIVE_MAXIMUM = 65535  # unacknowledged QoS 1 messages the broker may have in flight to us
+_OK = QcFlag.OK.value
 #: ``{root}/risk/{zone}`` (retained colours we publish) and ``{root}/forecast/{station}`` (forecast
 #: input, handled by marine_watch.forecast) are not readings; no station may take these ids.
-_OK = QcFlag.OK.value
-RESERVED_SUBTREES = (
-    "risk",
-    "forecast",
-)  # unacknowledged QoS 1 messages the broker may have in flight to us
+RESERVED_SUBTREES = ("risk", "forecast")
 
 
 class ManualAck:

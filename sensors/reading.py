@@ -118,8 +118,8 @@ def group(readings: Iterable[Reading]) -> list[Block]:
 class Batch(Sequence[Reading]):
     """Blocks read as one sequence of readings, block after block (what the writer hands a store).
 
-    Stores and the spool format the blocks directly; anything else may iterate or index it as
-    readings, which builds the :class:`Reading` objects on demand.
+    The InfluxDB line encoder formats the blocks directly; anything else (the SQLite store, the
+    spool) iterates or indexes it as readings, which builds the :class:`Reading` objects on demand.
     """
 
     __slots__ = ("_flat", "_size", "blocks")
