@@ -11,9 +11,10 @@ parents' factors (``f`` to ``|coefficient|``, ``u`` times the coefficient). The 
 (s, h, p, N', p') are the polynomials of the Explanatory Supplement to the Astronomical Ephemeris
 (1961), pp. 98 and 107. Times are UTC seconds since the Unix epoch; UT1 - UTC (< 1 s) is ignored.
 
-Every function takes a ``convention``: "foreman" (the above, the default), "schureman" (Schureman
-1958 arguments and nodal corrections, `risk_models.schureman`) or "rws" (Schureman with the
-Rijkswaterstaat x-factors: the convention of the published Dutch component sets). Harmonic
+The functions (but `rayleigh_comparison`) take a ``convention``: "foreman" (the above, the
+default), "schureman" (Schureman 1958 arguments and nodal corrections, `risk_models.schureman`) or
+"rws" (Schureman with the Rijkswaterstaat x-factors: the convention of the published Dutch
+component sets). Harmonic
 constants are only valid in the convention they were derived with. The conventions have their own
 constituent tables (Schureman's uses the Rijkswaterstaat names, e.g. LABDA2, SIGMA1, RO1).
 
