@@ -14,9 +14,9 @@ parents' factors (``f`` to ``|coefficient|``, ``u`` times the coefficient). The 
 The functions (but `rayleigh_comparison`) take a ``convention``: "foreman" (the above, the
 default), "schureman" (Schureman 1958 arguments and nodal corrections, `risk_models.schureman`) or
 "rws" (Schureman with the Rijkswaterstaat x-factors: the convention of the published Dutch
-component sets). Harmonic
-constants are only valid in the convention they were derived with. The conventions have their own
-constituent tables (Schureman's uses the Rijkswaterstaat names, e.g. LABDA2, SIGMA1, RO1).
+component sets). Harmonic constants are only valid in the convention they were derived with. The
+conventions have their own constituent tables (Schureman's uses the Rijkswaterstaat names, e.g.
+LABDA2, SIGMA1, RO1).
 
 Nothing is computed at import: the tables are parsed once, on first use (``functools.cache``).
 """
