@@ -38,6 +38,12 @@ def add_numeric_commands(sub: Any) -> None:
         "--lat", type=float, help="station latitude, degrees N (default: the station's)"
     )
     fit.add_argument("-o", "--output", type=Path, required=True, help="constants JSON to write")
+    fit.add_argument(
+        "--convention",
+        choices=["foreman", "schureman", "rws"],
+        default="foreman",
+        help="nodal convention (rws: Schureman with the Rijkswaterstaat x-factors)",
+    )
     fit.add_argument("--time-col", default="time")
     fit.add_argument("--value-col", default="value")
     fit.set_defaults(func=_tide_fit)
@@ -46,6 +52,11 @@ def add_numeric_commands(sub: Any) -> None:
     pred.add_argument("--start", required=True, help="ISO 8601 (UTC unless an offset is given)")
     pred.add_argument("--end", required=True)
     pred.add_argument("--step", type=float, default=3600.0, help="seconds")
+    pred.add_argument(
+        "--nodal-at-centre",
+        action="store_true",
+        help="hold nodal corrections at mid-period, as Rijkswaterstaat's official predictions",
+    )
     pred.add_argument("-o", "--output", type=Path, required=True, help="CSV to write (time,value)")
     pred.set_defaults(func=_tide_predict)
 
@@ -123,7 +134,7 @@ def _tide_fit(args: argparse.Namespace) -> int:
                 return _fail("tide fit: --lat is required with a CSV file")
             times, values = _read_series(args.input, args.time_col, args.value_col)
             lat = args.lat
-        constants = tide.fit(times, values, lat)
+        constants = tide.fit(times, values, lat, convention=args.convention)
     except (OSError, ValueError) as exc:
         return _fail(str(exc))
     args.output.write_text(json.dumps(constants.to_dict(), indent=1))
@@ -144,7 +155,7 @@ def _tide_predict(args: argparse.Namespace) -> int:
     if end < start or args.step <= 0:
         return _fail("need --end after --start and a positive --step")
     times = np.arange(start, end + args.step / 2, args.step)
-    values = tide.predict(constants, times)
+    values = tide.predict(constants, times, nodal_at_centre=args.nodal_at_centre)
     with args.output.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["time", "value"])

@@ -189,6 +189,17 @@ MNS2  -     M2*1 N2*1 S2*-1
 4MS10 -     M2*4 S2*1
 3M2S10 -    M2*3 S2*2
 5MS12 -     M2*5 S2*1
+MPS2  -     M2*1 P1*1 S1*-1
+MSP2  -     M2*1 P1*-1 S1*1
+NLK2  -     N2*1 L2*1 K2*-1
+2MK3  -     M2*2 K1*-1
+3MK5  -     M2*3 K1*-1
+3MO5  -     M2*3 O1*-1
+2MNO7 -     M2*2 N2*1 O1*1
+2MSO7 -     M2*2 S2*1 O1*1
+3MNK9 -     M2*3 N2*1 K1*1
+3MSK9 -     M2*3 S2*1 K1*1
+4MSK11 -    M2*4 S2*1 K1*1
 """
 #: "constituent dp dN' dp' phase(cycles) amplitude-ratio latitude-code", four satellites a line.
 _SATELLITE_TABLE = """

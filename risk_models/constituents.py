@@ -11,6 +11,13 @@ parents' factors (``f`` to ``|coefficient|``, ``u`` times the coefficient). The 
 (s, h, p, N', p') are the polynomials of the Explanatory Supplement to the Astronomical Ephemeris
 (1961), pp. 98 and 107. Times are UTC seconds since the Unix epoch; UT1 - UTC (< 1 s) is ignored.
 
+The functions (but `rayleigh_comparison`) take a ``convention``: "foreman" (the above, the
+default), "schureman" (Schureman 1958 arguments and nodal corrections, `risk_models.schureman`) or
+"rws" (Schureman with the Rijkswaterstaat x-factors: the convention of the published Dutch
+component sets). Harmonic constants are only valid in the convention they were derived with. The
+conventions have their own constituent tables (Schureman's uses the Rijkswaterstaat names, e.g.
+LABDA2, SIGMA1, RO1).
+
 Nothing is computed at import: the tables are parsed once, on first use (``functools.cache``).
 """
 
@@ -20,10 +27,14 @@ from functools import cache
 import numpy as np
 import numpy.typing as npt
 
+from risk_models import schureman
 from risk_models.constituent_data import _ASTRONOMICAL, _SATELLITE_TABLE, _SHALLOW_TABLE
 from risk_models.types import FloatArray
 
 ComplexArray = npt.NDArray[np.complex128]
+
+#: Nodal conventions: Foreman (t_tide, UTide), Schureman, and Schureman with the RWS x-factors.
+CONVENTIONS = ("foreman", "schureman", "rws")
 
 #: Days from 1899-12-31 12:00 UTC (the epoch of the polynomials) to 1970-01-01 00:00 UTC.
 _EPOCH_OFFSET_DAYS = 25567.5
@@ -105,18 +116,32 @@ def _table() -> _Table:
     )
 
 
-def constituent_names() -> tuple[str, ...]:
-    """Return the names of all known constituents, astronomical first, then compounds."""
-    return _table().names
-
-
-def _rows(names: tuple[str, ...] | list[str]) -> np.ndarray:
-    table = _table()
-    unknown = [name for name in names if name not in table.index]
-    if unknown:
-        msg = f"unknown constituent(s): {', '.join(unknown)}"
+def _check_convention(convention: str) -> None:
+    if convention not in CONVENTIONS:
+        msg = f"unknown nodal convention {convention!r}; expected one of {', '.join(CONVENTIONS)}"
         raise ValueError(msg)
-    return np.array([table.index[name] for name in names], dtype=np.intp)
+
+
+def _doodson(convention: str) -> tuple[dict[str, int], FloatArray, FloatArray]:
+    """Row index, Doodson numbers and phase offsets (cycles) of a convention's table."""
+    _check_convention(convention)
+    table = _table() if convention == "foreman" else schureman.table()
+    return table.index, table.doodson, table.offset_cycles
+
+
+def constituent_names(convention: str = "foreman") -> tuple[str, ...]:
+    """Return the names of all constituents of a convention's table (base first, then compounds)."""
+    _check_convention(convention)
+    return _table().names if convention == "foreman" else schureman.table().names
+
+
+def _rows(names: tuple[str, ...] | list[str], convention: str = "foreman") -> np.ndarray:
+    index, _, _ = _doodson(convention)
+    unknown = [name for name in names if name not in index]
+    if unknown:
+        msg = f"unknown constituent(s) in the {convention} table: {', '.join(unknown)}"
+        raise ValueError(msg)
+    return np.array([index[name] for name in names], dtype=np.intp)
 
 
 def rayleigh_comparison(names: tuple[str, ...]) -> tuple[str, ...]:
@@ -125,17 +150,23 @@ def rayleigh_comparison(names: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(table.comparison[i] for i in _rows(names))
 
 
-def astronomical_arguments(times_s: FloatArray) -> tuple[FloatArray, FloatArray]:
+def astronomical_arguments(
+    times_s: FloatArray, convention: str = "foreman"
+) -> tuple[FloatArray, FloatArray]:
     """Mean longitudes and their rates.
 
     Parameters
     ----------
     times_s : (n,) UTC seconds since the Unix epoch
+    convention : "foreman" (Explanatory Supplement 1961), or "schureman" / "rws" (Schureman)
 
     Returns
     -------
     (6, n) tau, s, h, p, N', p' in cycles, and (6, n) their rates in cycles per day.
     """
+    _check_convention(convention)
+    if convention != "foreman":
+        return schureman.astronomical_arguments(times_s)
     days = np.asarray(times_s, dtype=np.float64) / _SECONDS_PER_DAY
     d = days + _EPOCH_OFFSET_DAYS
     big_d = d / 10000.0
@@ -149,25 +180,28 @@ def astronomical_arguments(times_s: FloatArray) -> tuple[FloatArray, FloatArray]
     return np.vstack((tau, longitudes)), np.vstack((tau_rate, longitude_rates))
 
 
-def speed_cph(names: tuple[str, ...], at_s: float = 946728000.0) -> FloatArray:
+def speed_cph(
+    names: tuple[str, ...], at_s: float = 946728000.0, *, convention: str = "foreman"
+) -> FloatArray:
     """Angular speeds in cycles per hour (at 2000-01-01 12:00 UTC unless ``at_s`` says otherwise)."""
-    _, rates = astronomical_arguments(np.array([at_s]))
-    speed: FloatArray = (_table().doodson[_rows(names)] @ rates[:, 0]) / 24.0
+    _, rates = astronomical_arguments(np.array([at_s]), convention)
+    _, doodson, _ = _doodson(convention)
+    speed: FloatArray = (doodson[_rows(names, convention)] @ rates[:, 0]) / 24.0
     return speed
 
 
 def equilibrium_argument(
-    names: tuple[str, ...], times_s: FloatArray, *, wrap: bool = True
+    names: tuple[str, ...], times_s: FloatArray, *, wrap: bool = True, convention: str = "foreman"
 ) -> FloatArray:
     """Astronomical argument V (cycles) of each constituent at each time, shape (n, k).
 
     In [0, 1) when ``wrap``; unwrapped (a few cycles at most, as the mean longitudes are
     already reduced) otherwise, which is enough for a cosine and saves time.
     """
-    table = _table()
-    rows = _rows(names)
-    astro, _ = astronomical_arguments(times_s)
-    phase: FloatArray = astro.T @ table.doodson[rows].T + table.offset_cycles[rows]
+    _, doodson, offset = _doodson(convention)
+    rows = _rows(names, convention)
+    astro, _ = astronomical_arguments(times_s, convention)
+    phase: FloatArray = astro.T @ doodson[rows].T + offset[rows]
     return np.mod(phase, 1.0) if wrap else phase
 
 
@@ -193,32 +227,43 @@ def _nodal_astronomical(astro: FloatArray, lat: float) -> ComplexArray:
     return factor
 
 
-def nodal_complex(names: tuple[str, ...], times_s: FloatArray, lat: float) -> ComplexArray:
+def _foreman_grid(rows: np.ndarray, astro: FloatArray, lat: float) -> ComplexArray:
+    """Foreman's complex nodal factors of table rows, (m, k), from those of the parents."""
+    base = _nodal_astronomical(astro, lat)
+    coefficient = _table().compound[rows]
+    log_f = np.abs(coefficient) @ np.log(np.abs(base))
+    u_cycles = coefficient @ (np.angle(base) / (2.0 * np.pi))
+    factor: ComplexArray = np.exp(log_f + 2j * np.pi * u_cycles).T
+    return factor
+
+
+def nodal_complex(
+    names: tuple[str, ...], times_s: FloatArray, lat: float, *, convention: str = "foreman"
+) -> ComplexArray:
     """Complex nodal correction ``f * exp(2 pi i u)`` of each constituent.
 
     Parameters
     ----------
     names : (k,) constituent names
     times_s : (n,) UTC seconds since the Unix epoch; finite
-    lat : latitude of the station, degrees N
+    lat : latitude of the station, degrees N (used by Foreman's satellites only)
+    convention : "foreman", "schureman" or "rws" (see the module docstring)
 
     Returns
     -------
     (n, k) complex factor: its modulus is f (dimensionless), its argument 2 pi u (u in cycles).
     """
-    table = _table()
-    rows = _rows(names)
+    rows = _rows(names, convention)
     t = np.asarray(times_s, dtype=np.float64)
     start = float(np.min(t)) if t.size else 0.0
     span = float(np.max(t)) - start if t.size else 0.0
     n_grid = int(np.ceil(span / NODAL_GRID_STEP_S)) + 2
     grid = start + NODAL_GRID_STEP_S * np.arange(n_grid, dtype=np.float64)
-    astro, _ = astronomical_arguments(grid)
-    base = _nodal_astronomical(astro, lat)
-    coefficient = table.compound[rows]
-    log_f = np.abs(coefficient) @ np.log(np.abs(base))
-    u_cycles = coefficient @ (np.angle(base) / (2.0 * np.pi))
-    factor = np.exp(log_f + 2j * np.pi * u_cycles).T  # (m, k)
+    astro, _ = astronomical_arguments(grid, convention)
+    if convention == "foreman":
+        factor = _foreman_grid(rows, astro, lat)
+    else:
+        factor = schureman.nodal_grid(rows, astro, grid, x_factors=convention == "rws")
     position = (t - start) / NODAL_GRID_STEP_S
     left = np.clip(np.floor(position).astype(np.intp), 0, n_grid - 2)
     weight = (position - left)[:, None]
@@ -227,8 +272,8 @@ def nodal_complex(names: tuple[str, ...], times_s: FloatArray, lat: float) -> Co
 
 
 def nodal_factors(
-    names: tuple[str, ...], times_s: FloatArray, lat: float
+    names: tuple[str, ...], times_s: FloatArray, lat: float, *, convention: str = "foreman"
 ) -> tuple[FloatArray, FloatArray]:
     """Nodal amplitude factor f (n, k) and phase correction u (n, k, cycles); see `nodal_complex`."""
-    factor = nodal_complex(names, times_s, lat)
+    factor = nodal_complex(names, times_s, lat, convention=convention)
     return np.abs(factor), np.angle(factor) / (2.0 * np.pi)

@@ -6,11 +6,20 @@ as UTide's ``solve(..., method="ols", nodal=True)`` (Codiga 2011). Samples may b
 any order and contain NaN (dropped). Confidence intervals are linearised (UTide "LinCI") from the
 coefficient covariance, with the noise variance taken from the residual spectrum in the band of
 each constituent, so that red noise (surges, seasonal mean level) widens the low-frequency CIs.
+With ``convention="schureman"`` or ``"rws"`` the basis uses Schureman's (and Rijkswaterstaat's)
+nodal corrections, and the automatic choice is Rijkswaterstaat's standard list for the record
+length (94 constituents for a year or more, as in the published Dutch component sets).
 """
 
 import numpy as np
 
-from risk_models.constituents import constituent_names, rayleigh_comparison, speed_cph
+from risk_models.constituents import (
+    CONVENTIONS,
+    constituent_names,
+    rayleigh_comparison,
+    speed_cph,
+)
+from risk_models.schureman_data import RWS_HALF_YEAR, RWS_MONTH, RWS_SPRING_NEAP, RWS_YEAR
 from risk_models.tide_predict import TideConstants, basis
 from risk_models.types import FloatArray
 
@@ -28,26 +37,45 @@ _MIN_AMPLITUDE_M = 1e-9
 #: Sizes of the regular grid on which the residual spectrum is taken (else: white noise).
 _MIN_SPECTRUM_SAMPLES = 64
 _MAX_SPECTRUM_SAMPLES = 20_000_000
+#: Rijkswaterstaat's standard lists by record length (hours): a year (less a day of slack),
+#: half a year, a month, a spring-neap cycle; shorter records get M2 and its overtides.
+_RWS_LISTS = (
+    (364 * 24.0, RWS_YEAR),
+    (182 * 24.0, RWS_HALF_YEAR),
+    (29 * 24.0, RWS_MONTH),
+    (14.5 * 24.0, RWS_SPRING_NEAP),
+    (0.0, ("M2", "M4", "M6", "M8")),
+)
 
 
-def select_constituents(duration_h: float, rayleigh: float = 1.0) -> tuple[str, ...]:
-    """Constituents resolvable from a record by the Rayleigh criterion.
+def select_constituents(
+    duration_h: float, rayleigh: float = 1.0, *, convention: str = "foreman"
+) -> tuple[str, ...]:
+    """Constituents resolvable from a record.
 
     Parameters
     ----------
     duration_h : record length (last minus first sample), hours
     rayleigh : Rayleigh factor R; a constituent is kept when ``|f - f_neighbour| * T >= R``
+        (Foreman convention)
+    convention : "foreman": the Rayleigh criterion on Foreman's table (as UTide's "auto");
+        "schureman" or "rws": Rijkswaterstaat's standard list for the record length
 
     Returns
     -------
     (k,) constituent names, in table order (astronomical, then compound), without the mean.
     """
+    if convention not in CONVENTIONS:
+        msg = f"unknown nodal convention {convention!r}; expected one of {', '.join(CONVENTIONS)}"
+        raise ValueError(msg)
     if not (np.isfinite(duration_h) and duration_h > 0.0):
         msg = f"duration_h must be positive and finite, got {duration_h}"
         raise ValueError(msg)
     if not (np.isfinite(rayleigh) and rayleigh > 0.0):
         msg = f"rayleigh must be positive and finite, got {rayleigh}"
         raise ValueError(msg)
+    if convention != "foreman":
+        return next(names for hours, names in _RWS_LISTS if duration_h >= hours)
     names = constituent_names()
     neighbours = rayleigh_comparison(names)
     candidates = tuple(n for n, c in zip(names, neighbours, strict=True) if c)
@@ -116,6 +144,7 @@ def fit(
     constituents: tuple[str, ...] | None = None,
     rayleigh: float = 1.0,
     trend: bool = False,
+    convention: str = "foreman",
 ) -> TideConstants:
     """Least-squares harmonic analysis of a water-level record.
 
@@ -127,6 +156,8 @@ def fit(
     constituents : names to fit; default: chosen by `select_constituents` from the record length
     rayleigh : Rayleigh factor for the automatic choice
     trend : also fit a linear trend (it extrapolates badly from short records: off by default)
+    convention : nodal convention of the fit and of the returned constants: "foreman",
+        "schureman" or "rws" (`risk_models.constituents`)
 
     Returns
     -------
@@ -136,15 +167,19 @@ def fit(
     names = constituents if constituents is not None else None
     if names is None:
         duration_h = float(np.ptp(t)) / _SECONDS_PER_HOUR
-        names = select_constituents(duration_h, rayleigh) if duration_h > 0 else ()
+        names = (
+            select_constituents(duration_h, rayleigh, convention=convention)
+            if duration_h > 0
+            else ()
+        )
     names = tuple(names)
-    speed_cph(names)  # raises ValueError naming unknown constituents
+    speed_cph(names, convention=convention)  # raises ValueError naming unknown constituents
     n_params = 1 + int(trend) + 2 * len(names)
     if not names or t.size <= n_params:
         msg = f"record too short: {t.size} samples over {np.ptp(t) / 3600:.1f} h for {len(names)} constituents"
         raise ValueError(msg)
     t_ref = 0.5 * (float(t.min()) + float(t.max()))
-    cos_part, sin_part = basis(names, t, lat)
+    cos_part, sin_part = basis(names, t, lat, convention=convention)
     columns = [np.ones_like(t)]
     if trend:
         columns.append((t - t_ref) / _SECONDS_PER_YEAR)
@@ -156,7 +191,9 @@ def fit(
     coef = np.linalg.solve(r, q.T @ h)
     residual = h - design @ coef
     r_inv = np.linalg.inv(r)
-    return _constants(names, lat, coef, r_inv, residual, t, t_ref, trend=trend)
+    return _constants(
+        names, lat, coef, r_inv, residual, t, t_ref, trend=trend, convention=convention
+    )
 
 
 def _constants(
@@ -169,13 +206,15 @@ def _constants(
     t_ref: float,
     *,
     trend: bool,
+    convention: str,
 ) -> TideConstants:
     k = len(names)
     offset = 1 + int(trend)
     a, b = coef[offset : offset + k], coef[offset + k :]
     unit_cov = r_inv @ r_inv.T  # (X'X)^-1
     dof = max(residual.size - coef.size, 1)
-    sigma2 = _noise_variance(residual, t / _SECONDS_PER_HOUR, speed_cph(names))
+    speeds = speed_cph(names, convention=convention)
+    sigma2 = _noise_variance(residual, t / _SECONDS_PER_HOUR, speeds)
     sigma2 *= residual.size / dof
     idx = np.arange(k) + offset
     var_a = unit_cov[idx, idx] * sigma2
@@ -201,4 +240,5 @@ def _constants(
         phase_ci_deg=np.minimum(np.rad2deg(_Z95 * np.sqrt(np.maximum(var_phase, 0.0))), 180.0),
         trend_m_per_year=float(coef[1]) if trend else 0.0,
         reference_time_s=t_ref,
+        convention=convention,
     )

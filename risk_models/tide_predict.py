@@ -3,7 +3,9 @@
 Model (DOMAIN.md §5.3), with Greenwich phase lags g in UTC:
 ``h(t) = mean [+ trend] + sum_k f_k(t) A_k cos(2 pi (V_k(t) + u_k(t)) - g_k)``.
 Nodal corrections f, u and the astronomical argument V come from `risk_models.constituents`
-(Foreman / t_tide / UTide convention). They are evaluated at every sample, not at the record
+in the convention the constants carry: Foreman (t_tide / UTide, the default), Schureman, or
+Rijkswaterstaat's (Schureman with x-factors, the convention of the published Dutch component
+sets). They are evaluated at every sample, not at the record
 centre: over a multi-year record the M2 factor drifts by about 1 % a year, and freezing it at the
 centre costs several millimetres at both ends. Times are UTC seconds since the Unix epoch.
 """
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from risk_models.constituents import (
+    CONVENTIONS,
     constituent_names,
     equilibrium_argument,
     nodal_complex,
@@ -55,6 +58,8 @@ class TideConstants:
     phase_ci_deg : (k,) 95 % confidence half-width of g, degrees (NaN if unknown)
     trend_m_per_year : linear trend, m per year (0 unless fitted with ``trend=True``)
     reference_time_s : time at which ``mean_m`` holds, UTC seconds since the Unix epoch
+    convention : nodal convention of the phases: "foreman", "schureman" or "rws"
+        (`risk_models.constituents`); it also picks the constituent table (RWS names)
     """
 
     lat: float
@@ -66,13 +71,14 @@ class TideConstants:
     phase_ci_deg: FloatArray = field(default_factory=lambda: np.empty(0))
     trend_m_per_year: float = 0.0
     reference_time_s: float = 0.0
+    convention: str = "foreman"
 
     def __post_init__(self) -> None:
         n = len(self.names)
-        known = set(constituent_names())
+        known = set(constituent_names(self.convention))
         unknown = [name for name in self.names if name not in known]
         if unknown:
-            msg = f"unknown constituent(s): {', '.join(unknown)}"
+            msg = f"unknown constituent(s) in the {self.convention} table: {', '.join(unknown)}"
             raise ValueError(msg)
         if len(set(self.names)) != n:
             msg = f"duplicate constituent names in {self.names}"
@@ -89,7 +95,8 @@ class TideConstants:
             raise ValueError(msg)
 
     def to_dict(self) -> dict[str, object]:
-        """Return the JSON form (the trend keys only when there is a trend)."""
+        """Return the JSON form (the trend keys only when there is a trend, the convention key
+        only when it is not "foreman")."""
         data: dict[str, object] = {
             "lat": float(self.lat),
             "mean": float(self.mean_m),
@@ -116,6 +123,8 @@ class TideConstants:
         if self.trend_m_per_year != 0.0:
             data["trend_m_per_year"] = float(self.trend_m_per_year)
             data["reference_time_s"] = float(self.reference_time_s)
+        if self.convention != "foreman":
+            data["convention"] = self.convention
         return data
 
     @classmethod
@@ -129,7 +138,11 @@ class TideConstants:
         if not isinstance(rows, list):
             msg = "key 'constituents': expected a list"
             raise ValueError(msg)
-        parsed = [_constituent_row(row, i) for i, row in enumerate(rows)]
+        convention = data.get("convention", "foreman")
+        if convention not in CONVENTIONS:
+            msg = f"key 'convention': expected one of {', '.join(CONVENTIONS)}, got {convention!r}"
+            raise ValueError(msg)
+        parsed = [_constituent_row(row, i, str(convention)) for i, row in enumerate(rows)]
         columns = list(zip(*parsed, strict=True)) if parsed else [(), (), (), (), ()]
         return cls(
             lat=_number(data, "lat", "constants"),
@@ -141,11 +154,21 @@ class TideConstants:
             phase_ci_deg=np.array(columns[4], dtype=np.float64),
             trend_m_per_year=_number(data, "trend_m_per_year", "constants", 0.0),
             reference_time_s=_number(data, "reference_time_s", "constants", 0.0),
+            convention=str(convention),
         )
 
 
 _TOP_KEYS = frozenset(
-    {"lat", "mean", "units", "phase", "constituents", "trend_m_per_year", "reference_time_s"}
+    {
+        "lat",
+        "mean",
+        "units",
+        "phase",
+        "constituents",
+        "trend_m_per_year",
+        "reference_time_s",
+        "convention",
+    }
 )
 _TOP_REQUIRED = frozenset({"lat", "mean", "constituents"})
 _ROW_KEYS = frozenset({"name", "amplitude", "phase", "amplitude_ci", "phase_ci"})
@@ -181,11 +204,13 @@ def _number(
     return float(value)
 
 
-def _constituent_row(row: object, i: int) -> tuple[str, float, float, float, float]:
+def _constituent_row(
+    row: object, i: int, convention: str
+) -> tuple[str, float, float, float, float]:
     where = f"constituents[{i}]"
     row = _check_keys(row, _ROW_KEYS, _ROW_REQUIRED, where)
     name = row["name"]
-    if not isinstance(name, str) or name not in constituent_names():
+    if not isinstance(name, str) or name not in constituent_names(convention):
         msg = f"{where}: key 'name': unknown constituent {name!r}"
         raise ValueError(msg)
     return (
@@ -197,7 +222,14 @@ def _constituent_row(row: object, i: int) -> tuple[str, float, float, float, flo
     )
 
 
-def basis(names: tuple[str, ...], times_s: FloatArray, lat: float) -> tuple[FloatArray, FloatArray]:
+def basis(
+    names: tuple[str, ...],
+    times_s: FloatArray,
+    lat: float,
+    *,
+    convention: str = "foreman",
+    nodal_time_s: float | None = None,
+) -> tuple[FloatArray, FloatArray]:
     """Nodally corrected harmonic basis.
 
     Parameters
@@ -205,27 +237,36 @@ def basis(names: tuple[str, ...], times_s: FloatArray, lat: float) -> tuple[Floa
     names : (k,) constituent names
     times_s : (n,) UTC seconds since the Unix epoch; finite
     lat : latitude, degrees N
+    convention : nodal convention, "foreman", "schureman" or "rws"
+    nodal_time_s : evaluate f and u at this one time instead of at every sample
 
     Returns
     -------
     (n, k) ``f cos(2 pi (V + u))`` and (n, k) ``f sin(2 pi (V + u))``; then
     ``h = cos_part @ (A cos g) + sin_part @ (A sin g)``.
     """
-    angle = 2.0 * np.pi * equilibrium_argument(names, times_s, wrap=False)
-    nodal = nodal_complex(names, times_s, lat)
+    angle = 2.0 * np.pi * equilibrium_argument(names, times_s, wrap=False, convention=convention)
+    nodal_times = times_s if nodal_time_s is None else np.array([nodal_time_s])
+    nodal = nodal_complex(names, nodal_times, lat, convention=convention)
     cos_v, sin_v = np.cos(angle), np.sin(angle)
     nodal_re, nodal_im = nodal.real, nodal.imag
     # (f e^{iu}) e^{iV}: real and imaginary parts without a complex exponential (faster)
     return nodal_re * cos_v - nodal_im * sin_v, nodal_re * sin_v + nodal_im * cos_v
 
 
-def predict(constants: TideConstants, times_s: FloatArray) -> FloatArray:
+def predict(
+    constants: TideConstants, times_s: FloatArray, *, nodal_at_centre: bool = False
+) -> FloatArray:
     """Astronomical tide, mean (and trend) included.
 
     Parameters
     ----------
     constants : harmonic constants
     times_s : (n,) UTC seconds since the Unix epoch
+    nodal_at_centre : hold the nodal corrections f and u at their value at the middle sample of
+        ``times_s`` instead of following them sample by sample. This is how Rijkswaterstaat makes
+        its official yearly predictions (hatyan ``fu_alltimes=False``); over a year it moves the
+        tide by up to 3 cm at the ends. Off by default: following them is closer to the tide.
 
     Returns
     -------
@@ -241,13 +282,20 @@ def predict(constants: TideConstants, times_s: FloatArray) -> FloatArray:
         return level
     tf = t[finite]
     step = _regular_step(tf)
+    nodal_time_s = float(tf[tf.size // 2]) if nodal_at_centre else None
     if step is None:
-        cos_part, sin_part = basis(constants.names, tf, constants.lat)
+        cos_part, sin_part = basis(
+            constants.names,
+            tf,
+            constants.lat,
+            convention=constants.convention,
+            nodal_time_s=nodal_time_s,
+        )
         g_rad = np.deg2rad(constants.phase_deg)
         tide = cos_part @ (constants.amplitude_m * np.cos(g_rad))
         tide += sin_part @ (constants.amplitude_m * np.sin(g_rad))
     else:
-        tide = _predict_regular(constants, float(tf[0]), step, tf.size)
+        tide = _predict_regular(constants, float(tf[0]), step, tf.size, nodal_time_s)
     trend = constants.trend_m_per_year * (tf - constants.reference_time_s) / _SECONDS_PER_YEAR
     level[finite] = constants.mean_m + trend + tide
     return level
@@ -264,7 +312,9 @@ def _regular_step(t: FloatArray) -> float | None:
     return step
 
 
-def _predict_regular(constants: TideConstants, t0_s: float, step_s: float, n: int) -> FloatArray:
+def _predict_regular(
+    constants: TideConstants, t0_s: float, step_s: float, n: int, nodal_time_s: float | None
+) -> FloatArray:
     """Tide on ``t0 + step * arange(n)`` as two complex matrix products per block of about a day.
 
     ``h = Re sum_k A_k e^{-i g_k} F_k(t) e^{2 pi i V_k(t)}`` with ``F = f e^{2 pi i u}``; within block j,
@@ -274,11 +324,19 @@ def _predict_regular(constants: TideConstants, t0_s: float, step_s: float, n: in
     n_blocks = -(-n // per_block)
     edges: FloatArray = t0_s + step_s * per_block * np.arange(n_blocks + 1, dtype=np.float64)
     tau = step_s * np.arange(per_block)
-    names = constants.names
-    turn = np.exp(2j * np.pi * equilibrium_argument(names, edges[:-1], wrap=False))  # (b, k)
-    nodal = nodal_complex(names, edges, constants.lat)  # (b + 1, k)
+    names, convention = constants.names, constants.convention
+    argument = equilibrium_argument(names, edges[:-1], wrap=False, convention=convention)
+    turn = np.exp(2j * np.pi * argument)  # (b, k)
+    if nodal_time_s is None:
+        nodal = nodal_complex(names, edges, constants.lat, convention=convention)  # (b + 1, k)
+    else:
+        nodal = np.repeat(
+            nodal_complex(names, np.array([nodal_time_s]), constants.lat, convention=convention),
+            edges.size,
+            axis=0,
+        )
     amplitude = constants.amplitude_m * np.exp(-1j * np.deg2rad(constants.phase_deg))
-    speed_per_s = speed_cph(names, at_s=t0_s) / 3600.0
+    speed_per_s = speed_cph(names, at_s=t0_s, convention=convention) / 3600.0
     within = np.exp(2j * np.pi * np.outer(speed_per_s, tau))  # (k, per_block)
     start = (amplitude * nodal[:-1] * turn) @ within
     slope = (amplitude * (nodal[1:] - nodal[:-1]) * turn) @ within

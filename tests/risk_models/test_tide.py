@@ -372,11 +372,10 @@ def rws_constants(station: str, lat: float) -> tuple[tide.TideConstants, list[st
 
 @pytest.mark.parametrize(("station", "lat"), [("VLISSGN", 51.44), ("HOEKVHLD", 51.98)])
 def test_rws_component_set_reproduces_hatyan(station, lat) -> None:
-    """Predicting with the RWS set agrees with hatyan (Jan 2010) within a few cm.
+    """In the Foreman convention the RWS set agrees with hatyan (Jan 2010) within a few cm.
 
-    Left: Schureman vs Foreman nodal factors and RWS's x-factor (README: about 2 cm), and the
-    RWS constituents that are not in the table (MPS2 2.4 cm and MSP2 2.2 cm at Vlissingen, the
-    rest a few mm).
+    Left: Schureman vs Foreman nodal factors and RWS's x-factor (README: about 2 cm), and M1C,
+    which Foreman's table lacks. The RWS convention reproduces hatyan: test_tide_rws.py.
     """
     constants, skipped = rws_constants(station, lat)
     rows = [
