@@ -13,6 +13,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from risk_models.types import Thresholds
+from sensors.advice import Advice
 from sensors.reading import Kind
 
 #: Topic levels under the MQTT root that are not stations (risk out, forecast in).
@@ -248,6 +249,7 @@ class Catalogue(Frozen):
     shelters: tuple[Shelter, ...]
     rules: RiskRules
     qc: QcRules
+    advice: Advice
 
     @model_validator(mode="after")
     def _references(self) -> Self:
