@@ -32,6 +32,7 @@ RESIDUAL_WINDOW_S = HOUR_S  # the last-hour residual
 CYCLE_S = 12.4206 * HOUR_S  # M2 period: one tidal cycle
 SKEW_LOOKBACK_S = CYCLE_S + 2 * HOUR_S  # the last high water and its neighbourhood
 PHASE_MARGIN_S = HOUR_S  # a predicted high water is "past" an hour after (tide phase errors)
+SKEW_HALF_WINDOW_S = 2 * HOUR_S  # its skew surge: observations within ±2 h of it
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,13 +63,7 @@ def persistence(
     residual = (
         float(np.mean(v[last_hour] - predicted_obs[last_hour])) if last_hour.any() else math.nan
     )
-    skew_m, skew_hw_s = math.nan, None
-    if t.size >= 3:
-        skew = surge.skew_surge(t, v, predicted_obs)
-        done = (skew.times_s <= now_s - PHASE_MARGIN_S) & np.isfinite(skew.skew_surge_m)
-        if done.any():
-            i = int(np.flatnonzero(done)[-1])
-            skew_m, skew_hw_s = float(skew.skew_surge_m[i]), float(skew.times_s[i])
+    skew_m, skew_hw_s = _last_skew(t, v, predicted_obs, constants, now_s)
     candidates = [x for x in (residual, skew_m) if math.isfinite(x)]
     persisted = max([0.0, *candidates])
     grid = now_s + np.arange(0.0, hours * HOUR_S + OUTLOOK_STEP_S, OUTLOOK_STEP_S)
@@ -88,6 +83,32 @@ def persistence(
         "persistence_rule": "max(skew surge of the last tidal cycle, last-hour residual, 0)",
     }
     return Persistence(hw.times_s[inside], hw.heights_m[inside], hourly, persisted, extra)
+
+
+def _last_skew(
+    t: np.ndarray,
+    v: np.ndarray,
+    predicted: np.ndarray,
+    constants: tide.TideConstants,
+    now_s: float,
+) -> tuple[float, float | None]:
+    """Skew surge of the last predicted high water at least an hour past, and its time.
+
+    Max observed minus max predicted within ±2 h of that high water (docs/DOMAIN.md §5.1: robust
+    to phase errors); NaN when the gauge did not report around it.
+    """
+    grid = np.arange(now_s - SKEW_LOOKBACK_S, now_s - PHASE_MARGIN_S, OUTLOOK_STEP_S)
+    hw = tide.high_low_waters(grid, tide.predict(constants, grid))
+    past = hw.times_s[hw.is_high]
+    if past.size == 0 or t.size < 3:
+        return math.nan, None
+    hw_s = float(past[-1])
+    near = np.abs(t - hw_s) <= SKEW_HALF_WINDOW_S
+    if near.sum() < 3:
+        return math.nan, hw_s
+    skew = surge.skew_surge(t[near], v[near], predicted[near]).skew_surge_m
+    finite = skew[np.isfinite(skew)]
+    return (float(finite[-1]) if finite.size else math.nan), hw_s
 
 
 def strongest(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from marine_watch.memory import local_hhmm
-from sensors.catalogue import Catalogue, DikeSegment, Station, Zone
+from sensors.catalogue import Catalogue, DikeSegment, Station
 
 Texts = dict[str, dict[str, str]]  # language ("en", "zh") → headline, description, instruction
 HAZARD_WORDS = {
@@ -36,16 +36,14 @@ class Wording:
 
     def __init__(self, catalogue: Catalogue) -> None:
         self._advice = catalogue.advice
-        items: list[Station | DikeSegment | Zone] = [
-            *catalogue.stations,
-            *catalogue.segments,
-            *catalogue.zones,
-        ]
-        self._names = {i.id: (i.name, i.name_zh or i.name) for i in items}
+        # station, zone and segment ids may coincide (station "zhapu", town "zhapu"): two maps
+        points: list[Station | DikeSegment] = [*catalogue.stations, *catalogue.segments]
+        self._points = {i.id: (i.name, i.name_zh or i.name) for i in points}
+        self._zones = {z.id: (z.name, z.name_zh or z.name) for z in catalogue.zones}
 
-    def name(self, place: str) -> tuple[str, str]:
-        """(English name with the Chinese one, Chinese name)."""
-        en, zh = self._names.get(place, (place, place))
+    def name(self, place: str, *, zone: bool = False) -> tuple[str, str]:
+        """(English name with the Chinese one, Chinese name) of a station or segment, or a zone."""
+        en, zh = (self._zones if zone else self._points).get(place, (place, place))
         return (f"{en} ({zh})" if zh != en else en), zh
 
     def zone(
@@ -58,7 +56,7 @@ class Wording:
         previous: int | None = None,
     ) -> tuple[Texts, str | None]:
         """Texts and responseType of a zone message; kind is "alert", "update" or "cancel"."""
-        en_place, zh_place = self.name(zone)
+        en_place, zh_place = self.name(zone, zone=True)
         h_en, h_zh = HAZARD_WORDS.get(hazard, ("marine hazard", "海洋灾害"))
         c_en, c_zh = COLOUR_WORDS.get(level, ("unknown", "未知"))
         if kind == "cancel":
