@@ -137,7 +137,7 @@ async def test_a_silent_gauge_keeps_red_until_calm_water_returns(
             gauge.on = False  # the gauge goes quiet
             silent_at = clock.now()
             stale_and_held_s = 300 + app.services.catalogue.rules.hold_time_s + 600
-            while clock.now() < silent_at + stale_and_held_s:
+            while clock.now() < silent_at + stale_and_held_s:  # noqa: ASYNC110 - scenario time
                 await asyncio.sleep(0.1)
             held = await _harbour(http)
             assert held["level"] == 4, held
@@ -163,7 +163,7 @@ async def test_a_silent_gauge_keeps_red_until_calm_water_returns(
             calm = await _until(http, lambda a: a["level"] == 0, 40)
             assert "held" not in (calm["explanation"] or {})
             async with asyncio.timeout(scaled(10)):
-                while ("Cancel", "AllClear") not in await _feed_kinds(http):
+                while ("Cancel", "AllClear") not in await _feed_kinds(http):  # noqa: ASYNC110
                     await asyncio.sleep(0.1)
             alerts = (await http.get("/api/v1/alerts", headers=duty)).json()["items"]
             station_msgs = [a["msg_type"] for a in alerts if a["subject_id"] == "zhapu"]
@@ -237,7 +237,7 @@ async def test_a_duty_officer_lifts_a_held_warning_and_it_is_audited(
             calm = await _until(http, lambda a: a["level"] == 0, 20)
             assert calm["explanation"]["lifted"]["by"] == "duty_officer:duty_officer-user"
             async with asyncio.timeout(scaled(10)):
-                while ("Cancel", "AllClear") not in await _feed_kinds(http):
+                while ("Cancel", "AllClear") not in await _feed_kinds(http):  # noqa: ASYNC110
                     await asyncio.sleep(0.1)
         finally:
             gauge.running = False
