@@ -9,6 +9,7 @@ cycle stays calm; the red comes from the last-hour residual).
 import asyncio
 import json
 import time
+from contextlib import asynccontextmanager
 from xml.etree import ElementTree as ET
 
 import aiomqtt
@@ -102,6 +103,27 @@ async def _feed_kinds(http: httpx.AsyncClient) -> list[tuple[str, str]]:
     return out
 
 
+@asynccontextmanager
+async def scaled_coast(mosquitto, make_settings, topic_root, constants, *, surge_m, backfill_s):
+    """The service on a scenario clock and Zhapu's gauge publishing to it."""
+    clock = ScaledClock(scenario_start(constants), SPEED)
+    settings = make_settings(
+        mosquitto, api_keys=api_keys(), rate_limit_per_s=1000.0, rate_limit_burst=1000
+    )
+    gauge = Gauge(mosquitto, topic_root, clock, constants)
+    gauge.surge_m = surge_m
+    async with (
+        serve(settings, clock=clock) as app,
+        httpx.AsyncClient(base_url=app.http, timeout=10) as http,
+    ):
+        publisher = asyncio.create_task(gauge.run(backfill_s=backfill_s))
+        try:
+            yield app, http, gauge, clock
+        finally:
+            gauge.running = False
+            await publisher
+
+
 @pytest.fixture
 def constants():
     from marine_watch.app import load_constants
@@ -117,60 +139,50 @@ async def test_a_silent_gauge_keeps_red_until_calm_water_returns(
 ):
     """Red, then silence past the stale limit and the hold time: still red with "no data since",
     no Cancel or all-clear in the CAP feed; calm water again: the colour falls and all-clear is sent."""
-    clock = ScaledClock(scenario_start(constants), SPEED)
-    settings = make_settings(
-        mosquitto, api_keys=api_keys(), rate_limit_per_s=1000.0, rate_limit_burst=1000
-    )
-    gauge = Gauge(mosquitto, topic_root, clock, constants)
     duty = {"X-API-Key": KEYS["duty_officer"]}
-    async with (
-        serve(settings, clock=clock) as app,
-        httpx.AsyncClient(base_url=app.http, timeout=10) as http,
-    ):
-        publisher = asyncio.create_task(gauge.run(backfill_s=5 * HOUR_S))
-        try:
-            await _until(http, lambda a: a["level"] == 0, 20)
-            gauge.surge_m = 3.5
-            red = await _until(http, lambda a: a["level"] == 4, 30)
-            assert red["explanation"]["hazard"] == "storm_surge"
+    coast = scaled_coast(
+        mosquitto, make_settings, topic_root, constants, surge_m=0.0, backfill_s=5 * HOUR_S
+    )
+    async with coast as (app, http, gauge, clock):
+        await _until(http, lambda a: a["level"] == 0, 20)
+        gauge.surge_m = 3.5
+        red = await _until(http, lambda a: a["level"] == 4, 30)
+        assert red["explanation"]["hazard"] == "storm_surge"
 
-            gauge.on = False  # the gauge goes quiet
-            silent_at = clock.now()
-            stale_and_held_s = 300 + app.services.catalogue.rules.hold_time_s + 600
-            while clock.now() < silent_at + stale_and_held_s:  # noqa: ASYNC110 - scenario time
+        gauge.on = False  # the gauge goes quiet
+        silent_at = clock.now()
+        stale_and_held_s = 300 + app.services.catalogue.rules.hold_time_s + 600
+        while clock.now() < silent_at + stale_and_held_s:  # noqa: ASYNC110 - scenario time
+            await asyncio.sleep(0.1)
+        held = await _harbour(http)
+        assert held["level"] == 4, held
+        assert held["colour"] == "red"
+        assert held["explanation"]["held"] is True
+        since = held["explanation"]["no_data_since"]
+        assert since["ts_s"] <= silent_at + STEP_S
+        assert len(since["local"]) == 5  # HH:MM, +08:00
+        assert [m["member"] for m in held["no_data_since"]] == ["zhapu/storm_surge"]
+        station = (await http.get("/api/v1/stations/zhapu")).json()
+        assert station["status"] == "stale"
+        assert station["hazards"]["storm_surge"] == 4
+        kinds = await _feed_kinds(http)
+        assert kinds, "the red alert is in the feed"
+        assert all(k != "Cancel" and r != "AllClear" for k, r in kinds), kinds
+        alerts = (await http.get("/api/v1/alerts", headers=duty)).json()["items"]
+        silent = [a for a in alerts if a["subject"] == "station" and a["subject_id"] == "zhapu"]
+        assert [a["msg_type"] for a in silent] == ["Alert"]  # the station's own alert stays
+        assert "Zhapu tide station" in silent[0]["headline"]
+
+        gauge.surge_m = 0.0
+        gauge.on = True  # calm water again
+        calm = await _until(http, lambda a: a["level"] == 0, 40)
+        assert "held" not in (calm["explanation"] or {})
+        async with asyncio.timeout(scaled(10)):
+            while ("Cancel", "AllClear") not in await _feed_kinds(http):  # noqa: ASYNC110
                 await asyncio.sleep(0.1)
-            held = await _harbour(http)
-            assert held["level"] == 4, held
-            assert held["colour"] == "red"
-            assert held["explanation"]["held"] is True
-            since = held["explanation"]["no_data_since"]
-            assert since["ts_s"] <= silent_at + STEP_S
-            assert len(since["local"]) == 5  # HH:MM, +08:00
-            assert [m["member"] for m in held["no_data_since"]] == ["zhapu/storm_surge"]
-            station = (await http.get("/api/v1/stations/zhapu")).json()
-            assert station["status"] == "stale"
-            assert station["hazards"]["storm_surge"] == 4
-            kinds = await _feed_kinds(http)
-            assert kinds, "the red alert is in the feed"
-            assert all(k != "Cancel" and r != "AllClear" for k, r in kinds), kinds
-            alerts = (await http.get("/api/v1/alerts", headers=duty)).json()["items"]
-            silent = [a for a in alerts if a["subject"] == "station" and a["subject_id"] == "zhapu"]
-            assert [a["msg_type"] for a in silent] == ["Alert"]  # the station's own alert stays
-            assert "Zhapu tide station" in silent[0]["headline"]
-
-            gauge.surge_m = 0.0
-            gauge.on = True  # calm water again
-            calm = await _until(http, lambda a: a["level"] == 0, 40)
-            assert "held" not in (calm["explanation"] or {})
-            async with asyncio.timeout(scaled(10)):
-                while ("Cancel", "AllClear") not in await _feed_kinds(http):  # noqa: ASYNC110
-                    await asyncio.sleep(0.1)
-            alerts = (await http.get("/api/v1/alerts", headers=duty)).json()["items"]
-            station_msgs = [a["msg_type"] for a in alerts if a["subject_id"] == "zhapu"]
-            assert "Cancel" in station_msgs  # reporting again closes the station's alert
-        finally:
-            gauge.running = False
-            await publisher
+        alerts = (await http.get("/api/v1/alerts", headers=duty)).json()["items"]
+        station_msgs = [a["msg_type"] for a in alerts if a["subject_id"] == "zhapu"]
+        assert "Cancel" in station_msgs  # reporting again closes the station's alert
 
 
 async def test_a_red_forecast_makes_the_zone_red_with_the_gauge_silent(mosquitto, make_settings):
@@ -200,45 +212,34 @@ async def test_a_duty_officer_lifts_a_held_warning_and_it_is_audited(
     mosquitto, make_settings, topic_root, constants
 ):
     """A held red is lifted by a duty officer (audited); the zone then falls and all-clear is sent."""
-    clock = ScaledClock(scenario_start(constants), SPEED)
-    settings = make_settings(
-        mosquitto, api_keys=api_keys(), rate_limit_per_s=1000.0, rate_limit_burst=1000
-    )
-    gauge = Gauge(mosquitto, topic_root, clock, constants)
     duty = {"X-API-Key": KEYS["duty_officer"]}
-    async with (
-        serve(settings, clock=clock) as app,
-        httpx.AsyncClient(base_url=app.http, timeout=10) as http,
-    ):
-        gauge.surge_m = 3.5
-        publisher = asyncio.create_task(gauge.run(backfill_s=HOUR_S))
-        try:
-            await _until(http, lambda a: a["level"] == 4, 30)
-            gauge.on = False
-            await _until(http, lambda a: bool(a["no_data_since"]), 20)
-            body = {"note": "gauge flooded; bulletin says water falling"}
-            refused = await http.post(
-                "/api/v1/stations/zhapu/lift",
-                json=body,
-                headers={"X-API-Key": KEYS["emergency_team"]},
-            )
-            assert refused.status_code == 403
-            lifted = await http.post("/api/v1/stations/zhapu/lift", json=body, headers=duty)
-            assert lifted.status_code == 201, lifted.text
-            assert "zhapu/storm_surge" in lifted.json()["lifted"]
-            again = await http.post("/api/v1/stations/zhapu/lift", json=body, headers=duty)
-            assert again.status_code == 409
-            trail = (
-                await http.get("/api/v1/audit", params={"subject_id": "zhapu"}, headers=duty)
-            ).json()
-            rows = [r for r in trail["items"] if r["action"] == "lifted"]
-            assert [r["actor"] for r in rows] == ["duty_officer:duty_officer-user"]
-            assert "bulletin" in rows[0]["detail"]
-            calm = await _until(http, lambda a: a["level"] == 0, 20)
-            assert calm["explanation"]["lifted"]["by"] == "duty_officer:duty_officer-user"
-            async with asyncio.timeout(scaled(10)):
-                while ("Cancel", "AllClear") not in await _feed_kinds(http):  # noqa: ASYNC110
-                    await asyncio.sleep(0.1)
-        finally:
-            gauge.running = False
-            await publisher
+    coast = scaled_coast(
+        mosquitto, make_settings, topic_root, constants, surge_m=3.5, backfill_s=HOUR_S
+    )
+    async with coast as (_app, http, gauge, _clock):
+        await _until(http, lambda a: a["level"] == 4, 30)
+        gauge.on = False
+        await _until(http, lambda a: bool(a["no_data_since"]), 20)
+        body = {"note": "gauge flooded; bulletin says water falling"}
+        refused = await http.post(
+            "/api/v1/stations/zhapu/lift",
+            json=body,
+            headers={"X-API-Key": KEYS["emergency_team"]},
+        )
+        assert refused.status_code == 403
+        lifted = await http.post("/api/v1/stations/zhapu/lift", json=body, headers=duty)
+        assert lifted.status_code == 201, lifted.text
+        assert "zhapu/storm_surge" in lifted.json()["lifted"]
+        again = await http.post("/api/v1/stations/zhapu/lift", json=body, headers=duty)
+        assert again.status_code == 409
+        trail = (
+            await http.get("/api/v1/audit", params={"subject_id": "zhapu"}, headers=duty)
+        ).json()
+        rows = [r for r in trail["items"] if r["action"] == "lifted"]
+        assert [r["actor"] for r in rows] == ["duty_officer:duty_officer-user"]
+        assert "bulletin" in rows[0]["detail"]
+        calm = await _until(http, lambda a: a["level"] == 0, 20)
+        assert calm["explanation"]["lifted"]["by"] == "duty_officer:duty_officer-user"
+        async with asyncio.timeout(scaled(10)):
+            while ("Cancel", "AllClear") not in await _feed_kinds(http):  # noqa: ASYNC110
+                await asyncio.sleep(0.1)

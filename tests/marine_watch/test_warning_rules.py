@@ -28,8 +28,8 @@ from marine_watch.zones import ZoneBook
 from risk_models import tide
 from risk_models.types import UNKNOWN, Hazard
 from sensors.catalogue import Catalogue
-from sensors.reading import Reading
 from tests.helpers import cap_schema
+from tests.marine_watch.test_hazards import by_key, feed
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 NOW = 1_795_000_000.0
@@ -45,18 +45,6 @@ def catalogue() -> Catalogue:
 @pytest.fixture(scope="module")
 def assessor(catalogue: Catalogue) -> Assessor:
     return Assessor(catalogue, load_constants(Settings(config_dir=CONFIG), catalogue))
-
-
-def feed(state: CoastState, station: str, kind: str, times: np.ndarray, values: np.ndarray) -> None:
-    state.add(
-        Reading(station, kind, int(t * 1e9), float(v)) for t, v in zip(times, values, strict=True)
-    )
-
-
-def by_key(
-    assessor: Assessor, state: CoastState, now: float = NOW
-) -> dict[tuple[str, str], Assessment]:
-    return {(a.place, a.hazard.value): a for a in assessor.assess(state, now)}
 
 
 def iso(ts: float) -> str:
