@@ -1,7 +1,8 @@
 """Assess every hazard of every station and dike segment from the live coast state.
 
-Pure with respect to I/O (state in, assessments out); runs in the numerics executor. A station that
-is stale or silent never drives a colour: its assessments are UNKNOWN with the reason.
+Pure with respect to I/O (state in, assessments out); runs in the numerics executor. Fresh data of a
+stale or silent station never drives a colour: its assessments are UNKNOWN with the reason, and
+:mod:`marine_watch.memory` then keeps each one's last known level (docs/WARNINGS.md).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from marine_watch.surge_assess import assess_surge
 from marine_watch.wind_assess import assess_red_tide, assess_wind
 from risk_models import levels, tide, waves
 from risk_models.types import Hazard
-from sensors.catalogue import Catalogue, DikeSegment, Station
+from sensors.catalogue import Catalogue, DikeSegment, RiskRules, Station
 from sensors.reading import Kind
 
 HOUR_S = 3600.0
@@ -145,7 +146,7 @@ class Assessor:
         )
 
 
-def _hazards_of(station: Station, rules: object) -> list[Hazard]:
+def _hazards_of(station: Station, rules: RiskRules) -> list[Hazard]:
     kinds = set(station.kinds)
     out = []
     if Kind.TIDE_LEVEL in kinds and surge_rule(station, rules) != "none":
@@ -159,12 +160,12 @@ def _hazards_of(station: Station, rules: object) -> list[Hazard]:
     return out
 
 
-def surge_rule(station: Station, rules: object) -> str:
+def surge_rule(station: Station, rules: RiskRules) -> str:
     """Which storm-surge rule a tide station has: its warning tide levels, the SAMPLE fallback, none."""
     if Kind.TIDE_LEVEL not in station.kinds:
         return "none"
     if station.warning_levels is not None:
         return "warning tide levels"
-    if getattr(rules, "surge_fallback_cm", None) is not None and station.tide_constants:
+    if rules.surge_fallback_cm is not None and station.tide_constants:
         return "surge-only fallback (SAMPLE, docs/DOMAIN.md §1.3)"
     return "none"

@@ -17,6 +17,7 @@ in-process; the alert service persists the rows (``rows``/``restore``) so a rest
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -121,8 +122,6 @@ class LastKnown:
 
     def row(self, key: str) -> str:
         """One member as a JSON text (empty when nothing is remembered)."""
-        import json
-
         known = self.known.get(key)
         if known is None:
             return ""
@@ -141,8 +140,6 @@ class LastKnown:
 
     def restore(self, rows: Iterable[str]) -> None:
         """Rebuild from stored rows (after a restart): held members stay held."""
-        import json
-
         for text in rows:
             row = json.loads(text)
             a = Assessment(

@@ -362,3 +362,16 @@ def test_dead_options_are_gone_or_work(catalogue, assessor) -> None:
     assert graded.level == 1  # 40 cm ≥ 30 cm blue of the surge-only table
     assert graded.explanation["status"] == "SAMPLE"
     assert graded.explanation["unit"] == "cm"
+
+
+def test_held_members_survive_a_restart(catalogue) -> None:
+    """The memory's rows rebuild it: a red member silent after the restart is still held red."""
+    memory = LastKnown(catalogue)
+    memory.apply([member("zhapu/storm_surge", 4)], 0.0)
+    rows = [row for _, row in memory.take_dirty()]
+    again = LastKnown(catalogue)
+    again.restore(rows)
+    (held,) = again.apply([member("zhapu/storm_surge", UNKNOWN, "no reading yet")], 100.0)
+    assert held.level == 4
+    assert held.explanation["held"] is True
+    assert held.explanation["no_data_since"]["reason"] == "no reading yet"
