@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import structlog
 
-from marine_watch.alerts import AlertBook, AlertMessage, AlertStore, AuditEntry
+from marine_watch.alert_store import AlertStore
+from marine_watch.alerts import AlertBook, AlertMessage, AuditEntry
 from marine_watch.auth import Principal
 from marine_watch.hub import Hub
 from marine_watch.pipeline import Pipeline
@@ -32,10 +33,18 @@ class AlertService:
     public_url: str
 
     async def on_change(self, changed: list[PlaceColour], now_s: float) -> None:
-        """Pipeline hook: record colour changes, then raise/update/cancel alerts."""
+        """Pipeline hook: record colour changes, then raise/update/cancel alerts.
+
+        Every zone is offered to the book after each evaluation, not only the changed ones: a
+        lowering the book refused while its driver had no data is sent once the driver is back.
+        """
+        kept = self.pipeline.memory.take_dirty()
+        if kept:
+            await self.store.keep_known(kept)
         if changed:
             await self.store.colours([(c.id, c.level, c.colour, now_s) for c in changed])
-        messages = [m for c in changed if (m := self.book.on_colour(c, now_s)) is not None]
+        zones = [c for c in self.pipeline.book.current.values() if c.kind == "zone"]
+        messages = [m for c in zones if (m := self.book.on_colour(c, now_s)) is not None]
         state = self.pipeline.state
         for station in self.pipeline.catalogue.stations:
             status, reason = self.pipeline.assessor.station_status(state, station, now_s)
@@ -63,6 +72,19 @@ class AlertService:
             level=message.level,
             webhooks=spooled,
         )
+
+    async def lift(self, station: str, who: Principal, note: str, now_s: float) -> list[str]:
+        """A duty officer lifts the held members of a station: audited, then re-evaluated."""
+        actor = f"{who.role.value}:{who.name}"
+        pipeline = self.pipeline
+        current = {a.key: a for a in pipeline.assessments.values()}
+        members = pipeline.memory.lift(station, current, actor, note, now_s)
+        if members:
+            detail = json.dumps({"note": note, "members": members}, ensure_ascii=False)
+            await self.store.audit(AuditEntry(now_s, actor, "lifted", station, None, detail))
+            await self.store.keep_known(pipeline.memory.take_dirty())
+            pipeline.request_evaluation()
+        return members
 
     async def acknowledge(
         self, message: AlertMessage, who: Principal | str, note: str, now_s: float

@@ -2,24 +2,23 @@
 
 Lifecycle per incident (DOMAIN.md §6.3): Alert, then Update at each colour change (``references``
 chains every earlier message), then Cancel when the zone is back to none. Each message has its own
-identifier. Unknown (no data) never cancels: no data is not none (§7). A station that goes silent
-raises its own alert to duty officers, cancelled when it reports again.
+identifier. Unknown (no data) never cancels: no data is not none (§7); nor is a warning lowered or
+cancelled while the member that drove it has no data (docs/WARNINGS.md). A station that goes silent
+raises its own alert to duty officers, cancelled only when it reports again.
 
-The book is pure (colours in, messages out); the store keeps messages, acknowledgements and the
-audit trail in SQLite (data_dir/alerts.sqlite3), so the lifecycle survives a restart.
+The book is pure (colours in, messages out); the store (:mod:`marine_watch.alert_store`) keeps
+messages, acknowledgements and the audit trail in SQLite, so the lifecycle survives a restart.
+Headlines and texts name places by name in English and Chinese (:mod:`marine_watch.wording`).
 """
 
-import json
 import secrets
-import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import NamedTuple
 
-from marine_watch.serial import SerialExecutor, connect_durable
+from marine_watch.wording import Texts, Wording
 from marine_watch.zones import PlaceColour
 from risk_models.levels import COLOUR_OF_CODE
 from risk_models.types import UNKNOWN
@@ -67,6 +66,8 @@ class AlertMessage:
     references: tuple[tuple[str, float], ...]  # (identifier, sent_s) of earlier messages
     headline: str
     explanation: Mapping[str, object] | None = None
+    texts: Mapping[str, Mapping[str, str]] | None = None  # per language: headline, description…
+    response_type: str | None = None  # CAP responseType (AllClear for a cancel)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -81,6 +82,8 @@ class AlertMessage:
             "sent_s": self.sent_s,
             "references": [i for i, _ in self.references],
             "headline": self.headline,
+            "headline_zh": (self.texts or {}).get("zh", {}).get("headline"),
+            "response_type": self.response_type,
             "explanation": dict(self.explanation) if self.explanation else None,
         }
 
@@ -95,6 +98,7 @@ def new_identifier(subject_id: str, sent_s: float) -> str:
 class AlertBook:
     """The open incidents and the rules that turn colour changes into messages."""
 
+    wording: Wording | None = None
     active: dict[tuple[Subject, str], list[AlertMessage]] = field(default_factory=dict)
 
     def on_colour(self, colour: PlaceColour, now_s: float) -> AlertMessage | None:
@@ -103,36 +107,57 @@ class AlertBook:
             return None
         key = (Subject.ZONE, colour.id)
         chain = self.active.get(key)
-        hazard = (colour.driver or {}).get("hazard", "marine hazard")
+        hazard = str((colour.driver or {}).get("hazard", "marine hazard"))
         if chain is None:
             if colour.level <= 0:
                 return None
-            headline = (
-                f"{colour.colour.capitalize()} {hazard} warning for {colour.id} ({colour.tier})"
-            )
+            texts, response = self._texts("alert", colour, hazard, None)
             return self._open(
-                key, colour.tier, MsgType.ALERT, colour.level, headline, colour.driver, now_s
+                key, colour.tier, MsgType.ALERT, colour.level, texts, colour.driver, now_s, response
             )
-        if colour.level == chain[-1].level:
+        last = chain[-1]
+        if colour.level == last.level:
             return None
+        if colour.level < last.level and _driver_silent(last, colour):
+            return None  # its driver has no data: no lowering, no all-clear (docs/WARNINGS.md)
         if colour.level <= 0:
-            return self._close(key, f"All clear: {hazard} warning for {colour.id} lifted", now_s)
-        verb = "raised" if colour.level > chain[-1].level else "lowered"
-        headline = f"{hazard} warning for {colour.id} ({colour.tier}) {verb} to {colour.colour}"
-        return self._next(key, MsgType.UPDATE, colour.level, headline, colour.driver, now_s)
+            last_hazard = str((last.explanation or {}).get("hazard", hazard))
+            texts, _ = self._texts("cancel", colour, last_hazard, None)
+            return self._close(key, texts, now_s, colour.driver)
+        texts, response = self._texts("update", colour, hazard, last.level)
+        return self._next(key, MsgType.UPDATE, colour.level, texts, colour.driver, now_s, response)
+
+    def _texts(
+        self, kind: str, colour: PlaceColour, hazard: str, previous: int | None
+    ) -> tuple[Texts, str | None]:
+        if self.wording is not None:
+            return self.wording.zone(kind, colour.id, hazard, colour.level, colour.driver, previous)
+        head = f"{colour.colour.capitalize()} {hazard} warning for {colour.id}"
+        if kind == "cancel":
+            head = f"All clear: {hazard} warning for {colour.id} lifted"
+        return {"en": {"headline": head, "description": head}}, None
 
     def on_station(
         self, station: str, status: str, reason: str | None, now_s: float
     ) -> AlertMessage | None:
-        """A station going stale raises an alert; reporting again cancels it."""
+        """A station going stale raises an alert; only reporting again cancels it."""
         key = (Subject.STATION, station)
         if status == "stale" and key not in self.active:
-            headline = f"Station {station} is silent: {reason}"
+            texts = (
+                self.wording.station(station, True, reason)
+                if self.wording
+                else {"en": {"headline": f"Station {station} is silent: {reason}"}}
+            )
             return self._open(
-                key, None, MsgType.ALERT, UNKNOWN, headline, {"reason": reason}, now_s
+                key, None, MsgType.ALERT, UNKNOWN, texts, {"reason": reason}, now_s, None
             )
         if status == "ok" and key in self.active:
-            return self._close(key, f"Station {station} reports again", now_s)
+            texts = (
+                self.wording.station(station, False, None)
+                if self.wording
+                else {"en": {"headline": f"Station {station} reports again"}}
+            )
+            return self._close(key, texts, now_s, None)
         return None
 
     def _open(
@@ -141,9 +166,10 @@ class AlertBook:
         tier: str | None,
         msg_type: MsgType,
         level: int,
-        headline: str,
+        texts: Texts,
         explanation: Mapping[str, object] | None,
         now_s: float,
+        response: str | None,
     ) -> AlertMessage:
         ident = new_identifier(key[1], now_s)
         message = AlertMessage(
@@ -157,8 +183,10 @@ class AlertBook:
             _colour(level),
             now_s,
             (),
-            headline,
+            texts["en"]["headline"],
             explanation,
+            texts,
+            response,
         )
         self.active[key] = [message]
         return message
@@ -168,9 +196,10 @@ class AlertBook:
         key: tuple[Subject, str],
         msg_type: MsgType,
         level: int,
-        headline: str,
+        texts: Texts,
         explanation: Mapping[str, object] | None,
         now_s: float,
+        response: str | None,
     ) -> AlertMessage:
         chain = self.active[key]
         first = chain[0]
@@ -185,15 +214,23 @@ class AlertBook:
             _colour(level),
             now_s,
             tuple((m.identifier, m.sent_s) for m in chain),
-            headline,
+            texts["en"]["headline"],
             explanation,
+            texts,
+            response,
         )
         chain.append(message)
         return message
 
-    def _close(self, key: tuple[Subject, str], headline: str, now_s: float) -> AlertMessage:
+    def _close(
+        self,
+        key: tuple[Subject, str],
+        texts: Texts,
+        now_s: float,
+        explanation: Mapping[str, object] | None,
+    ) -> AlertMessage:
         level = 0 if key[0] == Subject.ZONE else UNKNOWN
-        message = self._next(key, MsgType.CANCEL, level, headline, None, now_s)
+        message = self._next(key, MsgType.CANCEL, level, texts, explanation, now_s, "AllClear")
         del self.active[key]
         return message
 
@@ -207,185 +244,12 @@ class AlertBook:
                 self.active.setdefault(key, []).append(m)
 
 
+def _driver_silent(last: AlertMessage, colour: PlaceColour) -> bool:
+    """Whether the member that drove the last message is now without data (and not lifted)."""
+    exp = last.explanation or {}
+    member = f"{exp.get('station')}/{exp.get('hazard')}"
+    return member in colour.unknown_keys
+
+
 def _colour(level: int) -> str:
     return COLOUR_OF_CODE[level + 1] if level >= 0 else "no_data"
-
-
-_COLUMNS = (
-    "identifier, incident, subject, subject_id, tier, msg_type, level, colour, sent_s, refs,"
-    " headline, explanation"
-)
-
-
-class AlertStore:
-    """Messages, acknowledgements and the audit trail, on one SQLite thread."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._exec = SerialExecutor("alerts")
-        self._db: sqlite3.Connection | None = None
-
-    async def open(self) -> list[AlertMessage]:
-        """Open the file; return every stored message, oldest first (to restore the book)."""
-        return await self._exec.run(self._open)
-
-    def _open(self) -> list[AlertMessage]:
-        db = connect_durable(self._path)
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS message (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-            " identifier TEXT UNIQUE, incident TEXT, subject TEXT, subject_id TEXT, tier TEXT,"
-            " msg_type TEXT, level INTEGER, colour TEXT, sent_s REAL, refs TEXT, headline TEXT,"
-            " explanation TEXT)"
-        )
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, ts_s REAL,"
-            " actor TEXT, action TEXT, subject_id TEXT, identifier TEXT, detail TEXT)"
-        )
-        db.execute("CREATE INDEX IF NOT EXISTS audit_subject ON audit (subject_id, action, id)")
-        db.commit()
-        self._db = db
-        return self._select("1=1 ORDER BY seq", ())
-
-    def _select(self, where: str, args: tuple[object, ...]) -> list[AlertMessage]:
-        assert self._db is not None
-        rows = self._db.execute(f"SELECT {_COLUMNS} FROM message WHERE {where}", args)
-        return [_message(row) for row in rows]
-
-    async def add(self, message: AlertMessage) -> None:
-        await self._exec.run(self._add, message)
-
-    def _add(self, m: AlertMessage) -> None:
-        assert self._db is not None
-        self._db.execute(
-            f"INSERT INTO message ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                m.identifier,
-                m.incident,
-                m.subject.value,
-                m.subject_id,
-                m.tier,
-                m.msg_type.value,
-                m.level,
-                m.colour,
-                m.sent_s,
-                json.dumps(m.references),
-                m.headline,
-                json.dumps(m.explanation, default=str) if m.explanation else None,
-            ),
-        )
-        self._insert_audit(
-            AuditEntry(
-                m.sent_s, "system", m.msg_type.value.lower(), m.subject_id, m.identifier, m.headline
-            )
-        )
-        self._db.commit()
-
-    async def audit(self, entry: AuditEntry) -> None:
-        """Append one line to the audit trail, durably."""
-        await self._exec.run(self._audit, entry)
-
-    def _audit(self, entry: AuditEntry) -> None:
-        assert self._db is not None
-        self._insert_audit(entry)
-        self._db.commit()
-
-    def _insert_audit(self, entry: AuditEntry) -> None:
-        assert self._db is not None
-        self._db.execute(
-            "INSERT INTO audit (ts_s, actor, action, subject_id, identifier, detail) VALUES (?,?,?,?,?,?)",
-            entry,
-        )
-
-    async def colours(self, changes: list[tuple[str, int, str, float]]) -> None:
-        """Record colour changes (place, level, colour, ts) for the zone history."""
-        await self._exec.run(self._colours, changes)
-
-    def _colours(self, changes: list[tuple[str, int, str, float]]) -> None:
-        assert self._db is not None
-        self._db.executemany(
-            "INSERT INTO audit (ts_s, actor, action, subject_id, identifier, detail) VALUES (?,?,?,?,?,?)",
-            [
-                (ts, "system", "colour", place, None, json.dumps({"level": lv, "colour": c}))
-                for place, lv, c, ts in changes
-            ],
-        )
-        self._db.commit()
-
-    async def messages(
-        self, *, subject_id: str | None = None, limit: int = 100, subject: Subject | None = None
-    ) -> list[AlertMessage]:
-        """Newest first."""
-        where, args = "1=1", []
-        if subject_id:
-            where += " AND subject_id = ?"
-            args.append(subject_id)
-        if subject:
-            where += " AND subject = ?"
-            args.append(subject.value)
-        return await self._exec.run(
-            self._select, f"{where} ORDER BY seq DESC LIMIT ?", (*args, limit)
-        )
-
-    async def message(self, identifier: str) -> AlertMessage | None:
-        found = await self._exec.run(self._select, "identifier = ?", (identifier,))
-        return found[0] if found else None
-
-    async def trail(
-        self, *, subject_id: str | None = None, action: str | None = None, limit: int = 500
-    ) -> list[dict[str, object]]:
-        """Audit rows, oldest first."""
-        return await self._exec.run(self._trail, subject_id, action, limit)
-
-    def _trail(
-        self, subject_id: str | None, action: str | None, limit: int
-    ) -> list[dict[str, object]]:
-        assert self._db is not None
-        sql = "SELECT ts_s, actor, action, subject_id, identifier, detail FROM audit WHERE 1=1"
-        args: list[object] = []
-        if subject_id:
-            sql += " AND subject_id = ?"
-            args.append(subject_id)
-        if action:
-            sql += " AND action = ?"
-            args.append(action)
-        sql += " ORDER BY id DESC LIMIT ?"
-        cols = ("ts_s", "actor", "action", "subject_id", "identifier", "detail")
-        rows = self._db.execute(sql, [*args, limit]).fetchall()
-        return [dict(zip(cols, r, strict=True)) for r in reversed(rows)]
-
-    async def close(self) -> None:
-        if self._db is not None:
-            await self._exec.run(self._db.close)
-            self._db = None
-        self._exec.shutdown()
-
-
-def _message(row: tuple[object, ...]) -> AlertMessage:
-    (
-        ident,
-        incident,
-        subject,
-        subject_id,
-        tier,
-        msg_type,
-        level,
-        colour,
-        sent,
-        refs,
-        headline,
-        exp,
-    ) = row
-    return AlertMessage(
-        str(ident),
-        str(incident),
-        Subject(str(subject)),
-        str(subject_id),
-        None if tier is None else str(tier),
-        MsgType(str(msg_type)),
-        int(str(level)),
-        str(colour),
-        float(str(sent)),
-        tuple((str(i), float(s)) for i, s in json.loads(str(refs))),
-        str(headline),
-        json.loads(str(exp)) if exp else None,
-    )

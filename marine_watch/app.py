@@ -158,7 +158,7 @@ def _start_workers(
     return [asyncio.create_task(supervised(n, c, on_fatal), name=n) for n, c in coros]
 
 
-WARM_START_S = 12 * 3600.0
+WARM_START_S = 15 * 3600.0  # the last high water and its ±2 h (skew surge), and then some
 HEARTBEAT_S = 15.0  # websocket keep-alive message to every client
 
 
@@ -234,6 +234,11 @@ async def _open_services(
             clock.now,
             catalogue.qc,
             store_readings=settings.node_role != "risk",
+            resolution={
+                s.id: {k.value: v for k, v in s.resolution.items()}
+                for s in catalogue.stations
+                if s.resolution
+            },
         )
     )
     return Services(

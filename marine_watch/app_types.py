@@ -13,7 +13,9 @@ def place_dict(colour: PlaceColour | None) -> dict[str, object]:
             "colour": "unknown",
             "explanation": None,
             "no_data": [],
+            "no_data_since": [],
             "since_s": None,
         }
     body = colour.to_dict()
-    return {k: body[k] for k in ("level", "colour", "explanation", "no_data", "since_s")}
+    keys = ("level", "colour", "explanation", "no_data", "no_data_since", "since_s")
+    return {k: body[k] for k in keys}

@@ -2,8 +2,11 @@
 
 Colour → severity Minor/Moderate/Severe/Extreme; ``CN_warning_level`` for every colour and the
 MeteoAlarm ``awareness_level`` from yellow up (MeteoAlarm has no blue). Urgency and certainty follow
-§6.2: a threshold already reached is Immediate/Observed, a forecast one Expected/Likely, a cancel
-Past. Times carry an explicit offset (+08:00), never "Z". Polygons are "lat,lon" pairs, closed.
+§6.2: a threshold already reached is Immediate/Observed, a forecast one Expected/Likely with the
+forecast high water's time as ``onset``, a cancel Past. ``responseType`` and ``instruction`` come per
+hazard and colour from the advice table (config/advice.toml); one ``info`` per language (en-US,
+zh-CN) with the texts fixed when the message was made. Times carry an explicit offset (+08:00),
+never "Z". Polygons are "lat,lon" pairs, closed.
 """
 
 import math
@@ -27,7 +30,14 @@ EVENTS = {
     "overtopping": ("Dike overtopping warning", "Met"),
     "red_tide": ("Red tide warning", "Env"),
 }
-RESPONSE = {1: "Monitor", 2: "Monitor", 3: "Prepare", 4: "Evacuate"}
+EVENTS_ZH = {
+    "storm_surge": "风暴潮预警",
+    "waves": "海浪预警",
+    "wind": "大风预警",
+    "overtopping": "海堤越浪预警",
+    "red_tide": "赤潮预警",
+}
+LANGUAGES = {"en": "en-US", "zh": "zh-CN"}
 
 
 def cap_time(ts_s: float) -> str:
@@ -50,11 +60,21 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None) -> ET.Element:
     return el
 
 
+def _onset(message: AlertMessage) -> float | None:
+    """When the warned level is reached: the forecast high water's time, if given (else the peak)."""
+    exp = message.explanation or {}
+    for key in ("onset_s", "peak_time_s"):
+        value = exp.get(key)
+        if isinstance(value, int | float) and math.isfinite(value):
+            return float(value)
+    return None
+
+
 def _urgency(message: AlertMessage) -> tuple[str, str]:
     if message.msg_type == MsgType.CANCEL:
         return "Past", "Observed"
-    peak = (message.explanation or {}).get("peak_time_s")
-    if isinstance(peak, int | float) and math.isfinite(peak) and peak > message.sent_s + 60:
+    onset = _onset(message)
+    if onset is not None and onset > message.sent_s + 60:
         return "Expected", "Likely"
     return "Immediate", "Observed"
 
@@ -79,25 +99,45 @@ def cap_alert(message: AlertMessage, zone: Zone | None, *, sender: str, web: str
 
 
 def _info(alert: ET.Element, message: AlertMessage, zone: Zone | None, web: str) -> None:
+    texts = message.texts or {"en": {"headline": message.headline}}
+    for lang, words in texts.items():
+        if lang in LANGUAGES:
+            _info_in(alert, message, zone, web, lang, words)
+
+
+def _info_in(
+    alert: ET.Element,
+    message: AlertMessage,
+    zone: Zone | None,
+    web: str,
+    lang: str,
+    words: Mapping[str, str],
+) -> None:
     hazard = str((message.explanation or {}).get("hazard", "storm_surge"))
     event, category = EVENTS.get(hazard, ("Station silent", "Infra"))
     if message.subject == Subject.STATION:
         event, category = "Station silent", "Infra"
+    elif lang == "zh":
+        event = EVENTS_ZH.get(hazard, event)
     urgency, certainty = _urgency(message)
     info = _sub(alert, "info")
-    _sub(info, "language", "en-US")
+    _sub(info, "language", LANGUAGES[lang])
     _sub(info, "category", category)
     _sub(info, "event", event)
-    response = (
-        "AllClear" if message.msg_type == MsgType.CANCEL else RESPONSE.get(message.level, "Monitor")
-    )
-    _sub(info, "responseType", response)
+    response = "AllClear" if message.msg_type == MsgType.CANCEL else message.response_type
+    if response:
+        _sub(info, "responseType", response)
     _sub(info, "urgency", urgency)
     _sub(info, "severity", SEVERITY.get(message.level, "Unknown"))
     _sub(info, "certainty", certainty)
+    onset = _onset(message)
+    if message.msg_type != MsgType.CANCEL and onset is not None and urgency == "Expected":
+        _sub(info, "onset", cap_time(onset))
     _sub(info, "senderName", "marine_watch (SAMPLE coast)")
-    _sub(info, "headline", message.headline)
-    _sub(info, "description", _description(message))
+    _sub(info, "headline", words.get("headline", message.headline))
+    _sub(info, "description", words.get("description") or _description(message))
+    if words.get("instruction"):
+        _sub(info, "instruction", words["instruction"])
     _sub(info, "web", web)
     if message.level in ROMAN:
         level = message.level
@@ -105,7 +145,8 @@ def _info(alert: ET.Element, message: AlertMessage, zone: Zone | None, web: str)
     if message.level in AWARENESS:
         _parameter(info, "awareness_level", AWARENESS[message.level])
     area = _sub(info, "area")
-    _sub(area, "areaDesc", f"{zone.name} {zone.name_zh}".strip() if zone else message.subject_id)
+    area_desc = (zone.name_zh if lang == "zh" else f"{zone.name} {zone.name_zh}") if zone else ""
+    _sub(area, "areaDesc", area_desc.strip() or message.subject_id)
     if zone is not None:
         _sub(area, "polygon", cap_polygon(zone))
         if zone.geocode:

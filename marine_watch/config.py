@@ -1,4 +1,4 @@
-"""Load what the coast is from config/: stations, zones, dikes, shelters, thresholds, QC, tide constants.
+"""Load what the coast is from config/: stations, zones, dikes, shelters, thresholds, QC, advice, tide constants.
 
 Every problem becomes a ConfigError naming the file, the key and the problem, so start-up stops
 on one readable line.
@@ -22,6 +22,7 @@ FILES = {
     "shelters": "shelters.toml",
     "rules": "thresholds.toml",
     "qc": "qc.toml",
+    "advice": "advice.toml",
     "zones": "zones.geojson",
 }
 
@@ -66,6 +67,7 @@ def load_catalogue(config_dir: Path) -> Catalogue:
         "shelters": _read_toml(paths["shelters"]).get("shelters", []),
         "rules": _read_toml(paths["rules"]).get("rules", {}),
         "qc": _read_toml(paths["qc"]).get("qc", {}),
+        "advice": _read_toml(paths["advice"]).get("advice", {}),
         "zones": _zones_from_geojson(paths["zones"], _read_json(paths["zones"])),
     }
     try:

@@ -11,13 +11,15 @@ from typing import TYPE_CHECKING
 import httpx
 
 from marine_watch import privacy
+from marine_watch.alert_store import AlertStore
 from marine_watch.alerting import AlertService
-from marine_watch.alerts import AlertBook, AlertStore
+from marine_watch.alerts import AlertBook
 from marine_watch.auth import KeyRing, RateLimiter
 from marine_watch.forecast import ForecastBook, subscribe_forecasts
 from marine_watch.risk_topics import RiskTopics
 from marine_watch.roads import RoadNotes
 from marine_watch.webhooks import Policy, Replay, Sender, WebhookStore
+from marine_watch.wording import Wording
 
 if TYPE_CHECKING:
     from marine_watch.app import Services
@@ -33,8 +35,9 @@ async def open_features(stack: AsyncExitStack, services: "Services") -> list[Job
     await keyring.open(s.data_dir / "users.sqlite3")
     stack.push_async_callback(keyring.close)
     alert_store = AlertStore(s.data_dir / "alerts.sqlite3")
-    book = AlertBook()
+    book = AlertBook(Wording(services.catalogue))
     book.restore(await alert_store.open())
+    services.pipeline.memory.restore(await alert_store.last_known())
     stack.push_async_callback(alert_store.close)
     webhook_store = WebhookStore(s.data_dir / "webhooks.sqlite3")
     await webhook_store.open()

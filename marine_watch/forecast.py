@@ -1,16 +1,23 @@
-"""External storm-surge forecasts (e.g. the provincial forecast office) beside persistence.
+"""External forecasts: storm-surge high waters and typhoon wind, beside the station readings.
 
-A forecast lists high waters (time, level in the station's datum, 1985 NVD) for one station. It
-arrives on MQTT ``{root}/forecast/{station}`` (a small subscriber with its own client) or by
-``POST /api/v1/forecasts`` from a forecaster. The surge colour then uses the higher of the forecast
-high water within the next tidal cycle and the persistence forecast (DOMAIN.md §1.3: use the upper
-end), and the explanation names which one drove it.
+A surge forecast lists high waters (time, level in the station's warning-level datum, 1985 NVD) for
+one tide station; a typhoon wind forecast lists times with mean wind and gust for one station that
+measures wind. They arrive on MQTT ``{root}/forecast/{station}`` (surge, v1) and
+``{root}/forecast/{station}/wind`` (typhoon wind), or by ``POST /api/v1/forecasts`` and
+``POST /api/v1/forecasts/wind``; a bad one is refused (422) or dead-lettered with the reason.
+
+Rules (docs/WARNINGS.md): a valid forecast (issued within ``forecast_max_age_s``) drives the
+colour with or without the station's readings. Surge: every forecast high water within
+``outlook_hours`` counts; with readings the higher of forecast and persistence sets the level
+(docs/DOMAIN.md §1.3, §5.1: the upper end), without readings the forecast alone. Wind: the CMA
+typhoon signal criteria with their lead times (24/24/12/6 h, docs/DOMAIN.md §2.1) on the forecast,
+and the typhoon criteria on the observed wind. The explanation names the source.
 """
 
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 import aiomqtt
@@ -18,17 +25,21 @@ import numpy as np
 import structlog
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
+from marine_watch.assessment import Assessment
 from marine_watch.deadletters import DeadLetter, DeadLetters
-from marine_watch.hazards import Assessment
 from marine_watch.ingest import Backoff, side_client
 from marine_watch.settings import Settings
-from risk_models import levels, surge
-from risk_models.types import Hazard
+from marine_watch.surge_assess import strongest
+from marine_watch.wind_assess import TYPHOON_LABEL, wind_body
+from risk_models import levels, wind
+from risk_models.types import UNKNOWN, Hazard
 from sensors.catalogue import Catalogue
+from sensors.reading import Kind
 
 log = structlog.get_logger(__name__)
-CYCLE_S = 13 * 3600.0  # the next tidal cycle, as in hazards._forecast
+HOUR_S = 3600.0
 MAX_POINTS = 500
+StationId = str
 
 
 class HighWaterIn(BaseModel):
@@ -40,7 +51,7 @@ class HighWaterIn(BaseModel):
 
 
 class ForecastIn(BaseModel):
-    """A forecast for one station (the wire format, v1)."""
+    """A storm-surge forecast for one station (the wire format, v1)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     station: str = Field(pattern=r"^[a-z0-9_\-]{1,64}$")
@@ -49,9 +60,31 @@ class ForecastIn(BaseModel):
     high_waters: list[HighWaterIn] = Field(min_length=1, max_length=MAX_POINTS)
 
 
+class WindPointIn(BaseModel):
+    """Forecast wind at one time: mean wind and gust at 10 m."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    ts: AwareDatetime
+    mean_mps: float = Field(ge=0, le=100)
+    gust_mps: float | None = Field(default=None, ge=0, le=120)
+
+
+class WindForecastIn(BaseModel):
+    """A typhoon wind forecast for one station that measures wind (the wire format, v1)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    station: str = Field(pattern=r"^[a-z0-9_\-]{1,64}$")
+    issued: AwareDatetime
+    source: str = Field(
+        min_length=1, max_length=200, examples=["Zhejiang Meteorological Observatory"]
+    )
+    typhoon: str = Field(min_length=1, max_length=100, examples=["In-Fa (2106)"])
+    points: list[WindPointIn] = Field(min_length=1, max_length=MAX_POINTS)
+
+
 @dataclass(frozen=True, slots=True)
 class Forecast:
-    """A stored forecast: high-water times (s, UTC epoch) and levels (m)."""
+    """A stored surge forecast: high-water times (s, UTC epoch) and levels (m)."""
 
     station: str
     issued_s: float
@@ -59,13 +92,18 @@ class Forecast:
     times_s: np.ndarray
     levels_m: np.ndarray
 
-    def peak_between(self, start_s: float, end_s: float) -> tuple[float, float] | None:
-        """(time, level) of the highest forecast high water in [start, end]."""
-        inside = (self.times_s >= start_s) & (self.times_s <= end_s)
-        if not inside.any():
-            return None
-        i = int(np.argmax(np.where(inside, self.levels_m, -np.inf)))
-        return float(self.times_s[i]), float(self.levels_m[i])
+
+@dataclass(frozen=True, slots=True)
+class WindForecast:
+    """A stored typhoon wind forecast: times (s), mean wind and gust (m/s; NaN: no gust)."""
+
+    station: str
+    issued_s: float
+    source: str
+    typhoon: str
+    times_s: np.ndarray
+    mean_mps: np.ndarray
+    gust_mps: np.ndarray
 
 
 def _epoch(value: datetime) -> float:
@@ -73,15 +111,16 @@ def _epoch(value: datetime) -> float:
 
 
 class ForecastBook:
-    """The latest forecast per station and the rule that combines it with persistence."""
+    """The latest forecasts per station and the rules that combine them with the readings."""
 
     def __init__(self, catalogue: Catalogue, max_age_s: float) -> None:
         self._catalogue = catalogue
         self._max_age_s = max_age_s
-        self.latest: dict[str, Forecast] = {}
+        self.latest: dict[StationId, Forecast] = {}
+        self.wind: dict[StationId, WindForecast] = {}
 
     def put(self, incoming: ForecastIn) -> Forecast:
-        """Keep a forecast (ValueError when the station has no warning levels)."""
+        """Keep a surge forecast (ValueError when the station has no warning levels)."""
         station = self._catalogue.station(incoming.station)
         if station is None or station.warning_levels is None:
             msg = f"unknown tide station {incoming.station!r}"
@@ -94,32 +133,73 @@ class ForecastBook:
             self.latest[station.id] = forecast
         return forecast
 
+    def put_wind(self, incoming: WindForecastIn) -> WindForecast:
+        """Keep a typhoon wind forecast (ValueError when the station does not measure wind)."""
+        station = self._catalogue.station(incoming.station)
+        if station is None or Kind.WIND_SPEED not in station.kinds:
+            msg = f"unknown wind station {incoming.station!r}"
+            raise ValueError(msg)
+        points = incoming.points
+        forecast = WindForecast(
+            station.id,
+            _epoch(incoming.issued),
+            incoming.source,
+            incoming.typhoon,
+            np.array([_epoch(p.ts) for p in points], dtype=np.float64),
+            np.array([p.mean_mps for p in points], dtype=np.float64),
+            np.array([math.nan if p.gust_mps is None else p.gust_mps for p in points]),
+        )
+        current = self.wind.get(station.id)
+        if current is None or forecast.issued_s >= current.issued_s:
+            self.wind[station.id] = forecast
+        return forecast
+
     def adjust(self, assessments: list[Assessment], now_s: float) -> list[Assessment]:
-        """Pipeline hook: the higher of forecast and persistence drives each surge assessment."""
-        if not self.latest:
+        """Pipeline hook: forecasts drive surge and wind assessments, with or without readings."""
+        if not self.latest and not self.wind:
             return assessments
         return [self._one(a, now_s) for a in assessments]
 
+    def _fresh(self, issued_s: float, now_s: float) -> bool:
+        return now_s - issued_s <= self._max_age_s
+
     def _one(self, a: Assessment, now_s: float) -> Assessment:
-        forecast = self.latest.get(a.place)
-        if a.hazard != Hazard.STORM_SURGE or a.level < 0 or forecast is None:
-            return a
-        if now_s - forecast.issued_s > self._max_age_s:
-            return a
-        peak = forecast.peak_between(now_s, now_s + CYCLE_S)
-        if peak is None:
-            return a
-        peak_t, peak_m = peak
-        persistence = a.explanation.get("value")
-        persisted = float(persistence) if isinstance(persistence, int | float) else -math.inf
+        if a.hazard == Hazard.STORM_SURGE:
+            forecast = self.latest.get(a.place)
+            if forecast is not None and self._fresh(forecast.issued_s, now_s):
+                return self._surge(a, forecast, now_s)
+        if a.hazard == Hazard.WIND:
+            fc = self.wind.get(a.place)
+            if fc is not None and self._fresh(fc.issued_s, now_s):
+                return self._wind(a, fc, now_s)
+        return a
+
+    def _surge(self, a: Assessment, forecast: Forecast, now_s: float) -> Assessment:
+        end = now_s + self._catalogue.rules.outlook_hours * HOUR_S
+        inside = (forecast.times_s >= now_s) & (forecast.times_s <= end)
         station = self._catalogue.station(a.place)
-        assert station is not None
-        assert station.warning_levels is not None
+        if not inside.any() or station is None or station.warning_levels is None:
+            return a
         wl = station.warning_levels
-        note = {"forecast_m": round(peak_m, 3), "forecast_issued_s": forecast.issued_s}
-        if persisted >= peak_m:
+        best = strongest(forecast.times_s[inside], forecast.levels_m[inside], wl.thresholds())
+        assert best is not None
+        peak_t, peak_m, onset, level = best
+        note: dict[str, object] = {
+            "forecast_m": round(peak_m, 3),
+            "forecast_issued_s": forecast.issued_s,
+        }
+        persistence = a.explanation.get("value")
+        if a.level != UNKNOWN and isinstance(persistence, int | float) and persistence >= peak_m:
             source = f"persistence (not lower than {forecast.source})"
-            return replace(a, explanation={**a.explanation, **note, "forecast_source": source})
+            return Assessment(
+                a.place,
+                a.hazard,
+                a.level,
+                {**a.explanation, **note, "forecast_source": source},
+                a.reason,
+                a.outlook,
+                a.data_s,
+            )
         exp = levels.explain(
             Hazard.STORM_SURGE,
             a.place,
@@ -131,16 +211,53 @@ class ForecastBook:
             source=wl.source,
             status=wl.status,
         )
-        level = int(surge.surge_level(np.array([peak_m]), wl.thresholds())[0])
-        explanation = {
-            **a.explanation,
+        body: dict[str, object] = {
+            **(a.explanation if a.level != UNKNOWN else {}),
             **exp.to_dict(),
             **note,
-            "persistence_m": None if math.isinf(persisted) else persisted,
+            "onset_s": onset,
+            "persistence_m": persistence if a.level != UNKNOWN else None,
             "forecast_method": "external",
             "forecast_source": forecast.source,
         }
-        return replace(a, level=max(level, a.level), explanation=explanation)
+        if a.level == UNKNOWN:  # the gauge has no data: the forecast alone drives the colour
+            body["gauge"] = {"status": "no data", "reason": a.reason}
+            return Assessment(a.place, a.hazard, level, body, a.reason, (), None)
+        return Assessment(
+            a.place, a.hazard, max(level, a.level), body, a.reason, a.outlook, a.data_s
+        )
+
+    def _wind(self, a: Assessment, fc: WindForecast, now_s: float) -> Assessment:
+        rules = self._catalogue.rules
+        per_point = wind.signal_level_ahead(
+            fc.times_s - now_s, fc.mean_mps, fc.gust_mps, wind.TYPHOON_SIGNAL
+        )
+        forecast_level = int(per_point.max())
+        mean_v, gust_v, observed = math.nan, math.nan, None
+        if a.level != UNKNOWN:
+            mean_v = float(a.explanation.get("value") or math.nan)  # type: ignore[arg-type]
+            gust_v = float(a.explanation.get("gust") or math.nan)  # type: ignore[arg-type]
+            observed = int(wind.typhoon_signal_level(np.array([mean_v]), np.array([gust_v]))[0])
+        level = max(forecast_level, observed if observed is not None else 0)
+        body = wind_body(a.place, mean_v, gust_v, level, rules, TYPHOON_LABEL)
+        onset = None
+        if forecast_level > 0:
+            onset = float(fc.times_s[int(np.flatnonzero(per_point == forecast_level)[0])])
+        ahead = forecast_level > (observed if observed is not None else -1)
+        when = onset if ahead else a.data_s  # ahead: Expected at the onset; else observed now
+        body.update(
+            typhoon=fc.typhoon,
+            forecast_source=fc.source,
+            forecast_issued_s=fc.issued_s,
+            forecast_level=forecast_level,
+            observed_level=observed,
+            peak_time_s=when,
+            onset_s=when if level > 0 else None,
+            source=f"{rules.wind.source}; typhoon signal lead times 24/24/12/6 h (docs/DOMAIN.md §2.1)",
+        )
+        if a.level == UNKNOWN:
+            body["observations"] = {"status": "no data", "reason": a.reason}
+        return Assessment(a.place, a.hazard, level, body, a.reason, (), a.data_s)
 
 
 async def subscribe_forecasts(
@@ -149,13 +266,14 @@ async def subscribe_forecasts(
     dead_letters: DeadLetters,
     on_new: Callable[[], None],
 ) -> None:
-    """Worker: take forecasts from ``{root}/forecast/+`` with its own client; bad ones dead-lettered."""
+    """Worker: forecasts from ``{root}/forecast/+`` and ``…/+/wind``; bad ones dead-lettered."""
     root = settings.mqtt_topic_root.rstrip("/")
     backoff = Backoff()
     while True:
         try:
             async with side_client(settings, "forecast") as client:
                 await client.subscribe(f"{root}/forecast/+", qos=1)
+                await client.subscribe(f"{root}/forecast/+/wind", qos=1)
                 backoff.reset()
                 async for message in client.messages:
                     await _take(message, root, book, dead_letters, on_new)
@@ -172,13 +290,20 @@ async def _take(
 ) -> None:
     topic = message.topic.value
     raw = bytes(message.payload)
-    station = topic.removeprefix(f"{root}/forecast/")
+    station, _, what = topic.removeprefix(f"{root}/forecast/").partition("/")
     try:
-        incoming = ForecastIn.model_validate_json(raw)
+        incoming: ForecastIn | WindForecastIn
+        if what == "wind":
+            incoming = WindForecastIn.model_validate_json(raw)
+        else:
+            incoming = ForecastIn.model_validate_json(raw)
         if incoming.station != station:
             msg = f"payload station {incoming.station!r} does not match the topic"
             raise ValueError(msg)
-        book.put(incoming)
+        if isinstance(incoming, WindForecastIn):
+            book.put_wind(incoming)
+        else:
+            book.put(incoming)
     except (ValidationError, ValueError) as exc:
         detail = str(exc).splitlines()[0]
         await dead_letters.add(
@@ -186,9 +311,7 @@ async def _take(
         )
         log.warning("forecast_dead_lettered", topic=topic, detail=detail)
         return
-    log.info(
-        "forecast_received", station=station, source=incoming.source, n=len(incoming.high_waters)
-    )
+    log.info("forecast_received", station=station, source=incoming.source, kind=what or "surge")
     on_new()
 
 
@@ -197,8 +320,26 @@ def forecast_dict(f: Forecast) -> dict[str, object]:
         "station": f.station,
         "issued_s": f.issued_s,
         "source": f.source,
+        "datum": "NVD1985",
         "high_waters": [
             {"ts_s": float(t), "level_m": float(v)}
             for t, v in zip(f.times_s, f.levels_m, strict=True)
+        ],
+    }
+
+
+def wind_forecast_dict(f: WindForecast) -> dict[str, object]:
+    return {
+        "station": f.station,
+        "issued_s": f.issued_s,
+        "source": f.source,
+        "typhoon": f.typhoon,
+        "points": [
+            {
+                "ts_s": float(t),
+                "mean_mps": float(m),
+                "gust_mps": None if math.isnan(g) else float(g),
+            }
+            for t, m, g in zip(f.times_s, f.mean_mps, f.gust_mps, strict=True)
         ],
     }

@@ -17,8 +17,8 @@ import asyncio
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import aiomqtt
 import paho.mqtt.client as paho
@@ -153,6 +153,9 @@ class IngestDeps:
     now_s: Callable[[], float]
     qc: QcRules
     store_readings: bool = True  # False on a risk node: acknowledged once in the live state
+    resolution: Mapping[str, Mapping[str, float]] = field(
+        default_factory=dict
+    )  # station → kind → step
 
 
 class Ingest:
@@ -165,7 +168,9 @@ class Ingest:
         root = deps.settings.mqtt_topic_root.rstrip("/")
         #: Subtrees under the root that are not station readings (MQTT filters cannot exclude them).
         self._own_prefixes = tuple(f"{root}/{sub}/" for sub in RESERVED_SUBTREES)
-        self._qc = QcHistory(deps.qc)  # decided once here, so a replay writes the identical point
+        self._qc = QcHistory(
+            deps.qc, deps.resolution
+        )  # decided once here, so a replay writes the identical point
 
     def seed_qc(self, readings: list[Reading]) -> None:
         """Warm start: stored readings and their flags, so redeliveries get the same flag."""

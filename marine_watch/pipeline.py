@@ -14,8 +14,9 @@ from concurrent.futures import ThreadPoolExecutor
 import structlog
 
 from marine_watch.clock import Clock
-from marine_watch.hazards import Assessment, Assessor
+from marine_watch.hazards import Assessment, Assessor, surge_rule
 from marine_watch.hub import Hub, encode
+from marine_watch.memory import LastKnown
 from marine_watch.metrics import Metrics
 from marine_watch.state import CoastState, snapshot
 from marine_watch.zones import PlaceColour, ZoneBook
@@ -47,6 +48,7 @@ class Pipeline:
         self.state = CoastState()
         self.assessor = Assessor(catalogue, constants)
         self.book = ZoneBook(catalogue, catalogue.rules.hold_time_s)
+        self.memory = LastKnown(catalogue)  # members without data keep their last known level
         self.assessments: dict[tuple[str, str], Assessment] = {}
         self.evaluated_s: float | None = None
         self._hub = hub
@@ -105,6 +107,7 @@ class Pipeline:
         )
         for adjust in self.adjusters:
             assessments = adjust(assessments, now_s)
+        assessments = self.memory.apply(assessments, now_s)  # after forecasts: they replace holds
         self.assessments = {(a.place, a.hazard.value): a for a in assessments}
         changed = self.book.update(assessments, now_s)
         self.evaluated_s = now_s
@@ -149,11 +152,22 @@ class Pipeline:
             got = self.state.last_any(station_id, kind)
             if got is not None:
                 last[kind] = {"ts": got[0], "value": got[1], "qc": got[2]}
-        hazards = {h: a.level for (p, h), a in self.assessments.items() if p == station_id}
+        mine = [a for (p, _), a in self.assessments.items() if p == station_id]
+        since = [
+            {"hazard": a.hazard.value, "level": a.level, **dict(a.explanation["no_data_since"])}  # type: ignore[call-overload]
+            for a in mine
+            if a.explanation.get("held")
+        ]
+        datum = None
+        if station.reading_datum is not None:
+            datum = {"reading_datum": station.reading_datum, "gauge_to_85_m": station.gauge_to_85_m}
         return {
             "id": station_id,
             "status": status,
             "reason": reason,
             "last": last,
-            "hazards": hazards,
+            "hazards": {a.hazard.value: a.level for a in mine},
+            "no_data_since": since,
+            "surge_rule": surge_rule(station, self.catalogue.rules),
+            "tide_datum": datum,
         }

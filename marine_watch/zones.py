@@ -2,8 +2,10 @@
 
 A village's level is the max over the hazards of its stations and its dike segments; a parent's is
 the max of its children (DOMAIN.md §7), keeping the argmax so the explanation says what drove it.
-No data is not none: unknown members are reported beside the known max. Colours rise at once and
-fall only after the lower level has held for ``hold_time_s`` (SAMPLE policy, config/thresholds.toml).
+No data is not none: unknown members are reported beside the known max, and a member whose data
+stopped holds its last known level (:mod:`marine_watch.memory`), listed in ``no_data_since``. Colours
+rise at once and fall only after the lower level has held for ``hold_time_s`` (SAMPLE policy,
+config/thresholds.toml).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 import shapely
 from shapely.geometry import Polygon
 
-from marine_watch.hazards import Assessment
+from marine_watch.assessment import Assessment
 from risk_models.levels import COLOUR_OF_CODE
 from risk_models.types import UNKNOWN
 from sensors.catalogue import Catalogue, Tier, Zone
@@ -34,6 +36,8 @@ class PlaceColour:
     unknown: tuple[str, ...]  # members without data, with reasons
     since_s: float
     held: dict[str, object] | None = None  # set while a higher colour is held (anti-flap)
+    unknown_keys: frozenset[str] = frozenset()  # members (place/hazard) without data or level
+    no_data_since: tuple[dict[str, object], ...] = ()  # members holding their last known level
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -44,8 +48,20 @@ class PlaceColour:
             "colour": self.colour,
             "explanation": self.driver,
             "no_data": list(self.unknown),
+            "no_data_since": list(self.no_data_since),
             "since_s": self.since_s,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class _Raw:
+    """A place's level before the hold time, with its driver and its members without data."""
+
+    level: int
+    driver: dict[str, object] | None
+    unknown: tuple[str, ...] = ()
+    unknown_keys: frozenset[str] = frozenset()
+    no_data_since: tuple[dict[str, object], ...] = ()
 
 
 @dataclass
@@ -77,13 +93,14 @@ class ZoneBook:
         by_place: dict[str, list[Assessment]] = {}
         for a in assessments:
             by_place.setdefault(a.place, []).append(a)
-        raw: dict[str, tuple[int, dict[str, object] | None, tuple[str, ...]]] = {}
+        raw: dict[str, _Raw] = {}
         for seg in self.catalogue.segments:
             raw[seg.id] = _max_of(by_place.get(seg.id, []))
         for zone in self._order:
             raw[zone.id] = self._zone_raw(zone, by_place, raw)
         changed = []
-        for place, (level, driver, unknown) in raw.items():
+        for place, r in raw.items():
+            level, driver = r.level, r.driver
             shown = self._hold(place, level, driver, now_s)
             kind, tier = self._kind_tier(place)
             held: dict[str, object] | None = None
@@ -102,32 +119,39 @@ class ZoneBook:
                 shown.level,
                 COLOUR_OF_CODE[shown.level + 1],
                 driver,
-                unknown,
+                r.unknown,
                 shown.since_s,
                 held,
+                r.unknown_keys,
+                r.no_data_since,
             )
             previous = self.current.get(place)
             self.current[place] = colour
-            if previous is None or previous.level != colour.level:
-                changed.append(colour)
+            if (
+                previous is None
+                or previous.level != colour.level
+                or _held(previous) != _held(colour)
+            ):
+                changed.append(colour)  # a colour change, or a member starts or stops holding
         return changed
 
     def _zone_raw(
-        self,
-        zone: Zone,
-        by_place: dict[str, list[Assessment]],
-        raw: dict[str, tuple[int, dict[str, object] | None, tuple[str, ...]]],
-    ) -> tuple[int, dict[str, object] | None, tuple[str, ...]]:
+        self, zone: Zone, by_place: dict[str, list[Assessment]], raw: dict[str, _Raw]
+    ) -> _Raw:
         members = [a for s in zone.stations for a in by_place.get(s, [])]
         members += [a for s in zone.segments for a in by_place.get(s, [])]
-        level, driver, unknown = _max_of(members)
+        own = _max_of(members)
+        level, driver = own.level, own.driver
+        unknown, keys, since = list(own.unknown), set(own.unknown_keys), list(own.no_data_since)
         for child in self._children[zone.id]:
-            c_level, c_driver, c_unknown = raw[child]
-            unknown = unknown + tuple(f"{child}: {u}" for u in c_unknown)
-            if c_level > level:
-                level = c_level
-                driver = {**(c_driver or {}), "via": child}
-        return level, driver, unknown
+            c = raw[child]
+            unknown += [f"{child}: {u}" for u in c.unknown]
+            keys |= c.unknown_keys
+            since += [s for s in c.no_data_since if s not in since]
+            if c.level > level:
+                level = c.level
+                driver = {**(c.driver or {}), "via": child}
+        return _Raw(level, driver, tuple(unknown), frozenset(keys), tuple(since))
 
     def _hold(
         self, place: str, level: int, driver: dict[str, object] | None, now_s: float
@@ -150,15 +174,33 @@ class ZoneBook:
         return ("zone", zone.tier.value) if zone else ("segment", None)
 
 
-def _max_of(members: list[Assessment]) -> tuple[int, dict[str, object] | None, tuple[str, ...]]:
+def _held(colour: PlaceColour) -> set[object]:
+    return {m.get("member") for m in colour.no_data_since}
+
+
+def _max_of(members: list[Assessment]) -> _Raw:
     known = [a for a in members if a.level != UNKNOWN]
-    unknown = tuple(
-        f"{a.place}/{a.hazard.value}: {a.reason}" for a in members if a.level == UNKNOWN
+    missing = [a for a in members if a.level == UNKNOWN]
+    held = [a for a in known if a.explanation.get("held")]
+    unknown = tuple(f"{a.key}: {a.reason}" for a in missing) + tuple(
+        f"{a.key}: {a.reason} (its last known level is kept)" for a in held
     )
+    since = tuple(
+        {
+            "member": a.key,
+            "station": a.place,
+            "hazard": a.hazard.value,
+            "level": a.level,
+            "colour": COLOUR_OF_CODE[a.level + 1],
+            **dict(a.explanation["no_data_since"]),  # type: ignore[call-overload]
+        }
+        for a in held
+    )
+    keys = frozenset(a.key for a in missing)
     if not known:
-        return (UNKNOWN if members else 0), None, unknown
+        return _Raw(UNKNOWN if members else 0, None, unknown, keys, since)
     best = max(known, key=lambda a: a.level)
-    return best.level, dict(best.explanation), unknown
+    return _Raw(best.level, dict(best.explanation), unknown, keys, since)
 
 
 class ZoneIndex:

@@ -21,6 +21,7 @@ __all__ = [
     "beaufort",
     "gale_signal_level",
     "signal_level",
+    "signal_level_ahead",
     "typhoon_signal_level",
 ]
 
@@ -116,3 +117,32 @@ def gale_signal_level(mean_mps: FloatArray | float, gust_mps: FloatArray | float
     See :func:`signal_level` for shapes and missing values.
     """
     return signal_level(mean_mps, gust_mps, GALE_SIGNAL)
+
+
+def signal_level_ahead(
+    lead_s: FloatArray,
+    mean_mps: FloatArray | float,
+    gust_mps: FloatArray | float,
+    criteria: SignalCriteria,
+) -> IntArray:
+    """Signal level of each forecast point: a colour counts only within its lead time (DOMAIN.md §2.1).
+
+    Parameters
+    ----------
+    lead_s : (n,) seconds from now to each forecast time (negative: already passed, ignored).
+    mean_mps, gust_mps : (n,) forecast mean wind and gust, m/s; NaN for missing.
+    criteria : forces and lead times per colour (e.g. :data:`TYPHOON_SIGNAL`: 24/24/12/6 h).
+
+    Returns
+    -------
+    (n,) int8: the highest level whose force is forecast within that level's lead time: force 12
+    forecast in 20 h is yellow (yellow's lead is 24 h, red's 6 h), red once it is 6 h or less
+    ahead; 0 beyond every lead time or for a passed point. The forecast's level is the max.
+    """
+    lead = np.asarray(lead_s, dtype=np.float64)
+    by_force = signal_level(mean_mps, gust_mps, criteria)
+    leads = np.asarray(criteria.lead_time_h, dtype=np.float64) * 3600.0
+    # the highest colour whose lead time still covers each point: 0 beyond every lead
+    reach = np.where(lead[:, None] <= leads[None, :], np.arange(1, 5)[None, :], 0).max(axis=1)
+    out: IntArray = np.where(lead >= 0, np.minimum(by_force, reach), 0).astype(np.int8)
+    return out

@@ -13,6 +13,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from risk_models.types import Thresholds
+from sensors.advice import Advice
 from sensors.reading import Kind
 
 #: Topic levels under the MQTT root that are not stations (risk out, forecast in).
@@ -20,6 +21,7 @@ RESERVED_IDS = frozenset({"risk", "forecast"})
 Status = Literal["SRC", "X-CHECK", "RECALLED", "SAMPLE", "UNKNOWN"]
 Lon = Annotated[float, Field(ge=-180, le=180)]
 Lat = Annotated[float, Field(ge=-90, le=90)]
+NVD1985 = "NVD1985"  # 1985 National Height Datum (85基面), the datum of warning tide levels
 
 
 class Frozen(BaseModel):
@@ -59,7 +61,7 @@ class FourBounds(Frozen):
 class WarningLevels(FourBounds):
     """Four warning tide levels of a station (blue..red), metres in ``datum``."""
 
-    datum: str = "NVD1985"
+    datum: str = NVD1985
 
 
 class Station(Frozen):
@@ -75,9 +77,30 @@ class Station(Frozen):
     sample: bool = True
     exposure: Literal["nearshore", "offshore"] = "nearshore"
     warning_levels: WarningLevels | None = None
-    gauge_to_85_m: float = 0.0  # z_85 = z_gauge - gauge_to_85_m (DOMAIN.md §1.4)
+    # Datum of incoming tide readings and its offset: z_85 = z - gauge_to_85_m (docs/DOMAIN.md
+    # §1.4). Both are required for a station that measures tide_level.
+    reading_datum: str | None = None
+    gauge_to_85_m: float = 0.0
     tide_constants: str | None = None  # file name under config/tide_constants/
     cameras: tuple[str, ...] = ()
+    # The step a reading is reported in, per kind (e.g. tide_level 0.01 m for whole centimetres);
+    # the flat-line test allows a quantised value to stay put around a turning point.
+    resolution: dict[Kind, Annotated[float, Field(ge=0)]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _datum(self) -> Self:
+        if Kind.TIDE_LEVEL not in self.kinds:
+            return self
+        if self.reading_datum is None or "gauge_to_85_m" not in self.model_fields_set:
+            msg = (
+                "a tide station must declare reading_datum (datum of its incoming readings) and"
+                " gauge_to_85_m (z_85 = z - gauge_to_85_m, docs/DOMAIN.md §1.4)"
+            )
+            raise ValueError(msg)
+        if self.reading_datum == NVD1985 and self.gauge_to_85_m != 0:
+            msg = f"reading_datum {NVD1985} needs gauge_to_85_m = 0"
+            raise ValueError(msg)
+        return self
 
 
 class Contact(Frozen):
@@ -143,6 +166,24 @@ class HazardTable(FourBounds):
     unit: str
 
 
+class WindRules(Frozen):
+    """How the wind signal criteria are applied (docs/DOMAIN.md §2)."""
+
+    mean_window_s: Annotated[float, Field(gt=0, le=3600)] = 600.0  # averaging of the mean wind
+    averaging_status: Status = "UNKNOWN"
+    criteria_status: Status = "X-CHECK"
+    source: str = "docs/DOMAIN.md §2.1-2.3"
+
+
+class RedTideEscalators(Frozen):
+    """Oxygen escalators of the red-tide rule (docs/DOMAIN.md §3.3)."""
+
+    do_orange_below_mgl: Annotated[float, Field(gt=0)]
+    do_red_below_mgl: Annotated[float, Field(gt=0)]
+    status: Status
+    source: str
+
+
 class RiskRules(Frozen):
     """Thresholds and anti-flap policy (config/thresholds.toml)."""
 
@@ -150,10 +191,11 @@ class RiskRules(Frozen):
     waves_offshore: HazardTable
     overtopping_lps_per_m: HazardTable
     red_tide_chla: HazardTable
+    red_tide_escalators: RedTideEscalators | None = None
+    wind: WindRules = WindRules()
     surge_fallback_cm: HazardTable | None = None
-    blue_if_surge_cm_ge: float | None = None  # NMEFC discretionary blue; off by default
+    blue_if_surge_cm_ge: Annotated[float, Field(gt=0)] | None = None  # NMEFC discretion; off
     hold_time_s: Annotated[float, Field(ge=0)] = 1800.0
-    hysteresis_m: Annotated[float, Field(ge=0)] = 0.05
     stale_after_intervals: Annotated[float, Field(gt=1)] = 5.0
     outlook_hours: Annotated[int, Field(gt=0, le=72)] = 24
 
@@ -171,6 +213,9 @@ class FlatlineRules(Frozen):
 
     default: Annotated[int, Field(ge=2)]
     count: dict[Kind, Annotated[int, Field(ge=2)]] = Field(default_factory=dict)
+    # Slowest curvature of a kind's signal at a turning point (unit/s²): a value reported in steps
+    # of ``resolution`` may stay on one step for 2·sqrt(2·resolution/curvature) around it.
+    turning_curvature: dict[Kind, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
 
 
 class QcRules(Frozen):
@@ -204,6 +249,7 @@ class Catalogue(Frozen):
     shelters: tuple[Shelter, ...]
     rules: RiskRules
     qc: QcRules
+    advice: Advice
 
     @model_validator(mode="after")
     def _references(self) -> Self:

@@ -16,9 +16,10 @@ stuck values in tide-gauge data). The numbers (limits, window, counts) come from
 """
 
 import functools
+import math
 import statistics
 from collections import OrderedDict, deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -46,14 +47,23 @@ class _Params:
     window_ns: int
     min_neighbours: int
     flat_count: int
+    flat_min_ns: int = 0  # a run of equal values is flat only when it lasts longer than this
 
 
-def _params(rules: QcRules, kind: str) -> _Params:
+def _params(rules: QcRules, kind: str, resolution: float = 0.0) -> _Params:
+    """The settings of a kind; a quantised series may sit on one step around a turning point.
+
+    A signal with curvature ``c`` at a turning point stays within one reporting step ``r`` for
+    2·sqrt(2·r/c) seconds: whole-centimetre tide readings near slack water repeat for ~30 min.
+    """
+    curvature = rules.flatline.turning_curvature.get(kind)  # type: ignore[call-overload]
+    quiet_s = 2.0 * math.sqrt(2.0 * resolution / curvature) if curvature and resolution else 0.0
     return _Params(
         rules.spike.limit.get(kind),  # type: ignore[call-overload]  # Kind is a StrEnum: str keys match
         int(rules.spike.window_s * 1e9),
         rules.spike.min_neighbours,
         rules.flatline.count.get(kind, rules.flatline.default),  # type: ignore[call-overload]
+        int(quiet_s * 1e9),
     )
 
 
@@ -66,13 +76,21 @@ class _Series:
     seen: OrderedDict[int, tuple[float, str]] = field(default_factory=OrderedDict)
     run_value: float | None = None
     run_length: int = 0
+    run_start_ns: int = 0
 
 
 class QcHistory:
-    """Flag each reading against the recent readings of its series; remember what was decided."""
+    """Flag each reading against the recent readings of its series; remember what was decided.
 
-    def __init__(self, rules: QcRules) -> None:
+    ``resolution`` (station → kind → reporting step) lets the flat-line test tell a quantised
+    series resting on one step from a stuck sensor (``turning_curvature`` in config/qc.toml).
+    """
+
+    def __init__(
+        self, rules: QcRules, resolution: Mapping[str, Mapping[str, float]] | None = None
+    ) -> None:
         self._rules = rules
+        self._resolution = resolution or {}
         self._series: dict[tuple[str, str], _Series] = {}
 
     def seed(self, readings: Iterable[Reading]) -> None:
@@ -88,7 +106,8 @@ class QcHistory:
     def _series_of(self, station: str, kind: str) -> _Series:
         series = self._series.get((station, kind))
         if series is None:
-            series = self._series[(station, kind)] = _Series(_params(self._rules, kind))
+            step = self._resolution.get(station, {}).get(kind, 0.0)
+            series = self._series[(station, kind)] = _Series(_params(self._rules, kind, step))
         return series
 
     def check(self, reading: Reading) -> Reading:
@@ -148,7 +167,11 @@ def _assess(series: _Series, ts_ns: int, value: float) -> str:
         near = [v for t, v in series.recent if lo <= t <= hi]
         if len(near) >= p.min_neighbours and abs(value - statistics.median(near)) > p.spike_limit:
             return QcFlag.SPIKE.value
-    if value == series.run_value and series.run_length + 1 >= p.flat_count:
+    if (
+        value == series.run_value
+        and series.run_length + 1 >= p.flat_count
+        and ts_ns - series.run_start_ns > p.flat_min_ns
+    ):
         return QcFlag.FLATLINE.value
     return QcFlag.OK.value
 
@@ -164,7 +187,7 @@ def _remember(series: _Series, ts_ns: int, value: float, flag: str) -> None:
     if value == series.run_value:
         series.run_length += 1
     else:
-        series.run_value, series.run_length = value, 1
+        series.run_value, series.run_length, series.run_start_ns = value, 1, ts_ns
 
 
 @dataclass(slots=True)
@@ -261,7 +284,10 @@ def _verdicts(series: _Series, ts: NDArray[np.int64], values: NDArray[np.float64
     same[1:] = values[1:] == values[:-1]
     if same.any():  # a value repeats: is any run long enough for a flat line?
         run_before = _runs(series, same)
-        for i in np.flatnonzero(same & (run_before + 1 >= series.params.flat_count)).tolist():
+        flat = same & (run_before + 1 >= series.params.flat_count)
+        if series.params.flat_min_ns:
+            flat &= ts - _run_starts(series, ts, same) > series.params.flat_min_ns
+        for i in np.flatnonzero(flat).tolist():
             flags[i] = _FLATLINE
     if series.params.spike_limit is not None:
         for i in np.flatnonzero(_spikes(series, ts, values)).tolist():
@@ -282,6 +308,18 @@ def _runs(series: _Series, same: NDArray[np.bool_]) -> NDArray[np.int64]:
     run_before[0] = series.run_length
     run_before[1:] = run_after[:-1]
     return run_before
+
+
+def _run_starts(
+    series: _Series, ts: NDArray[np.int64], same: NDArray[np.bool_]
+) -> NDArray[np.int64]:
+    """Time of the first reading of the run of equal values each reading belongs to."""
+    index = np.arange(same.size)
+    start_of = np.maximum.accumulate(np.where(~same, index, -1))  # -1: the series' own run
+    out: NDArray[np.int64] = np.where(
+        start_of >= 0, ts[np.maximum(start_of, 0)], series.run_start_ns
+    ).astype(np.int64)
+    return out
 
 
 def _spikes(
@@ -332,5 +370,6 @@ def _advance(series: _Series, ts: list[int], values: list[float]) -> None:
     while k < len(values) and values[-k - 1] == last:
         k += 1
     if k == len(values) and last == series.run_value:  # the batch continues the series' run
-        k += series.run_length
-    series.run_value, series.run_length = last, k
+        series.run_length += k
+        return
+    series.run_value, series.run_length, series.run_start_ns = last, k, ts[-k]

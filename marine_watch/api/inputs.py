@@ -8,7 +8,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from marine_watch.api.deps import ServicesDep
 from marine_watch.api.extras import extra
 from marine_watch.api.security import DutyOfficer, Forecaster, RateLimited
-from marine_watch.forecast import ForecastBook, ForecastIn, forecast_dict
+from marine_watch.forecast import (
+    ForecastBook,
+    ForecastIn,
+    WindForecastIn,
+    forecast_dict,
+    wind_forecast_dict,
+)
 from marine_watch.roads import RoadNotes, RoadState
 
 router = APIRouter(prefix="/api/v1")
@@ -84,7 +90,8 @@ async def remove_road(
 async def post_forecast(
     body: ForecastIn, services: ServicesDep, who: Forecaster
 ) -> dict[str, object]:
-    """A storm-surge forecast for one station; the higher of it and persistence sets the colour."""
+    """A storm-surge forecast for one station: with readings the higher of it and persistence sets
+    the colour, without readings the forecast alone (every high water within the 24 h outlook)."""
     book = extra(services, "forecasts", ForecastBook)
     try:
         forecast = book.put(body)
@@ -98,3 +105,25 @@ async def post_forecast(
 async def list_forecasts(services: ServicesDep) -> list[dict[str, object]]:
     """The latest external forecast of each station."""
     return [forecast_dict(f) for f in extra(services, "forecasts", ForecastBook).latest.values()]
+
+
+@router.post("/forecasts/wind", tags=["forecasts"], status_code=201)
+async def post_wind_forecast(
+    body: WindForecastIn, services: ServicesDep, who: Forecaster
+) -> dict[str, object]:
+    """A typhoon wind forecast for one station: the CMA typhoon signal criteria with their lead
+    times (24/24/12/6 h) then set its wind colour, with or without its own readings."""
+    book = extra(services, "forecasts", ForecastBook)
+    try:
+        forecast = book.put_wind(body)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    services.pipeline.request_evaluation()
+    return {**wind_forecast_dict(forecast), "by": who.name}
+
+
+@router.get("/forecasts/wind", tags=["forecasts"], dependencies=[RateLimited])
+async def list_wind_forecasts(services: ServicesDep) -> list[dict[str, object]]:
+    """The latest typhoon wind forecast of each station."""
+    book = extra(services, "forecasts", ForecastBook)
+    return [wind_forecast_dict(f) for f in book.wind.values()]

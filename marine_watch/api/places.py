@@ -56,7 +56,9 @@ async def risk_here(
     """The colour where you stand, why, the zone chain, the outlook and the nearest shelters.
 
     The position is used for this answer only: it is never stored or logged. Fields: level,
-    colour, explanation, no_data, since_s, zone, chain, outlook, shelters, roads, contact, sample.
+    colour, explanation, no_data, no_data_since (members holding their last known level: station,
+    hazard, level, ts_s, local HH:MM +08:00, reason), since_s, advice (per hazard, en and zh, with
+    its CAP responseType and SAMPLE tag), zone, chain, outlook, shelters, roads, contact, sample.
     """
     return risk_response(request, lat, lon)
 
@@ -161,8 +163,13 @@ class RiskAnswers:
 
     def _encode(self, village: Zone) -> tuple[bytes, bytes]:
         services = self._services
+        colour = services.pipeline.book.current.get(village.id)
+        hazard = (colour.driver or {}).get("hazard") if colour else None
         head = {
-            **place_dict(services.pipeline.book.current.get(village.id)),
+            **place_dict(colour),
+            "advice": services.catalogue.advice.resident(
+                None if hazard is None else str(hazard), colour.level if colour else -1
+            ),
             "zone": {"id": village.id, "name": village.name, "name_zh": village.name_zh},
             "chain": [
                 {

@@ -6,8 +6,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, ConfigDict, Field
 
+from marine_watch.alerting import AlertService
 from marine_watch.api.deps import ServicesDep
+from marine_watch.api.extras import extra
+from marine_watch.api.security import DutyOfficer
 from sensors.reading import Kind
 
 router = APIRouter(prefix="/api/v1", tags=["stations"])
@@ -32,6 +36,32 @@ async def get_station(station_id: str, services: ServicesDep) -> dict[str, objec
     if station is None:
         raise HTTPException(404, f"unknown station {station_id!r}")
     return {**station.model_dump(mode="json"), **services.pipeline.station_summary(station_id)}
+
+
+class LiftIn(BaseModel):
+    """Why the held warning of a silent station no longer applies."""
+
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field(min_length=1, max_length=500, examples=["Gauge repaired; tide falling"])
+
+
+@router.post("/stations/{station_id}/lift", status_code=201)
+async def lift(
+    station_id: str, body: LiftIn, services: ServicesDep, who: DutyOfficer
+) -> dict[str, object]:
+    """Lift the last known levels a silent station holds (duty officer or admin; audited).
+
+    Each of its hazards (and the overtopping of the seawalls its data feeds) is then shown at none,
+    explained as lifted by you, until the station reports again. 409 when nothing is held.
+    """
+    if services.catalogue.station(station_id) is None:
+        raise HTTPException(404, f"unknown station {station_id!r}")
+    now_s = services.clock.now()
+    members = await extra(services, "alerts", AlertService).lift(station_id, who, body.note, now_s)
+    if not members:
+        raise HTTPException(409, f"station {station_id!r} holds no level: nothing to lift")
+    by = f"{who.role.value}:{who.name}"
+    return {"station": station_id, "lifted": members, "by": by, "note": body.note, "ts": now_s}
 
 
 @router.get("/stations/{station_id}/readings")
@@ -67,8 +97,19 @@ async def readings(
         every_s=every_s,
         limit=limit,
     )
+    station = services.catalogue.station(station_id)
+    assert station is not None
+    datum = None
+    if station.reading_datum is not None:  # tide readings are returned as received
+        datum = {
+            "kind": Kind.TIDE_LEVEL.value,
+            "datum": station.reading_datum,
+            "gauge_to_85_m": station.gauge_to_85_m,
+            "to_nvd1985": "z_85 = value - gauge_to_85_m",
+        }
     return {
         "station": station_id,
+        "tide_datum": datum,
         "from": start.isoformat(),
         "to": end.isoformat(),
         "every_s": every_s,

@@ -177,3 +177,41 @@ async def test_resident_page_shows_the_colour_and_nearest_shelter_where_you_stan
 def _path_with_points(n: int) -> re.Pattern[str]:
     """A regex for an SVG path with at least ``n`` points."""
     return re.compile(r"^M[\d.,-]+" + r"(?:[ML][\d.,-]+)" * (n - 1))
+
+
+async def test_resident_page_keeps_red_with_no_data_since_when_the_gauge_goes_quiet(
+    browser, mosquitto, make_settings, topic_root, artifacts: Path
+):
+    """Zhapu red, then silent past its stale limit (scaled clock): the card stays red and says
+    "No data since HH:MM" in English and in Chinese; the advice is the storm-surge advice."""
+    from marine_watch.clock import ScaledClock
+
+    clock = ScaledClock(time.time(), 600.0)
+    async with (
+        serve(make_settings(mosquitto), clock=clock) as app,
+        connect(f"{app.ws}/ws/risk") as ws,
+    ):
+        await ws.recv()
+        lat, lon = HARBOUR
+        page = await _open(
+            browser,
+            f"{app.http}/resident",
+            viewport={"width": 390, "height": 844},
+            geolocation={"latitude": lat, "longitude": lon},
+            permissions=["geolocation"],
+            locale="en-GB",
+        )
+        await _zhapu_red(app, mosquitto, topic_root)
+        card = page.get_by_test_id("risk-card")
+        await expect(card).to_have_attribute("data-colour", "red", timeout=scaled(15) * 1000)
+        await expect(page.get_by_test_id("nodata")).to_have_attribute(
+            "data-held", "1", timeout=scaled(15) * 1000
+        )
+        await expect(card).to_have_attribute("data-colour", "red")
+        await expect(page.get_by_test_id("why")).to_contain_text("No data since")
+        await expect(page.locator("#todo")).to_have_attribute("data-hazard", "storm_surge")
+        await page.screenshot(path=artifacts / "resident-no-data-since.png", full_page=True)
+        await page.get_by_test_id("lang-button").click()
+        await expect(page.get_by_test_id("why")).to_contain_text("起无数据")
+        await expect(page.get_by_test_id("nodata")).to_contain_text("起无数据")
+        assert page.errors == []  # type: ignore[attr-defined]

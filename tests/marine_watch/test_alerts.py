@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from marine_watch.alerts import AlertBook, AlertStore, MsgType, Subject
+from marine_watch.alert_store import AlertStore
+from marine_watch.alerts import AlertBook, MsgType, Subject
 from marine_watch.zones import PlaceColour
 
 DRIVER = {"hazard": "storm_surge", "station": "zhapu", "value": 5.5, "threshold": 5.4}

@@ -87,14 +87,28 @@ def test_never_heard_station_is_no_data(assessor: Assessor) -> None:
     assert surge.reason == "no reading received yet"
 
 
-def test_offshore_buoy_uses_the_offshore_table(assessor: Assessor) -> None:
-    """Hs 5 m is yellow nearshore but blue offshore (DOMAIN.md §1.6)."""
+def test_offshore_buoy_uses_the_offshore_table(catalogue: Catalogue) -> None:
+    """Hs 5 m is orange nearshore but blue offshore (DOMAIN.md §1.6)."""
+    stations = tuple(
+        s.model_copy(update={"exposure": "offshore"}) if s.id == "buoy-bay" else s
+        for s in catalogue.stations
+    )
+    offshore = Assessor(catalogue.model_copy(update={"stations": stations}))
     state = CoastState()
     feed(state, "buoy-bay", "wave_height", np.array([NOW - 60]), np.array([5.0]))
     feed(state, "buoy-zhapu", "wave_height", np.array([NOW - 60]), np.array([5.0]))
-    got = by_key(assessor, state)
+    got = by_key(offshore, state)
     assert got[("buoy-bay", "waves")].level == 1
     assert got[("buoy-zhapu", "waves")].level == 3
+
+
+def test_the_bay_buoy_is_nearshore(assessor: Assessor) -> None:
+    """buoy-bay lies inside Hangzhou Bay: the nearshore table applies (finding 9)."""
+    state = CoastState()
+    feed(state, "buoy-bay", "wave_height", np.array([NOW - 60]), np.array([5.0]))
+    waves = by_key(assessor, state)[("buoy-bay", "waves")]
+    assert waves.explanation["exposure"] == "nearshore"
+    assert waves.level == 3
 
 
 def test_gale_signal_from_mean_wind_or_gust(assessor: Assessor) -> None:

@@ -3,6 +3,7 @@
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -208,3 +209,43 @@ def test_a_stuck_sensor_across_messages_is_a_flat_line_as_one_by_one():
     got = [r.qc for start in range(0, 40, 8) for r in many.check_batch(readings[start : start + 8])]
     assert got == expected
     assert expected[FLATLINE_DEFAULT - 1 :] == ["flatline"] * (40 - FLATLINE_DEFAULT + 1)
+
+
+CATALOGUE = load_catalogue(CONFIG_DIR)
+RESOLUTION = {s.id: {k.value: v for k, v in s.resolution.items()} for s in CATALOGUE.stations}
+
+
+def _cm_tide(minutes: int = 24 * 60, peak_m: float = 5.15) -> list[Reading]:
+    """A semi-diurnal tide (M2) peaking at ``peak_m``, one reading a minute, in whole centimetres."""
+    omega = 2 * 3.141592653589793 / (12.4206 * 3600)
+    amplitude = 2.6
+    out = []
+    for i in range(minutes):
+        t_s = i * 60.0
+        value = peak_m - amplitude + amplitude * np.cos(omega * (t_s - 6 * 3600))
+        out.append(tide(i, round(float(value), 2)))
+    return out
+
+
+def test_a_whole_centimetre_gauge_at_slack_water_is_not_a_flat_line():
+    """Finding 8: cm-rounded 1-min tide peaking at 5.15 m; Zhapu declares 0.01 m resolution: no flag."""
+    readings = _cm_tide()
+    assert max(r.value for r in readings) == 5.15
+    assert RESOLUTION["zhapu"] == {"tide_level": 0.01}
+    one_by_one = flags(QcHistory(RULES, RESOLUTION), readings)
+    assert Counter(one_by_one)["flatline"] == 0
+    batched = QcHistory(RULES, RESOLUTION).check_batch(readings)
+    assert [r.qc for r in batched] == one_by_one
+    undeclared = flags(QcHistory(RULES), readings)  # without the resolution: today's behaviour
+    assert Counter(undeclared)["flatline"] > 0
+
+
+def test_a_stuck_quantised_gauge_is_still_a_flat_line():
+    """The same gauge stuck at one value for an hour is flagged once the run outlasts slack water."""
+    readings = [tide(i, 2.37) for i in range(60)]
+    got = flags(QcHistory(RULES, RESOLUTION), readings)
+    first = got.index("flatline")
+    assert 30 <= first <= 36  # ~33 min: 2·sqrt(2·0.01 m / 2.0e-8 m/s²)
+    assert set(got[first:]) == {"flatline"}
+    batched = QcHistory(RULES, RESOLUTION).check_batch(readings)
+    assert [r.qc for r in batched] == got

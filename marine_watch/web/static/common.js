@@ -307,7 +307,7 @@ const MW = (() => {
   function fmtTime(ts, withDate = false) {
     if (ts === null || ts === undefined) return "–";
     const d = new Date(ts * 1000);
-    const opts = { hour: "2-digit", minute: "2-digit", hour12: false };
+    const opts = { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: "Asia/Shanghai" };  // the coast's time, +08:00
     if (withDate) Object.assign(opts, { month: "2-digit", day: "2-digit" });
     return d.toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", opts);
   }

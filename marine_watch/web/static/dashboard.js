@@ -11,6 +11,11 @@
     series: { observed: [], predicted: [], now: null },
   };
   const key = () => localStorage.getItem("mw.key") || "";
+  MW.extend({
+    en: { no_data_since: "no data since {time}", lifted_by: "lifted by {by}", criteria: "{criteria}" },
+    zh: { no_data_since: "自 {time} 起无数据", lifted_by: "已由 {by} 解除", criteria: "{criteria}" },
+  });
+  const fillIn = (key_, values) => t(key_).replace(/\{(\w+)\}/g, (_, k) => values[k] ?? "–");
 
   // ---- places and summaries -------------------------------------------------------------------
   // Station, zone and segment ids may coincide (station "zhapu", town "zhapu"): say which.
@@ -35,7 +40,10 @@
     const bound = exp.threshold !== null && exp.threshold !== undefined ? ` ≥ ${MW.fmtNum(exp.threshold)}` : exp.next_threshold ? ` < ${MW.fmtNum(exp.next_threshold)}` : "";
     const peak = exp.peak_time_s ? ` @ ${MW.fmtTime(exp.peak_time_s)}` : "";
     const sample = exp.status === "SAMPLE" ? ` [${t("sample")}]` : "";
-    return `${hazard} · ${where}: ${value}${peak}${bound}${sample}`;
+    const held = exp.lifted ? ` · ${fillIn("lifted_by", { by: exp.lifted.by })}`
+      : exp.held && exp.no_data_since ? ` · ${fillIn("no_data_since", { time: exp.no_data_since.local })}` : "";
+    const criteria = exp.criteria ? ` (${exp.criteria})` : "";
+    return `${hazard} · ${where}: ${value}${peak}${bound}${sample}${criteria}${held}`;
   }
 
   function renderCity() {
@@ -99,7 +107,8 @@
     if (kind === "station") {
       const sum = state.summaries[id] || {};
       title += ` · ${t(`status_${sum.status || "no_data"}`)}`;
-      body = sum.reason || Object.entries(sum.hazards || {}).map(([h, lv]) => `${t(`hazard_${h}`)}: ${MW.levelWord(lv)}`).join(" · ");
+      const held = (sum.no_data_since || []).map((m) => `${t(`hazard_${m.hazard}`)}: ${MW.levelWord(m.level)}, ${fillIn("no_data_since", { time: m.local })}`);
+      body = held.length ? `${sum.reason || ""} · ${held.join(" · ")}` : sum.reason || Object.entries(sum.hazards || {}).map(([h, lv]) => `${t(`hazard_${h}`)}: ${MW.levelWord(lv)}`).join(" · ");
     } else {
       const place = state.places[id] || { level: -1, colour: "unknown" };
       title += ` · ${MW.levelWord(place.level)}`;

@@ -33,7 +33,7 @@
       meaning_4: "Level I · extremely severe (特别严重)",
       meaning_3: "Level II · severe (严重)",
       meaning_2: "Level III · fairly severe (较重)",
-      meaning_1: "Level IV · moderate (一般)",
+      meaning_1: "Level IV · minor (一般)",
       meaning_0: "No marine warning for this place now.",
       "meaning_-1": "No current data for this place. This does NOT mean it is safe.",
       todo_4: ["Move to your shelter now if your village tells you to; do not wait.", "Stay away from the seawall, the dike and the beach.", "Help elderly and disabled neighbours; follow the village working group."],
@@ -48,8 +48,13 @@
       why_surge_now: "Predicted tide now {pred} m; the sea is running {res} m {dir} it.",
       above: "above", below: "below",
       why_waves: "Waves near {station} are {value} m high (significant wave height){over}.",
-      why_wind: "Wind at {station}: {value} m/s mean, gusts {gust} m/s (Beaufort {bf}).",
-      why_overtopping: "Waves may pour over the {station} sea wall: about {value} {unit}{over}.",
+      why_wind: "Wind at {station}: {value} m/s mean, gusts {gust} m/s (Beaufort {bf}; {criteria}).",
+      why_held: "No data since {time} (Beijing time): the last known level is kept until it reports again, a forecast replaces it or the duty officer lifts it.",
+      why_lifted: "Warning lifted by the duty officer: {note}. No data since {time}.",
+      why_forecast: "Forecast: {source}.",
+      nodata_since: "No data since {time}: {list}.",
+      advice_sample: "Advice: SAMPLE wording, to be replaced by the local emergency plan.",
+      why_overtopping: "Waves may pour over {station}: about {value} {unit}{over}.",
       why_red_tide: "Chlorophyll-a in the water at {station}: {value} µg/L (1-hour mean){over}.",
       why_over: ", at or above the {colour} threshold {threshold} {unit}",
       why_unknown: "No data from {station}: {reason}.",
@@ -96,8 +101,13 @@
       why_surge_now: "当前天文潮 {pred} 米，实际水位{dir} {res} 米。",
       above: "偏高", below: "偏低",
       why_waves: "{station}附近有效波高 {value} 米{over}。",
-      why_wind: "{station}平均风速 {value} 米/秒，阵风 {gust} 米/秒（{bf} 级）。",
-      why_overtopping: "{station}海堤可能越浪：约 {value} {unit}{over}。",
+      why_wind: "{station}平均风速 {value} 米/秒，阵风 {gust} 米/秒（{bf} 级；{criteria}）。",
+      why_held: "自 {time}（北京时间）起无数据：保持最后已知等级，直到恢复报数、有预报替代或值班员解除。",
+      why_lifted: "值班员已解除预警：{note}。自 {time} 起无数据。",
+      why_forecast: "预报来源：{source}。",
+      nodata_since: "自 {time} 起无数据：{list}。",
+      advice_sample: "建议：示例文字，应以当地应急预案为准。",
+      why_overtopping: "{station}可能越浪：约 {value} {unit}{over}。",
       why_red_tide: "{station}水体叶绿素a为 {value} 微克/升（1 小时平均）{over}。",
       why_over: "，已达到或超过{colour}阈值 {threshold} {unit}",
       why_unknown: "{station}无数据：{reason}。",
@@ -118,6 +128,16 @@
   }
 
   function why(exp) {
+    const base = whyValue(exp);
+    if (!exp) return base;
+    const extra = [];
+    if (exp.forecast_method === "external" && exp.forecast_source) extra.push(fill(t("why_forecast"), { source: exp.forecast_source }));
+    if (exp.lifted) extra.push(fill(t("why_lifted"), { note: exp.lifted.note, time: exp.no_data_since?.local }));
+    else if (exp.held && exp.no_data_since) extra.push(fill(t("why_held"), { time: exp.no_data_since.local }));
+    return [base, ...extra].join(" ");
+  }
+
+  function whyValue(exp) {
     if (!exp) return t("why_none");
     const station = placeName(exp.station);
     const sample = exp.status === "SAMPLE" ? ` (${t("sample")})` : "";
@@ -137,7 +157,7 @@
         return parts.join(" ");
       }
       case "waves": return fill(t("why_waves"), { station, value: n(exp.value), over });
-      case "wind": return fill(t("why_wind"), { station, value: n(exp.value), gust: n(exp.gust), bf: exp.beaufort });
+      case "wind": return fill(t("why_wind"), { station, value: n(exp.value), gust: n(exp.gust), bf: exp.beaufort ?? "–", criteria: exp.criteria || "" });
       case "overtopping": return fill(t("why_overtopping"), { station, value: n(exp.value), unit: exp.unit || "", over });
       case "red_tide": return fill(t("why_red_tide"), { station, value: n(exp.value), over });
       default: return `${exp.hazard}: ${n(exp.value)} ${exp.unit || ""}${over}`;
@@ -163,12 +183,17 @@
     $("place").textContent = MW.name(a.zone);
     $("level").textContent = t(`level_word_${a.level}`);
     $("meaning").textContent = t(`meaning_${a.level}`);
-    $("todo").replaceChildren(...t(`todo_${a.level}`).map((line) => el("li", {}, line)));
+    const advice = a.advice?.[MW.lang === "zh" ? "zh" : "en"];
+    $("todo").replaceChildren(...(advice?.length ? advice : t(`todo_${a.level}`)).map((line) => el("li", {}, line)));
+    $("todo").dataset.hazard = a.advice?.hazard || "";
     $("chain").replaceChildren(...a.chain.slice(1).map((z) => el("span", {}, `${MW.name(z)}: ${MW.levelWord(z.level)}`)));
 
     $("why-box").hidden = false;
     $("why").textContent = why(a.explanation);
-    $("nodata").textContent = a.no_data?.length ? fill(t("nodata_note"), { list: a.no_data.join("; ") }) : "";
+    const since = (a.no_data_since || []).map((m) => fill(t("nodata_since"), { time: m.local, list: `${placeName(m.station)} · ${t(`hazard_${m.hazard}`)} (${MW.levelWord(m.level)})` }));
+    const missing = a.no_data?.length ? [fill(t("nodata_note"), { list: a.no_data.join("; ") })] : [];
+    $("nodata").textContent = [...since, ...missing, a.advice?.status === "SAMPLE" ? t("advice_sample") : ""].filter(Boolean).join(" ");
+    $("nodata").dataset.held = since.length ? "1" : "";
 
     $("outlook-box").hidden = !a.outlook?.length;
     const hours = a.outlook || [];

@@ -1,0 +1,219 @@
+"""Alert messages, acknowledgements, the audit trail and the held members, in SQLite.
+
+One file (data_dir/alerts.sqlite3) on one thread, so the alert lifecycle and the members that hold
+their last known level (:mod:`marine_watch.memory`) survive a restart.
+"""
+
+import json
+import sqlite3
+from pathlib import Path
+
+from marine_watch.alerts import AlertMessage, AuditEntry, MsgType, Subject
+from marine_watch.serial import SerialExecutor, connect_durable
+
+_COLUMNS = (
+    "identifier, incident, subject, subject_id, tier, msg_type, level, colour, sent_s, refs,"
+    " headline, explanation, texts, response_type"
+)
+
+
+class AlertStore:
+    """Messages, acknowledgements and the audit trail, on one SQLite thread."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._exec = SerialExecutor("alerts")
+        self._db: sqlite3.Connection | None = None
+
+    async def open(self) -> list[AlertMessage]:
+        """Open the file; return every stored message, oldest first (to restore the book)."""
+        return await self._exec.run(self._open)
+
+    def _open(self) -> list[AlertMessage]:
+        db = connect_durable(self._path)
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS message (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+            " identifier TEXT UNIQUE, incident TEXT, subject TEXT, subject_id TEXT, tier TEXT,"
+            " msg_type TEXT, level INTEGER, colour TEXT, sent_s REAL, refs TEXT, headline TEXT,"
+            " explanation TEXT)"
+        )
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, ts_s REAL,"
+            " actor TEXT, action TEXT, subject_id TEXT, identifier TEXT, detail TEXT)"
+        )
+        db.execute("CREATE INDEX IF NOT EXISTS audit_subject ON audit (subject_id, action, id)")
+        have = {row[1] for row in db.execute("PRAGMA table_info(message)")}
+        for column in ("texts", "response_type"):  # added later: older files lack them
+            if column not in have:
+                db.execute(f"ALTER TABLE message ADD COLUMN {column} TEXT")
+        db.execute("CREATE TABLE IF NOT EXISTS last_known (member TEXT PRIMARY KEY, row TEXT)")
+        db.commit()
+        self._db = db
+        return self._select("1=1 ORDER BY seq", ())
+
+    def _select(self, where: str, args: tuple[object, ...]) -> list[AlertMessage]:
+        assert self._db is not None
+        rows = self._db.execute(f"SELECT {_COLUMNS} FROM message WHERE {where}", args)
+        return [_message(row) for row in rows]
+
+    async def add(self, message: AlertMessage) -> None:
+        await self._exec.run(self._add, message)
+
+    def _add(self, m: AlertMessage) -> None:
+        assert self._db is not None
+        self._db.execute(
+            f"INSERT INTO message ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                m.identifier,
+                m.incident,
+                m.subject.value,
+                m.subject_id,
+                m.tier,
+                m.msg_type.value,
+                m.level,
+                m.colour,
+                m.sent_s,
+                json.dumps(m.references),
+                m.headline,
+                json.dumps(m.explanation, default=str) if m.explanation else None,
+                json.dumps(m.texts, ensure_ascii=False) if m.texts else None,
+                m.response_type,
+            ),
+        )
+        self._insert_audit(
+            AuditEntry(
+                m.sent_s, "system", m.msg_type.value.lower(), m.subject_id, m.identifier, m.headline
+            )
+        )
+        self._db.commit()
+
+    async def audit(self, entry: AuditEntry) -> None:
+        """Append one line to the audit trail, durably."""
+        await self._exec.run(self._audit, entry)
+
+    def _audit(self, entry: AuditEntry) -> None:
+        assert self._db is not None
+        self._insert_audit(entry)
+        self._db.commit()
+
+    def _insert_audit(self, entry: AuditEntry) -> None:
+        assert self._db is not None
+        self._db.execute(
+            "INSERT INTO audit (ts_s, actor, action, subject_id, identifier, detail) VALUES (?,?,?,?,?,?)",
+            entry,
+        )
+
+    async def last_known(self) -> list[str]:
+        """The stored rows of the members that hold their last known level."""
+        return await self._exec.run(self._last_known)
+
+    def _last_known(self) -> list[str]:
+        assert self._db is not None
+        return [str(r[0]) for r in self._db.execute("SELECT row FROM last_known")]
+
+    async def keep_known(self, rows: list[tuple[str, str]]) -> None:
+        """Store (member, row) pairs of the memory, replacing earlier ones."""
+        await self._exec.run(self._keep_known, rows)
+
+    def _keep_known(self, rows: list[tuple[str, str]]) -> None:
+        assert self._db is not None
+        self._db.executemany("INSERT OR REPLACE INTO last_known VALUES (?, ?)", rows)
+        self._db.commit()
+
+    async def colours(self, changes: list[tuple[str, int, str, float]]) -> None:
+        """Record colour changes (place, level, colour, ts) for the zone history."""
+        await self._exec.run(self._colours, changes)
+
+    def _colours(self, changes: list[tuple[str, int, str, float]]) -> None:
+        assert self._db is not None
+        self._db.executemany(
+            "INSERT INTO audit (ts_s, actor, action, subject_id, identifier, detail) VALUES (?,?,?,?,?,?)",
+            [
+                (ts, "system", "colour", place, None, json.dumps({"level": lv, "colour": c}))
+                for place, lv, c, ts in changes
+            ],
+        )
+        self._db.commit()
+
+    async def messages(
+        self, *, subject_id: str | None = None, limit: int = 100, subject: Subject | None = None
+    ) -> list[AlertMessage]:
+        """Newest first."""
+        where, args = "1=1", []
+        if subject_id:
+            where += " AND subject_id = ?"
+            args.append(subject_id)
+        if subject:
+            where += " AND subject = ?"
+            args.append(subject.value)
+        return await self._exec.run(
+            self._select, f"{where} ORDER BY seq DESC LIMIT ?", (*args, limit)
+        )
+
+    async def message(self, identifier: str) -> AlertMessage | None:
+        found = await self._exec.run(self._select, "identifier = ?", (identifier,))
+        return found[0] if found else None
+
+    async def trail(
+        self, *, subject_id: str | None = None, action: str | None = None, limit: int = 500
+    ) -> list[dict[str, object]]:
+        """Audit rows, oldest first."""
+        return await self._exec.run(self._trail, subject_id, action, limit)
+
+    def _trail(
+        self, subject_id: str | None, action: str | None, limit: int
+    ) -> list[dict[str, object]]:
+        assert self._db is not None
+        sql = "SELECT ts_s, actor, action, subject_id, identifier, detail FROM audit WHERE 1=1"
+        args: list[object] = []
+        if subject_id:
+            sql += " AND subject_id = ?"
+            args.append(subject_id)
+        if action:
+            sql += " AND action = ?"
+            args.append(action)
+        sql += " ORDER BY id DESC LIMIT ?"
+        cols = ("ts_s", "actor", "action", "subject_id", "identifier", "detail")
+        rows = self._db.execute(sql, [*args, limit]).fetchall()
+        return [dict(zip(cols, r, strict=True)) for r in reversed(rows)]
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._exec.run(self._db.close)
+            self._db = None
+        self._exec.shutdown()
+
+
+def _message(row: tuple[object, ...]) -> AlertMessage:
+    (
+        ident,
+        incident,
+        subject,
+        subject_id,
+        tier,
+        msg_type,
+        level,
+        colour,
+        sent,
+        refs,
+        headline,
+        exp,
+        texts,
+        response,
+    ) = row
+    return AlertMessage(
+        str(ident),
+        str(incident),
+        Subject(str(subject)),
+        str(subject_id),
+        None if tier is None else str(tier),
+        MsgType(str(msg_type)),
+        int(str(level)),
+        str(colour),
+        float(str(sent)),
+        tuple((str(i), float(s)) for i, s in json.loads(str(refs))),
+        str(headline),
+        json.loads(str(exp)) if exp else None,
+        json.loads(str(texts)) if texts else None,
+        None if response is None else str(response),
+    )
