@@ -18,14 +18,18 @@ from marine_watch.settings import split_mqtt_url
 if TYPE_CHECKING:
     from marine_watch.settings import Settings
 
+_REFUSED = (
+    "the broker refused the account: check MARINE_WATCH_MQTT_USERNAME, the password (file) and "
+    "that the URL is the service listener (docs/SECURITY.md)"
+)
 #: Broker answers that no retry will fix without an operator (MQTT 5 reason codes, TLS errors).
 _CONFIG_FAILURES = {
     "SSL": "TLS handshake failed: is it a TLS listener, does MARINE_WATCH_MQTT_CA_FILE sign its "
     "certificate, and is the URL's host name in it?",
     "certificate": "the broker's certificate was refused (CA or host name)",
-    "code:134": "the broker refused the user name or password",
-    "code:135": "the broker refused this account here (wrong listener or account)",
-    "Not authorized": "the broker refused this account here (wrong listener or account)",
+    "code:134": _REFUSED,
+    "code:135": _REFUSED,
+    "Not authorized": _REFUSED,
 }
 
 

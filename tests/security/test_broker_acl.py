@@ -12,7 +12,14 @@ from marine_watch.mqtt_conn import Account, MqttEndpoint
 from tests.integration.conftest import serve
 from tests.security.broker import ROOT, SecuredBroker
 from tests.security.certs import Pki
-from tests.security.traffic import forecast, publish_as, reading, retained, wait_stored
+from tests.security.traffic import (
+    forecast,
+    publish_as,
+    reading,
+    refused_events,
+    retained,
+    wait_stored,
+)
 from tests.services import CONFIG_DIR, HOST, scaled
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(120)]
@@ -153,3 +160,16 @@ async def test_replay_publishes_with_the_station_account(
         async with asyncio.timeout(scaled(15)):
             while len((await http.get(url, params=params)).json()["points"]) < 2:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
+
+
+async def test_a_refused_password_is_reported_but_never_shown(secured, service_settings) -> None:
+    """A wrong service password: the error names the problem; the password is in no log line or repr."""
+    secret = "not-the-password-" + "7f3a9c"  # a SecretStr setting
+    settings = service_settings(mqtt_password=secret, mqtt_password_file=None)
+    assert secret not in repr(settings)
+    assert secret not in str(settings.model_dump())
+    events = await refused_events(settings)
+    errors = [e for e in events if e.get("log_level") == "error"]
+    assert errors
+    assert "MARINE_WATCH_MQTT_USERNAME" in str(errors[0]["fix"])
+    assert not [e for e in events if secret in str(e)]

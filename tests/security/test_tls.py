@@ -1,22 +1,17 @@
 """mqtts:// means TLS with the broker verified (CA and host name); anything else fails, loudly."""
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-import structlog
 
-from marine_watch.app import Services, create_app
 from marine_watch.mqtt_conn import MqttEndpoint
 from marine_watch.settings import Settings
 from tests.integration.conftest import serve
 from tests.security.broker import ROOT, SecuredBroker, start_secured
 from tests.security.certs import Pki, make_pki
-from tests.security.traffic import publish_as, reading, wait_stored
-from tests.services import CONFIG_DIR, HOST, scaled
+from tests.security.traffic import publish_as, reading, refused_loudly, wait_stored
+from tests.services import CONFIG_DIR, HOST
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(120)]
 #: paho-mqtt 2.2 (Client._ssl_wrap_socket) leaves the socket open when the TLS handshake fails;
@@ -44,25 +39,6 @@ def settings_for(broker: SecuredBroker, tmp_path: Path, url: str, ca: Path) -> S
         store="sqlite",
         batch_max_wait_s=0.05,
     )
-
-
-@asynccontextmanager
-async def started(settings: Settings) -> AsyncIterator[Services]:
-    """The service's workers running (no HTTP server), whether or not the broker lets it in."""
-    crashes: list[BaseException] = []
-    app = create_app(settings, on_fatal=crashes.append)
-    async with app.router.lifespan_context(app):
-        yield app.state.services
-    assert not crashes
-
-
-async def refused_loudly(settings: Settings) -> list[dict[str, object]]:
-    """Run the service for a few seconds: it must never connect; the error events it logged."""
-    with structlog.testing.capture_logs() as events:
-        async with started(settings) as services:
-            with pytest.raises(TimeoutError):
-                await asyncio.wait_for(services.ingest.connected.wait(), scaled(3))
-    return [e for e in events if e["event"] == "mqtt_disconnected" and e["log_level"] == "error"]
 
 
 async def test_the_service_verifies_the_broker_and_works_over_tls(

@@ -1,12 +1,20 @@
-"""What the security tests send and read back: readings, forecasts, stored points, retained colours."""
+"""What the security tests send and read back: readings, forecasts, stored points, retained
+colours, and the service started against a broker that may refuse it."""
 
 import asyncio
 import json
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
+import pytest
+import structlog
 
+from marine_watch.app import Services, create_app
 from marine_watch.mqtt_conn import Account, MqttEndpoint
+from marine_watch.settings import Settings
 from tests.services import scaled
 
 
@@ -73,3 +81,28 @@ async def retained(endpoint: MqttEndpoint, account: Account, topic: str) -> dict
                 return out
             if message.retain:
                 out[message.topic.value] = bytes(message.payload)  # type: ignore[arg-type]
+
+
+@asynccontextmanager
+async def started(settings: Settings) -> AsyncIterator[Services]:
+    """The service's workers running (no HTTP server), whether or not the broker lets it in."""
+    crashes: list[BaseException] = []
+    app = create_app(settings, on_fatal=crashes.append)
+    async with app.router.lifespan_context(app):
+        yield app.state.services
+    assert not crashes
+
+
+async def refused_loudly(settings: Settings) -> list[dict[str, Any]]:
+    """Run the service for a few seconds: it must never connect; the error events it logged."""
+    events = await refused_events(settings)
+    return [e for e in events if e["event"] == "mqtt_disconnected" and e["log_level"] == "error"]
+
+
+async def refused_events(settings: Settings) -> list[dict[str, Any]]:
+    """Run the service for a few seconds: it must never connect; every event it logged."""
+    with structlog.testing.capture_logs() as events:
+        async with started(settings) as services:
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(services.ingest.connected.wait(), scaled(3))
+    return events
