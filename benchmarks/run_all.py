@@ -13,7 +13,15 @@ import sys
 import time
 from pathlib import Path
 
-MODULES = ("bench_levels", "bench_tide", "bench_ingest", "bench_nodes", "bench_api", "bench_ws")
+MODULES = (
+    "bench_levels",
+    "bench_tide",
+    "bench_ingest",
+    "bench_secure_ingest",
+    "bench_nodes",
+    "bench_api",
+    "bench_ws",
+)
 OUT = Path(__file__).resolve().parent / "results" / "latest.jsonl"
 
 

@@ -173,3 +173,28 @@ async def test_a_refused_password_is_reported_but_never_shown(secured, service_s
     assert errors
     assert "MARINE_WATCH_MQTT_USERNAME" in str(errors[0]["fix"])
     assert not [e for e in events if secret in str(e)]
+
+
+async def test_an_oversized_packet_is_cut_off_at_the_broker(secured: SecuredBroker) -> None:
+    """A packet over max_packet_size disconnects its sender and reaches nobody; the service's own
+    (dead-lettering) limit is well below it."""
+    conf = dict(
+        line.split(" ", 1)
+        for line in secured.broker.conf.read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    limit = int(conf["max_packet_size"])
+    assert limit >= 4 * 256 * 1024
+    service = MqttEndpoint(HOST, secured.service_port)
+
+    async def send_big() -> None:
+        async with secured.field.client("big", secured.station("zhapu")) as client:
+            big = b"x" * (limit + 1)
+            await client.publish(f"{ROOT}/zhapu/tide_level", big, qos=1, timeout=scaled(5))
+
+    async with service.client("watcher", secured.accounts.service) as watcher:
+        await watcher.subscribe(f"{ROOT}/zhapu/#", qos=1)
+        with pytest.raises(aiomqtt.MqttError):
+            await send_big()
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(anext(aiter(watcher.messages)), scaled(1))
