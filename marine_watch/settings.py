@@ -116,6 +116,9 @@ class Settings(BaseSettings):
         if not value.startswith(("mqtt://", "mqtts://")):
             msg = "must look like mqtt://host:port or mqtts://host:port"
             raise ValueError(msg)
+        if "@" in value:
+            msg = "no account in the URL: use mqtt_username and mqtt_password(_file)"
+            raise ValueError(msg)
         return value
 
     @field_validator("mqtt_password_file", "mqtt_ca_file")

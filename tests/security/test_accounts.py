@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from marine_watch.settings import Settings
 from tests.security.broker import generate
 from tests.services import CONFIG_DIR
 
@@ -82,3 +83,9 @@ def test_tls_needs_a_port_a_certificate_and_a_key(
     """--tls-port without --cert/--key is a usage error, not a broker that fails later."""
     assert generate(tmp_path, monkeypatch, "--port", "1883", "--tls-port", "8883") == 2
     assert "--cert" in capsys.readouterr().err
+
+
+def test_the_broker_url_carries_no_account() -> None:
+    """An account in MARINE_WATCH_MQTT_URL is refused: URLs end up in logs and `check-config`."""
+    with pytest.raises(ValueError, match="no account in the URL"):
+        Settings(mqtt_url="mqtt://marine-watch:secret@broker:1884")
