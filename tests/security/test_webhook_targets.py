@@ -17,7 +17,7 @@ from marine_watch.auth import hash_key
 from marine_watch.netguard import TargetGuard, pinned_client
 from marine_watch.webhooks import Policy, Sender, WebhookStore
 from tests.integration.conftest import serve
-from tests.integration.test_surge_scenario import Receiver, start_receiver
+from tests.integration.test_surge_scenario import Receiver
 from tests.marine_watch.test_webhooks import alert, run_until
 from tests.security.certs import Pki, make_pki
 
@@ -133,6 +133,25 @@ class Answers:
         return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
 
 
+@asynccontextmanager
+async def receiving(receiver: Receiver, pki: Pki | None = None) -> AsyncIterator[int]:
+    """``receiver`` served on 127.0.0.1 (over HTTPS with ``pki``'s certificate); yields the port."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    tls = {} if pki is None else {"ssl_certfile": pki.cert, "ssl_keyfile": pki.key}
+    config = uvicorn.Config(receiver, log_config=None, lifespan="off", **tls)  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]), name="receiver")
+    try:
+        while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
+            await asyncio.sleep(0.02)
+        yield sock.getsockname()[1]
+    finally:
+        server.should_exit = True
+        await task
+        sock.close()
+
+
 async def deliver_once(
     tmp_path: Path, guard: TargetGuard, url: str, verify: ssl.SSLContext | bool = True
 ) -> dict[str, object]:
@@ -159,17 +178,10 @@ async def deliver_once(
 async def test_a_name_that_rebinds_to_loopback_at_delivery_is_refused(tmp_path: Path) -> None:
     """Public when registered, 127.0.0.1 when the alert goes out: nothing reaches the local receiver."""
     receiver = Receiver()
-    server, task, local_url, sock = await start_receiver(receiver)
-    try:
-        port = httpx.URL(local_url).port
-        answers = Answers([PUBLIC_V4], ["127.0.0.1"])
-        entry = await deliver_once(
-            tmp_path, TargetGuard(resolve=answers), f"http://rebind.example:{port}/hook"
-        )
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
+    answers = Answers([PUBLIC_V4], ["127.0.0.1"])
+    async with receiving(receiver) as port:
+        url = f"http://rebind.example:{port}/hook"
+        entry = await deliver_once(tmp_path, TargetGuard(resolve=answers), url)
     assert answers.asked == ["rebind.example", "rebind.example"]  # at registration and at delivery
     assert receiver.received == []
     assert entry["status"] == "failed"
@@ -187,39 +199,13 @@ async def test_one_internal_address_among_public_ones_is_enough_to_refuse(tmp_pa
 async def test_delivery_goes_to_the_vetted_address_under_the_hosts_name(tmp_path: Path) -> None:
     """The connection is made to the address the guard vetted; the request still names the host."""
     receiver = Receiver()
-    server, task, local_url, sock = await start_receiver(receiver)
-    try:
-        port = httpx.URL(local_url).port
-        guard = TargetGuard(("127.0.0.0/8",), resolve=Answers(["127.0.0.1"]))
+    guard = TargetGuard(("127.0.0.0/8",), resolve=Answers(["127.0.0.1"]))
+    async with receiving(receiver) as port:
         entry = await deliver_once(tmp_path, guard, f"http://hooks.example:{port}/hook")
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
     assert entry["status"] == "delivered"
     assert [(h["host"], body) for h, body in receiver.received] == [
         (f"hooks.example:{port}", b'{"alert": 1}')
     ]
-
-
-@asynccontextmanager
-async def tls_receiver(receiver: Receiver, pki: Pki) -> AsyncIterator[int]:
-    """``receiver`` served over HTTPS on 127.0.0.1 with ``pki``'s certificate; yields the port."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(
-        receiver, log_config=None, lifespan="off", ssl_certfile=pki.cert, ssl_keyfile=pki.key
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]), name="tls-receiver")
-    try:
-        while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-            await asyncio.sleep(0.02)
-        yield sock.getsockname()[1]
-    finally:
-        server.should_exit = True
-        await task
-        sock.close()
 
 
 @pytest.mark.timeout(60)
@@ -229,7 +215,7 @@ async def test_https_delivery_checks_the_certificate_of_the_name(tmp_path: Path)
     pki = make_pki(tmp_path / "pki", names=("hooks.example",), ip="10.9.9.9")  # not 127.0.0.1
     trust = ssl.create_default_context(cafile=str(pki.ca))
     receiver = Receiver()
-    async with tls_receiver(receiver, pki) as port:
+    async with receiving(receiver, pki) as port:
         outcomes = {}
         for name in ("hooks.example", "other.example"):
             guard = TargetGuard(("127.0.0.0/8",), resolve=Answers(["127.0.0.1"]))
