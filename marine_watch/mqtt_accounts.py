@@ -17,7 +17,7 @@ import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -84,11 +84,11 @@ class Accounts:
         }
 
     @classmethod
-    def from_json(cls, doc: dict[str, dict[str, dict[str, str]]]) -> "Accounts":
+    def from_json(cls, doc: dict[str, Any]) -> "Accounts":
         def group(name: str) -> dict[str, Account]:
             return {k: Account(v["username"], v["password"]) for k, v in doc[name].items()}
 
-        service: dict[str, str] = doc["service"]  # type: ignore[assignment]  # flat, unlike groups
+        service = doc["service"]
         return cls(
             Account(service["username"], service["password"]),
             service["client_id"],
