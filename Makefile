@@ -27,8 +27,11 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# The demo runs a private Mosquitto with generated accounts (there is no in-process broker).
 demo: $(STAMP)
-	@command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || echo "mosquitto not installed: using the in-process broker"
+	@command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || { \
+	  echo "installing the Debian package mosquitto"; SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq mosquitto >/dev/null; }
 	$(BIN)/marine-watch demo
 
 lint: $(STAMP)

@@ -18,6 +18,7 @@ MODULES = (
     "bench_tide",
     "bench_tide_rws",
     "bench_ingest",
+    "bench_secure_ingest",
     "bench_nodes",
     "bench_api",
     "bench_ws",

@@ -1,33 +1,49 @@
-"""The embedded MQTT broker of ``marine-watch demo``: Mosquitto if installed, else amqtt in-process."""
+"""The embedded MQTT broker of ``marine-watch demo``: Mosquitto with generated accounts and ACL.
+
+The demo runs the same scheme as production (docs/SECURITY.md): no anonymous access, one account
+per station, the service alone on its own listener. There is no in-process fallback: the pure
+Python broker we used (amqtt) cannot bind a client id to an account, so any client could take over
+the service's session. Install Mosquitto (`make system-deps`, Debian package ``mosquitto``).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import getpass
+import os
 import shutil
 import socket
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import structlog
 
+from marine_watch.broker_conf import Layout
+from marine_watch.errors import ConfigError
+from marine_watch.mqtt_accounts import Accounts, plan, read_accounts_config, write_setup
+from marine_watch.settings import Settings
+
 log = structlog.get_logger(__name__)
 MOSQUITTO_PATHS = ("mosquitto", "/usr/sbin/mosquitto")
+HOST = "127.0.0.1"
 
 
 @dataclass(frozen=True)
 class EmbeddedBroker:
     host: str
-    port: int
-    engine: str  # "mosquitto" | "amqtt"
-    protocol: str  # MQTT version the engine speaks: "5" or "3.1.1"
+    port: int  # field listener: the simulated stations, each with its account
+    service_port: int  # service listener: marine_watch itself
+    accounts: Accounts
+    engine: str = "mosquitto"
+    protocol: str = "5"  # MQTT version the engine speaks
 
 
 def free_port() -> int:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
 
 
@@ -39,7 +55,7 @@ async def _wait_port(port: int, timeout_s: float = 10.0) -> None:
     async with asyncio.timeout(timeout_s):
         while True:
             try:
-                _, writer = await asyncio.open_connection("127.0.0.1", port)
+                _, writer = await asyncio.open_connection(HOST, port)
             except OSError:
                 await asyncio.sleep(0.05)
             else:
@@ -50,37 +66,44 @@ async def _wait_port(port: int, timeout_s: float = 10.0) -> None:
 
 @asynccontextmanager
 async def embedded_broker(
-    data_dir: Path, *, prefer: str = "mosquitto"
+    settings: Settings, stations: Sequence[str], data_dir: Path
 ) -> AsyncIterator[EmbeddedBroker]:
-    """Start a private broker on a free loopback port for the lifetime of the context."""
-    port = free_port()
-    exe = find_mosquitto() if prefer == "mosquitto" else None
-    if exe:
-        async with _mosquitto(exe, data_dir, port) as broker:
-            yield broker
-    else:
-        async with _amqtt(port) as broker:
-            yield broker
+    """Start a private Mosquitto on free loopback ports, with fresh accounts, for the context."""
+    exe = find_mosquitto()
+    if exe is None:
+        what, msg = "mosquitto", "not installed: run `make system-deps` (Debian package mosquitto)"
+        raise ConfigError(what, "-", msg)
+    conf_dir = data_dir / "mosquitto"
+    service = (settings.mqtt_username or "marine-watch", settings.mqtt_client_id)
+    wanted = read_accounts_config(settings.config_dir)
+    accounts = plan(list(stations), wanted, service, None)
+    layout = Layout(
+        accounts_dir=conf_dir,
+        persistence_dir=conf_dir / "data",
+        port=free_port(),
+        bind=HOST,
+        service_port=free_port(),
+        service_bind=HOST,
+        # Started as root, Mosquitto would drop to user "mosquitto", who cannot read these files.
+        broker_user=getpass.getuser() if os.geteuid() == 0 else None,
+        max_payload_bytes=settings.max_payload_bytes,
+    )
+    write_setup(accounts, layout, settings.mqtt_topic_root)
+    async with _mosquitto(exe, layout, accounts) as broker:
+        yield broker
 
 
 @asynccontextmanager
-async def _mosquitto(exe: str, data_dir: Path, port: int) -> AsyncIterator[EmbeddedBroker]:
-    conf_dir = data_dir / "mosquitto"
-    conf_dir.mkdir(parents=True, exist_ok=True)
-    conf = conf_dir / "mosquitto.conf"
-    # Queue limits sized for the promised outage (see config/mosquitto.conf).
-    conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
-        f"persistence_location {conf_dir}/\nmax_queued_messages 1000000\nmax_inflight_messages 0\n"
-        "log_type error\nlog_type warning\n"
-    )
+async def _mosquitto(exe: str, layout: Layout, accounts: Accounts) -> AsyncIterator[EmbeddedBroker]:
+    conf = layout.accounts_dir / "mosquitto.conf"
     proc = await asyncio.create_subprocess_exec(
         exe, "-c", str(conf), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        await _wait_port(port)
-        log.info("broker_started", engine="mosquitto", port=port)
-        yield EmbeddedBroker("127.0.0.1", port, "mosquitto", "5")
+        await _wait_port(layout.port)
+        await _wait_port(layout.service_port)
+        log.info("broker_started", engine="mosquitto", port=layout.port)
+        yield EmbeddedBroker(HOST, layout.port, layout.service_port, accounts)
     finally:
         proc.terminate()
         try:
@@ -88,20 +111,3 @@ async def _mosquitto(exe: str, data_dir: Path, port: int) -> AsyncIterator[Embed
         except TimeoutError:
             proc.kill()
             await proc.wait()
-
-
-@asynccontextmanager
-async def _amqtt(port: int) -> AsyncIterator[EmbeddedBroker]:
-    from amqtt.broker import Broker
-
-    config = {
-        "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{port}"}},
-        "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
-    }
-    broker = Broker(config)
-    await broker.start()  # returns once the listener is bound
-    try:
-        log.info("broker_started", engine="amqtt", port=port)
-        yield EmbeddedBroker("127.0.0.1", port, "amqtt", "3.1.1")
-    finally:
-        await broker.shutdown()

@@ -11,11 +11,16 @@ import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
 
 from marine_watch import logs
 from marine_watch.errors import ConfigError
+
+if TYPE_CHECKING:
+    from marine_watch.mqtt_conn import Account, MqttEndpoint
+    from marine_watch.settings import Settings
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -64,12 +69,6 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--port", type=int, default=None, help="HTTP port (default MARINE_WATCH_HTTP_PORT or 8000)"
     )
-    demo.add_argument(
-        "--broker",
-        choices=["mosquitto", "amqtt"],
-        default="mosquitto",
-        help="embedded broker engine",
-    )
     demo.set_defaults(func=_demo)
 
     sim = sub.add_parser("simulate", help="publish a simulated coast to the configured broker")
@@ -79,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
         help="add a typhoon surge peaking at the next big high water",
     )
     sim.add_argument("--seed", type=int, default=1)
+    _station_link_options(sim)
     sim.set_defaults(func=_simulate)
 
     replay = sub.add_parser(
@@ -106,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
         default=1.0,
         help="multiply values by this to reach the kind's unit (e.g. 0.01 for cm to m)",
     )
+    _station_link_options(replay)
     replay.set_defaults(func=_replay)
 
     check = sub.add_parser(
@@ -116,7 +117,38 @@ def _parser() -> argparse.ArgumentParser:
     from marine_watch.cli_numerics import add_numeric_commands
 
     add_numeric_commands(sub)
+    from marine_watch.mqtt_accounts import add_accounts_command
+
+    add_accounts_command(sub)
     return parser
+
+
+def _station_link_options(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument(
+        "--broker",
+        metavar="URL",
+        help="the stations' listener, mqtt(s)://host:port (default MARINE_WATCH_MQTT_URL)",
+    )
+    cmd.add_argument(
+        "--accounts",
+        type=Path,
+        metavar="FILE",
+        help="accounts.json of `marine-watch mqtt-accounts`: publish with the station accounts",
+    )
+
+
+def _station_links(
+    args: argparse.Namespace, settings: Settings
+) -> tuple[MqttEndpoint, dict[str, Account] | None]:
+    from marine_watch.mqtt_accounts import load_accounts
+    from marine_watch.mqtt_conn import MqttEndpoint
+
+    url = args.broker or settings.mqtt_url
+    endpoint = MqttEndpoint.from_url(
+        url, ca_file=settings.mqtt_ca_file, protocol=settings.mqtt_protocol
+    )
+    accounts = None if args.accounts is None else load_accounts(args.accounts).stations
+    return endpoint, accounts
 
 
 def _serve(_args: argparse.Namespace) -> int:
@@ -146,22 +178,28 @@ async def _run_demo(args: argparse.Namespace) -> int:
     from marine_watch.broker import embedded_broker
     from marine_watch.clock import ScaledClock, WallClock
     from marine_watch.config import load_catalogue
+    from marine_watch.mqtt_conn import MqttEndpoint
     from marine_watch.settings import DEMO_KEYS, load_settings
     from marine_watch.simulator import new_simulator, publish_forever, typhoon_for
 
-    base = load_settings()
+    base = load_settings(mqtt_client_id="marine-watch-demo")
     data_dir = base.data_dir / "demo"
     shutil.rmtree(data_dir, ignore_errors=True)  # every demo starts from a calm, empty coast
-    async with embedded_broker(data_dir, prefer=args.broker) as broker:
+    stations = [s.id for s in load_catalogue(base.config_dir).stations]
+    async with embedded_broker(base, stations, data_dir) as broker:
         overrides: dict[str, object] = {
-            "mqtt_url": f"mqtt://{broker.host}:{broker.port}",
+            # the service on its own listener with its account; the stations publish with theirs
+            "mqtt_url": f"mqtt://{broker.host}:{broker.service_port}",
+            "mqtt_username": broker.accounts.service.username,
+            "mqtt_password": broker.accounts.service.password,
+            "mqtt_password_file": None,
             "mqtt_protocol": broker.protocol,
             "mqtt_client_id": "marine-watch-demo",
             "store": "sqlite",
             "data_dir": data_dir,
             "risk_tick_s": 1.0,
             "environment": "demo",  # accepts the published demo keys (refused anywhere else)
-            "webhook_allow_loopback": True,
+            "webhook_allow_networks": ("127.0.0.0/8", "::1/128"),  # receivers on this machine
         }
         if args.port is not None:
             overrides["http_port"] = args.port
@@ -175,19 +213,19 @@ async def _run_demo(args: argparse.Namespace) -> int:
 
         async def simulate(_services: object) -> None:
             await publish_forever(
-                broker.host,
-                broker.port,
+                MqttEndpoint(broker.host, broker.port),
                 settings.mqtt_topic_root,
                 simulator,
                 clock,
-                protocol=broker.protocol,
+                accounts=broker.accounts.stations,
             )
 
         app = create_app(settings, clock=clock, workers=(("simulator", simulate),))
         minutes = (storm.peak_s - start) / args.speed / 60
         sys.stderr.write(
             f"\nmarine_watch demo: http://{settings.http_host}:{settings.http_port}/ (dashboard), /resident, /docs\n"
-            f"  broker: {broker.engine} on {broker.host}:{broker.port}; store: SQLite in {data_dir}\n"
+            f"  broker: {broker.engine}, stations on {broker.host}:{broker.port}, service on :{broker.service_port}"
+            f" (accounts: {data_dir / 'mosquitto' / 'accounts.json'}); store: SQLite in {data_dir}\n"
             f"  typhoon surge peaks in ~{minutes:.1f} min (scenario runs {args.speed:.0f}x real time). Ctrl-C stops.\n"
             f"  demo API keys (X-API-Key or ?token=): {', '.join(f'{r}={k}' for r, k in DEMO_KEYS.items())}\n\n"
         )
@@ -216,15 +254,9 @@ def _simulate(args: argparse.Namespace) -> int:
     clock = WallClock()
     storm = typhoon_for(catalogue, constants, clock.now(), 2.0) if args.typhoon else None
     simulator = new_simulator(catalogue, constants, storm, args.seed)
+    endpoint, accounts = _station_links(args, settings)
     asyncio.run(
-        publish_forever(
-            settings.mqtt_host,
-            settings.mqtt_port,
-            settings.mqtt_topic_root,
-            simulator,
-            clock,
-            protocol=settings.mqtt_protocol,
-        )
+        publish_forever(endpoint, settings.mqtt_topic_root, simulator, clock, accounts=accounts)
     )
     return EXIT_OK
 
@@ -235,6 +267,7 @@ def _replay(args: argparse.Namespace) -> int:
 
     from marine_watch import replay
     from marine_watch.config import load_catalogue
+    from marine_watch.mqtt_conn import config_failure
     from marine_watch.settings import load_settings
 
     if args.speed < 0:
@@ -249,6 +282,8 @@ def _replay(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     messages = replay.batches(series, kind, args.speed)
     topic = f"{settings.mqtt_topic_root}/{args.station}/batch"
+    endpoint, accounts = _station_links(args, settings)
+    account = None if accounts is None else accounts.get(args.station)
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -257,21 +292,25 @@ def _replay(args: argparse.Namespace) -> int:
         transient=False,
     ) as bar:
         task = bar.add_task(
-            f"{args.station}/{kind.value} → {settings.mqtt_url}", total=len(series.values)
+            f"{args.station}/{kind.value} → {endpoint.host}:{endpoint.port}",
+            total=len(series.values),
         )
         try:
             sent = asyncio.run(
                 replay.publish(
-                    settings.mqtt_host,
-                    settings.mqtt_port,
+                    endpoint,
                     topic,
                     messages,
-                    protocol=settings.mqtt_protocol,
+                    account=account,
                     progress=lambda n: bar.update(task, completed=n),
                 )
             )
-        except (aiomqtt.MqttError, OSError) as exc:  # the broker is not reachable
-            sys.stderr.write(f"marine-watch: replay: broker {settings.mqtt_url}: {exc}\n")
+        except (aiomqtt.MqttError, OSError) as exc:  # the broker is not reachable or refused us
+            fix = config_failure(exc)
+            hint = f" ({fix})" if fix else ""
+            sys.stderr.write(
+                f"marine-watch: replay: broker {endpoint.host}:{endpoint.port}: {exc}{hint}\n"
+            )
             return EXIT_FAIL
     skipped = f" ({series.skipped} empty rows skipped)" if series.skipped else ""
     sys.stdout.write(f"replayed {sent} readings to {topic}{skipped}\n")

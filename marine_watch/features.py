@@ -8,14 +8,13 @@ from collections.abc import Coroutine
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING
 
-import httpx
-
 from marine_watch import privacy
 from marine_watch.alert_store import AlertStore
 from marine_watch.alerting import AlertService
 from marine_watch.alerts import AlertBook
 from marine_watch.auth import KeyRing, RateLimiter
 from marine_watch.forecast import ForecastBook, subscribe_forecasts
+from marine_watch.netguard import TargetGuard, pinned_client
 from marine_watch.risk_topics import RiskTopics
 from marine_watch.roads import RoadNotes
 from marine_watch.webhooks import Policy, Replay, Sender, WebhookStore
@@ -42,11 +41,8 @@ async def open_features(stack: AsyncExitStack, services: "Services") -> list[Job
     webhook_store = WebhookStore(s.data_dir / "webhooks.sqlite3")
     await webhook_store.open()
     stack.push_async_callback(webhook_store.close)
-    http = httpx.AsyncClient(
-        timeout=httpx.Timeout(s.webhook_timeout_s),
-        limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
-        follow_redirects=False,
-    )
+    guard = TargetGuard(s.webhook_allow_networks, timeout_s=s.webhook_timeout_s)
+    http = pinned_client(guard, s.webhook_timeout_s)
     stack.push_async_callback(http.aclose)
     policy = Policy(
         s.webhook_timeout_s,
@@ -70,6 +66,7 @@ async def open_features(stack: AsyncExitStack, services: "Services") -> list[Job
         ratelimit=RateLimiter(s.rate_limit_per_s, s.rate_limit_burst),
         alerts=alerts,
         webhook_store=webhook_store,
+        webhook_guard=guard,
         replay=Replay(),
         roads=roads,
         forecasts=forecasts,

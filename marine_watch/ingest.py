@@ -28,6 +28,7 @@ from paho.mqtt.properties import Properties
 
 from marine_watch.deadletters import DeadLetter, DeadLetters
 from marine_watch.metrics import Metrics
+from marine_watch.mqtt_conn import MqttEndpoint, config_failure, service_account
 from marine_watch.settings import Settings
 from marine_watch.writer import Delivery
 from sensors.catalogue import QcRules
@@ -83,41 +84,19 @@ def subscription(settings: Settings) -> str:
 def make_client(settings: Settings, *, client_id: str | None = None) -> aiomqtt.Client:
     """An MQTT 5 client with a persistent session; must be created inside the running loop."""
     identifier = client_id or settings.mqtt_client_id
+    endpoint, account = MqttEndpoint.of_service(settings), service_account(settings)
     if settings.mqtt_protocol == "3.1.1":
-        return aiomqtt.Client(
-            settings.mqtt_host,
-            settings.mqtt_port,
-            identifier=identifier,
-            protocol=aiomqtt.ProtocolVersion.V311,
-            clean_session=False,
-            username=settings.mqtt_username,
-            password=settings.mqtt_password,
-            keepalive=30,
-        )
+        return endpoint.client(identifier, account, clean_session=False, keepalive=30)
     props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
     props.SessionExpiryInterval = SESSION_EXPIRY_S
     props.ReceiveMaximum = RECEIVE_MAXIMUM
-    return aiomqtt.Client(
-        settings.mqtt_host,
-        settings.mqtt_port,
-        identifier=identifier,
-        protocol=aiomqtt.ProtocolVersion.V5,
-        clean_start=False,
-        properties=props,
-        username=settings.mqtt_username,
-        password=settings.mqtt_password,
-        keepalive=30,
-    )
+    return endpoint.client(identifier, account, clean_start=False, properties=props, keepalive=30)
 
 
 def side_client(settings: Settings, role: str) -> aiomqtt.Client:
     """A plain client of the service for ``role`` (forecast input, risk output): own id, no session."""
-    return aiomqtt.Client(
-        settings.mqtt_host,
-        settings.mqtt_port,
-        identifier=f"{settings.mqtt_client_id}-{role}",
-        username=settings.mqtt_username,
-        password=settings.mqtt_password,
+    return MqttEndpoint.of_service(settings).client(
+        f"{settings.mqtt_client_id}-{role}", service_account(settings)
     )
 
 
@@ -128,15 +107,20 @@ class Backoff:
     first_s: float = 0.5
     cap_s: float = 30.0
     _next_s: float = 0.5
+    tls: bool = False  # a cut-off connection then means a plaintext listener behind mqtts://
 
     def reset(self) -> None:
         self._next_s = self.first_s
 
     async def wait(self, event: str, error: Exception) -> None:
-        """Log the disconnection and sleep the next delay."""
+        """Log the disconnection (an error with a hint when only an operator can fix it), then sleep."""
         delay = self._next_s * (1 + random.random())
         self._next_s = min(self._next_s * 2, self.cap_s)
-        log.warning(event, error=str(error), retry_s=round(delay, 2))
+        fix = config_failure(error, tls=self.tls)
+        if fix is None:
+            log.warning(event, error=str(error), retry_s=round(delay, 2))
+        else:
+            log.error(event, error=str(error), fix=fix, retry_s=round(delay, 2))
         await asyncio.sleep(delay)
 
 
@@ -181,7 +165,7 @@ class Ingest:
         return 0 if self._client is None else len(self._client.messages)
 
     async def run(self) -> None:
-        backoff = Backoff()
+        backoff = Backoff(tls=self._d.settings.mqtt_tls)
         client = self._client = make_client(self._d.settings)
         acks = ManualAck(client)
         topic = subscription(self._d.settings)

@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import aiomqtt
-
+from marine_watch.mqtt_conn import Account, MqttEndpoint
 from sensors.catalogue import Catalogue
 from sensors.reading import UNITS, Kind
 
@@ -130,19 +129,17 @@ def batches(
 
 
 async def publish(
-    host: str,
-    port: int,
+    endpoint: MqttEndpoint,
     topic: str,
     messages: Sequence[tuple[float, list[dict[str, object]]]],
     *,
-    protocol: str = "5",
+    account: Account | None = None,
     progress: Callable[[int], None] = lambda _n: None,
 ) -> int:
-    """Publish each message at its offset (QoS 1); ``progress`` gets the readings sent so far."""
-    version = aiomqtt.ProtocolVersion.V5 if protocol == "5" else aiomqtt.ProtocolVersion.V311
+    """Publish each message at its offset (QoS 1) as ``account``; ``progress`` gets the readings sent so far."""
     sent = 0
     identifier = f"marine-watch-replay-{time.monotonic_ns()}"
-    async with aiomqtt.Client(host, port, identifier=identifier, protocol=version) as client:
+    async with endpoint.client(identifier, account) as client:
         start = time.monotonic()
         for due, items in messages:
             wait = due - (time.monotonic() - start)

@@ -7,11 +7,12 @@ names the file (or variable), the key and the problem.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -53,8 +54,12 @@ class Settings(BaseSettings):
     mqtt_topic_root: str = "marine/v1"
     mqtt_shared_group: str | None = None
     mqtt_protocol: Literal["5", "3.1.1"] = "5"
+    # The service's broker account (`marine-watch mqtt-accounts` makes it; docs/SECURITY.md). The
+    # password comes from the setting or from a file (read at each connect: rotation needs no restart).
     mqtt_username: str | None = None
-    mqtt_password: str | None = None
+    mqtt_password: SecretStr | None = None
+    mqtt_password_file: Path | None = None
+    mqtt_ca_file: Path | None = None  # CA bundle that signs the broker's certificate (mqtts://)
 
     store: Literal["influxdb", "sqlite"] = "sqlite"
     influx_url: str = "http://127.0.0.1:8086"
@@ -89,7 +94,9 @@ class Settings(BaseSettings):
     webhook_backoff_s: PositiveFloat = 1.0
     webhook_backoff_max_s: PositiveFloat = 300.0
     webhook_queue: PositiveInt = 1_000
-    webhook_allow_loopback: bool = False  # receivers on 127.0.0.0/8 (tests, demo)
+    # Webhook receivers may only be public addresses; these networks are the explicit exceptions
+    # (e.g. ["127.0.0.0/8"] for a receiver on this machine). marine_watch/netguard.py.
+    webhook_allow_networks: tuple[str, ...] = ()
 
     # Retained MQTT risk topics {mqtt_topic_root}/risk/{zone} for more API nodes (ingest skips them)
     risk_topics: bool = True
@@ -109,6 +116,36 @@ class Settings(BaseSettings):
         if not value.startswith(("mqtt://", "mqtts://")):
             msg = "must look like mqtt://host:port or mqtts://host:port"
             raise ValueError(msg)
+        if "@" in value:
+            msg = "no account in the URL: use mqtt_username and mqtt_password(_file)"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("mqtt_password_file", "mqtt_ca_file")
+    @classmethod
+    def _readable(cls, value: Path | None) -> Path | None:
+        if value is not None and not os.access(value, os.R_OK):
+            msg = f"cannot read {value}"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("mqtt_password_file")
+    @classmethod
+    def _one_password(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is not None and info.data.get("mqtt_password") is not None:
+            msg = "set mqtt_password or mqtt_password_file, not both"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("webhook_allow_networks")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                msg = f"{entry!r} is not a network (e.g. 127.0.0.0/8 or 10.1.2.3/32)"
+                raise ValueError(msg) from None
         return value
 
     @field_validator("api_keys")
@@ -146,6 +183,17 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, toml)
 
     @property
+    def mqtt_tls(self) -> bool:
+        """True for an mqtts:// broker: TLS with the certificate and host name verified."""
+        return self.mqtt_url.startswith("mqtts://")
+
+    def mqtt_secret(self) -> str | None:
+        """The service's broker password, from the setting or (read now) from the password file."""
+        if self.mqtt_password_file is not None:
+            return self.mqtt_password_file.read_text(encoding="utf-8").strip()
+        return None if self.mqtt_password is None else self.mqtt_password.get_secret_value()
+
+    @property
     def mqtt_host(self) -> str:
         """Broker host from mqtt_url."""
         return self._mqtt_parts()[0]
@@ -156,9 +204,16 @@ class Settings(BaseSettings):
         return self._mqtt_parts()[1]
 
     def _mqtt_parts(self) -> tuple[str, int]:
-        rest = self.mqtt_url.split("://", 1)[1].rstrip("/")
-        host, _, port = rest.rpartition(":") if ":" in rest else (rest, "", "1883")
-        return host, int(port)
+        host, port, _ = split_mqtt_url(self.mqtt_url)
+        return host, port
+
+
+def split_mqtt_url(url: str) -> tuple[str, int, bool]:
+    """(host, port, tls) of ``mqtt://host[:1883]`` or ``mqtts://host[:8883]``."""
+    tls = url.startswith("mqtts://")
+    rest = url.split("://", 1)[1].rstrip("/")
+    host, _, port = rest.rpartition(":") if ":" in rest else (rest, "", "8883" if tls else "1883")
+    return host, int(port), tls
 
 
 def _settings_file() -> Path:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping
+from contextlib import AsyncExitStack
 
 import aiomqtt
 import numpy as np
 import structlog
 
 from marine_watch.clock import Clock
+from marine_watch.mqtt_conn import Account, MqttEndpoint
 from risk_models import tide
 from sensors.catalogue import Catalogue
 from sensors.simulate import CoastSimulator, Typhoon, align_peak_to_high_water, batch_payloads
@@ -28,26 +30,35 @@ def typhoon_for(
 
 
 async def publish_forever(
-    host: str,
-    port: int,
+    endpoint: MqttEndpoint,
     root: str,
     simulator: CoastSimulator,
     clock: Clock,
     *,
+    accounts: Mapping[str, Account] | None = None,
     step_s: float = 60.0,
     client_id: str = "marine-watch-simulator",
-    protocol: str = "5",
 ) -> None:
-    """Every ``step_s`` of (possibly scaled) time, publish one batch message per station, QoS 1."""
-    version = aiomqtt.ProtocolVersion.V5 if protocol == "5" else aiomqtt.ProtocolVersion.V311
+    """Every ``step_s`` of (possibly scaled) time, publish one batch message per station, QoS 1.
+
+    Each station publishes on its own connection, with its own account when ``accounts`` has one
+    (the broker lets a station account write only its own readings).
+    """
     while True:
         try:
-            async with aiomqtt.Client(host, port, identifier=client_id, protocol=version) as client:
-                log.info("simulator_connected", host=host, port=port)
+            async with AsyncExitStack() as stack:
+                clients: dict[str, aiomqtt.Client] = {}
+                log.info("simulator_connecting", host=endpoint.host, port=endpoint.port)
                 next_t = clock.now()
                 while True:
                     for station, items in batch_payloads(simulator.readings_at(next_t)).items():
-                        await client.publish(f"{root}/{station}/batch", json.dumps(items), qos=1)
+                        if station not in clients:
+                            account = None if accounts is None else accounts.get(station)
+                            client = endpoint.client(f"{client_id}-{station}", account)
+                            clients[station] = await stack.enter_async_context(client)
+                        await clients[station].publish(
+                            f"{root}/{station}/batch", json.dumps(items), qos=1
+                        )
                     next_t += step_s
                     await asyncio.sleep(max(0.0, (next_t - clock.now()) / _speed(clock)))
         except aiomqtt.MqttError as exc:

@@ -1,16 +1,21 @@
 """The deployment files: docker-compose.yml is valid and wired, config/mosquitto.conf runs and holds a day's queue."""
 
 import asyncio
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
 
-import aiomqtt
 import pytest
 import yaml  # type: ignore[import-untyped]  # PyYAML ships no stubs; only read here
 
-from tests.services import HOST, Broker, find_binary, free_port, scaled
+from marine_watch.broker_conf import render_conf
+from marine_watch.cli import _parser
+from marine_watch.mqtt_accounts import layout_of
+from marine_watch.mqtt_conn import MqttEndpoint
+from marine_watch.settings import load_settings
+from tests.security.broker import ROOT as TOPIC_ROOT
+from tests.security.broker import SecuredBroker, start_secured
+from tests.services import CONFIG_DIR, HOST, find_binary, scaled
 
 ROOT = Path(__file__).resolve().parents[1]
 MOSQUITTO_CONF = ROOT / "config" / "mosquitto.conf"
@@ -47,17 +52,29 @@ def test_compose_file_is_valid() -> None:
     assert done.returncode == 0, done.stderr
 
 
+def mounts(service: dict[str, Any]) -> list[str]:
+    """A service's volumes as "source:target" (docker-compose 1.x prints "src:target:mode")."""
+    return [
+        ":".join(v.split(":")[:2]) if isinstance(v, str) else f"{v['source']}:{v['target']}"
+        for v in service["volumes"]
+    ]
+
+
 def test_compose_runs_broker_database_and_service() -> None:
-    """Three services: Mosquitto 2 with our config, InfluxDB 1.8 with its database, and marine-watch."""
+    """Mosquitto 2 with our config and generated accounts, InfluxDB 1.8 with its database, and marine-watch."""
     services = compose_config()["services"]
-    assert set(services) == {"mosquitto", "influxdb", "marine-watch"}
+    assert set(services) == {"mqtt-accounts", "mosquitto", "influxdb", "marine-watch"}
     broker = services["mosquitto"]
     assert broker["image"] == "eclipse-mosquitto:2"
-    # docker-compose 1.x prints volumes short ("src:target:mode"), 2.x as mappings
-    mounts = [
-        v if isinstance(v, str) else f"{v['source']}:{v['target']}" for v in broker["volumes"]
-    ]
-    assert any(m.startswith(f"{MOSQUITTO_CONF}:/mosquitto/config/mosquitto.conf") for m in mounts)
+    assert f"{MOSQUITTO_CONF}:/mosquitto/config/mosquitto.conf" in mounts(broker)
+    assert "mqtt-accounts:/mosquitto/accounts" in mounts(broker)
+    assert "mqtt-accounts:/mosquitto/accounts" in mounts(services["mqtt-accounts"])
+    assert broker["depends_on"] == {
+        "mqtt-accounts": {"condition": "service_completed_successfully"}
+    }
+    assert [int(p["published"]) for p in broker["ports"]] == [
+        1883
+    ]  # the service listener stays inside
     influx = services["influxdb"]
     assert influx["image"] == "influxdb:1.8"
     assert influx["environment"]["INFLUXDB_DB"] == "marine_watch"
@@ -70,7 +87,9 @@ def test_compose_points_marine_watch_at_its_broker_and_database() -> None:
     app = compose_config()["services"]["marine-watch"]
     assert app["command"] == ["marine-watch", "serve"]
     assert app["environment"] == {
-        "MARINE_WATCH_MQTT_URL": "mqtt://mosquitto:1883",
+        "MARINE_WATCH_MQTT_URL": "mqtt://mosquitto:1884",
+        "MARINE_WATCH_MQTT_USERNAME": "marine-watch",
+        "MARINE_WATCH_MQTT_PASSWORD_FILE": "/run/mqtt/service.password",
         "MARINE_WATCH_STORE": "influxdb",
         "MARINE_WATCH_INFLUX_URL": "http://influxdb:8086",
         "MARINE_WATCH_INFLUX_DB": "marine_watch",
@@ -78,67 +97,66 @@ def test_compose_points_marine_watch_at_its_broker_and_database() -> None:
         "MARINE_WATCH_HTTP_PORT": "8000",
     }
     assert [(p["target"], int(p["published"])) for p in app["ports"]] == [(8000, 8000)]
+    assert "mqtt-accounts:/run/mqtt" in mounts(app)
     assert app["depends_on"] == {
         "mosquitto": {"condition": "service_healthy"},
         "influxdb": {"condition": "service_healthy"},
     }
 
 
-def conf_keys(text: str) -> dict[str, str]:
-    return dict(
-        line.split(None, 1)
+def conf_lines(text: str) -> list[tuple[str, str]]:
+    return [
+        (key, value.strip())
         for line in text.splitlines()
         if line.strip() and not line.startswith("#")
-    )
+        for key, _, value in [line.partition(" ")]
+    ]
 
 
-def test_broker_config_is_sized_for_a_day_of_outage() -> None:
-    """Persistence is on and the queue holds 10 stations x 13 kinds x 1/min x 24 h readings."""
-    keys = conf_keys(MOSQUITTO_CONF.read_text(encoding="utf-8"))
+def test_shipped_broker_config_is_what_the_accounts_step_writes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """config/mosquitto.conf is exactly the mosquitto.conf of compose's `marine-watch mqtt-accounts` run."""
+    command = compose_config()["services"]["mqtt-accounts"]["command"]
+    assert command[:2] == ["marine-watch", "mqtt-accounts"]
+    monkeypatch.setenv("MARINE_WATCH_CONFIG_DIR", str(CONFIG_DIR))
+    layout = layout_of(_parser().parse_args(command[1:]), load_settings().max_payload_bytes)
+    assert render_conf(layout) == MOSQUITTO_CONF.read_text(encoding="utf-8")
+
+
+def test_broker_config_refuses_anonymous_and_is_sized_for_a_day_of_outage() -> None:
+    """Every listener needs an account; persistence is on and the queue holds 10 stations x 13 kinds x 1/min x 24 h."""
+    lines = conf_lines(MOSQUITTO_CONF.read_text(encoding="utf-8"))
+    keys = dict(lines)
     day_of_readings = 10 * 13 * 60 * 24
-    assert keys["listener"] == "1883"
+    assert [v for k, v in lines if k == "listener"] == ["1883", "1884 0.0.0.0"]
+    assert [v for k, v in lines if k == "allow_anonymous"] == ["false", "false"]
+    assert [v for k, v in lines if k == "password_file"] == [
+        "/mosquitto/accounts/passwd",
+        "/mosquitto/accounts/service.passwd",
+    ]
+    assert keys["per_listener_settings"] == "true"
     assert keys["persistence"] == "true"
     assert int(keys["max_queued_messages"]) >= day_of_readings
     assert keys["max_queued_bytes"] == "0"
     assert keys["persistent_client_expiration"] == "7d"
+    assert 0 < int(keys["max_packet_size"]) <= 2 * 1024 * 1024
 
 
-def local_copy(tmp_path: Path, extra_conf: str = "") -> Broker:
-    """config/mosquitto.conf, moved to a free loopback port and this test's temp dir."""
-    port = free_port()
-    swaps = {
-        "listener": f"listener {port} {HOST}",
-        "persistence_location": f"persistence_location {tmp_path}/",
-        "log_dest": f"log_dest file {tmp_path / 'mosquitto.log'}",
-    }
-    lines = []
-    for line in MOSQUITTO_CONF.read_text(encoding="utf-8").splitlines():
-        key = line.split(None, 1)[0] if line.strip() else ""
-        lines.append(swaps.pop(key, line))
-    assert swaps == {}, f"keys missing from {MOSQUITTO_CONF}: {sorted(swaps)}"
-    if (
-        os.geteuid() == 0
-    ):  # otherwise Mosquitto drops to user "mosquitto", who cannot write tmp_path
-        lines.append("user root")
-    conf = tmp_path / "mosquitto.conf"
-    conf.write_text("\n".join([*lines, extra_conf, ""]), encoding="utf-8")
-    broker = Broker(
-        HOST, port, conf, tmp_path / "mosquitto.out", find_binary("mosquitto", "mosquitto")
-    )
-    broker.start()
-    return broker
-
-
-async def queued_through_restart(broker: Broker, topic: str, client_id: str) -> int:
-    """Park a persistent session, publish BACKLOG QoS 1 messages, restart the broker, count what arrives."""
-    async with aiomqtt.Client(HOST, broker.port, identifier=client_id, clean_session=False) as sub:
+async def queued_through_restart(secured: SecuredBroker, client_id: str) -> int:
+    """Park the service's persistent session, have a station publish BACKLOG QoS 1 messages,
+    restart the broker, count what arrives."""
+    service = MqttEndpoint(HOST, secured.service_port, protocol="3.1.1")
+    topic = f"{TOPIC_ROOT}/zhapu/tide_level"
+    account = secured.accounts.service
+    async with service.client(client_id, account, clean_session=False) as sub:
         await sub.subscribe(topic, qos=1)
-    async with aiomqtt.Client(HOST, broker.port) as pub:
+    async with secured.field.client("station", secured.station("zhapu")) as pub:
         for i in range(BACKLOG):
             await pub.publish(topic, str(i), qos=1)
-    await asyncio.to_thread(broker.restart)  # SIGTERM: Mosquitto saves sessions and queues
+    await asyncio.to_thread(secured.broker.restart)  # SIGTERM: Mosquitto saves sessions and queues
     received: set[bytes] = set()
-    async with aiomqtt.Client(HOST, broker.port, identifier=client_id, clean_session=False) as sub:
+    async with service.client(client_id, account, clean_session=False) as sub:
         messages = aiter(sub.messages)
         while len(received) < BACKLOG:
             try:
@@ -152,29 +170,27 @@ async def queued_through_restart(broker: Broker, topic: str, client_id: str) -> 
 
 @pytest.mark.services
 async def test_broker_config_keeps_a_backlog_through_a_restart(
-    tmp_path: Path, topic_root: str, mqtt_client_id: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mqtt_client_id: str
 ) -> None:
-    """With the production config, every queued QoS 1 message of an offline session survives a broker restart."""
-    broker = await asyncio.to_thread(local_copy, tmp_path)
+    """With the generated production config, every queued QoS 1 message of an offline session survives a broker restart."""
+    secured = await asyncio.to_thread(start_secured, tmp_path, monkeypatch)
     try:
-        received = await queued_through_restart(
-            broker, f"{topic_root}/PH01/tide_level", mqtt_client_id
-        )
+        received = await queued_through_restart(secured, mqtt_client_id)
     finally:
-        await asyncio.to_thread(broker.stop)
+        await asyncio.to_thread(secured.stop)
     assert received == BACKLOG
 
 
 @pytest.mark.services
 async def test_default_queue_limit_would_lose_the_backlog(
-    tmp_path: Path, topic_root: str, mqtt_client_id: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mqtt_client_id: str
 ) -> None:
     """Control: with Mosquitto's default max_queued_messages (1000) most of the same backlog is dropped."""
-    broker = await asyncio.to_thread(local_copy, tmp_path, "max_queued_messages 1000")
+    secured = await asyncio.to_thread(
+        start_secured, tmp_path, monkeypatch, extra_conf="max_queued_messages 1000"
+    )
     try:
-        received = await queued_through_restart(
-            broker, f"{topic_root}/PH01/tide_level", mqtt_client_id
-        )
+        received = await queued_through_restart(secured, mqtt_client_id)
     finally:
-        await asyncio.to_thread(broker.stop)
+        await asyncio.to_thread(secured.stop)
     assert received < BACKLOG / 2, received

@@ -1,11 +1,11 @@
 """Alerts (list, CAP, Atom feed, acknowledge), the audit trail, zone colour history and webhooks."""
 
-import ipaddress
 import json
 import time
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
+import httpx
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -16,6 +16,7 @@ from marine_watch.api.extras import extra
 from marine_watch.api.security import RateLimited, Responder, authorise, keyring_of
 from marine_watch.auth import Principal, Role
 from marine_watch.cap import atom_feed, cap_document
+from marine_watch.netguard import TargetGuard, TargetRefused
 from marine_watch.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, Replay, WebhookStore
 from sensors.catalogue import Tier
 
@@ -211,28 +212,25 @@ class WebhookIn(BaseModel):
         return value
 
 
-def _check_target(services: ServicesDep, body: WebhookIn) -> None:
+async def _check_target(services: ServicesDep, body: WebhookIn) -> None:
     unknown = sorted(set(body.zones) - {z.id for z in services.catalogue.zones})
     if unknown:
         raise HTTPException(422, f"unknown zones: {unknown}")
-    host = urlsplit(body.url).hostname or ""
     try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        address = None
-    internal = host == "localhost" or (
-        address is not None and (address.is_loopback or address.is_private or address.is_link_local)
-    )
-    if internal and not services.settings.webhook_allow_loopback:
-        raise HTTPException(
-            422, "url points at a loopback or private address, which is not allowed"
-        )
+        url = httpx.URL(body.url)
+    except httpx.InvalidURL as exc:
+        raise HTTPException(422, f"url is not valid: {exc}") from None
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        await extra(services, "webhook_guard", TargetGuard).vet(url.host, port)
+    except TargetRefused as exc:
+        raise HTTPException(422, str(exc)) from None
 
 
 @router.post("/webhooks", tags=["webhooks"], status_code=201)
 async def subscribe(body: WebhookIn, services: ServicesDep, who: Responder) -> dict[str, object]:
     """Register a webhook; the answer holds its signing secret, shown only this once."""
-    _check_target(services, body)
+    await _check_target(services, body)
     sub = await _webhooks(services).subscribe(
         f"{who.role.value}:{who.name}",
         body.url,

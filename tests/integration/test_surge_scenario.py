@@ -154,7 +154,7 @@ async def test_surge_from_calm_to_red_and_back(
         influx=influxd,
         influx_db=influx_db,
         api_keys=api_keys(),
-        webhook_allow_loopback=True,
+        webhook_allow_networks=("127.0.0.0/8",),
         webhook_backoff_s=0.2,
         risk_topics=True,
         rate_limit_per_s=1000.0,

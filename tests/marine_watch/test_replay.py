@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from marine_watch.config import load_catalogue
+from marine_watch.mqtt_conn import MqttEndpoint
 from marine_watch.replay import BATCH_MAX, ReplayError, batches, check_target, publish, read_series
 from marine_watch.settings import Settings
 from sensors.reading import Kind
@@ -136,8 +137,7 @@ async def test_replay_goes_through_the_live_pipeline(
     async with serve(settings) as app:
         seen: list[int] = []
         sent = await publish(
-            mosquitto.host,
-            mosquitto.port,
+            MqttEndpoint(mosquitto.host, mosquitto.port),
             f"{topic_root}/zhapu/batch",
             batches(day, Kind.TIDE_LEVEL, 0.0),
             progress=seen.append,
