@@ -86,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
         help="publish a historical CSV record over MQTT through the live pipeline",
         description="Publish a CSV record (time, value) as readings of one station to the configured "
         "broker and topic root, paced at --speed, with a progress bar. Historic timestamps are kept.",
-        epilog="example: marine-watch replay ../shared/data/tide_vlissingen_2018q1_10min_matroos.csv "
+        epilog="example: marine-watch replay reference/tide_vlissingen_2018q1_10min_matroos.csv "
         "--station zhapu --time-col time_utc --value-col water_level_m --speed 3600",
     )
     replay.add_argument("file", type=Path, help="CSV file with a header row")
