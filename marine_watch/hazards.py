@@ -186,7 +186,7 @@ class Assessor:
             "beaufort": force,
             "level": level,
             "colour": levels.COLOUR_OF_CODE[level + 1],
-            "source": "DOMAIN.md §2.2 CMA gale signal",
+            "source": "docs/DOMAIN.md §2.2 CMA gale signal",
             "status": "X-CHECK",
         }
         return Assessment(station.id, Hazard.WIND, level, exp)

@@ -4,6 +4,7 @@ stay small, and nothing in the repository reaches outside it."""
 from __future__ import annotations
 
 import ast
+import os
 import re
 import subprocess
 import sys
@@ -98,7 +99,7 @@ def escaping_relatives(path: Path, text: str) -> list[str]:
     return [
         f"{path.relative_to(ROOT)}: {m.group(0)}"
         for m in RELATIVE.finditer(text)
-        if not (path.parent / m.group(0)).resolve().is_relative_to(ROOT)
+        if not Path(os.path.normpath(path.parent / m.group(0))).is_relative_to(ROOT)
     ]
 
 
