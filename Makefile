@@ -29,7 +29,7 @@ system-deps:
 
 demo: $(STAMP)
 	@command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || echo "mosquitto not installed: using the in-process broker"
-	$(BIN)/marine-watch demo
+	$(BIN)/marine-watch demo $(DEMO_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
