@@ -99,4 +99,4 @@ def load_tide_constants(config_dir: Path, name: str) -> dict[str, Any]:
     doc = _read_json(path)
     if not isinstance(doc, dict) or "constituents" not in doc:
         raise ConfigError(path, "constituents", "missing")
-    return {k: doc[k] for k in ("lat", "mean", "units", "phase", "constituents") if k in doc}
+    return doc  # the one constants format: TideConstants.from_dict checks every key
