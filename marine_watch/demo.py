@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 BROKER_PORT = 1884  # next to MQTT's 1883, which a machine's own broker often holds
 GRACE_S = 5
+LEAD_HOURS = 12.0  # the storm is still far: the coast starts calm
 REPLAY_EXAMPLE = (
     "marine-watch replay reference/tide_vlissingen_2018q1_10min_matroos.csv --station zhapu "
     "--time-col time_utc --value-col water_level_m --speed 3600"
@@ -61,8 +62,8 @@ def add_arguments(demo: argparse.ArgumentParser) -> None:
     demo.add_argument(
         "--lead-hours",
         type=float,
-        default=5.0,
-        help="scenario hours before the surge peaks on the spring high water (default 5)",
+        default=LEAD_HOURS,
+        help=f"scenario hours before the surge peaks on the spring high water (default {LEAD_HOURS:g})",
     )
     demo.add_argument("--seed", type=int, default=2021)
     demo.add_argument(
