@@ -56,7 +56,8 @@ async def risk_here(
     """The colour where you stand, why, the zone chain, the outlook and the nearest shelters.
 
     The position is used for this answer only: it is never stored or logged. Fields: level,
-    colour, explanation, no_data, since_s, zone, chain, outlook, shelters, roads, contact, sample.
+    colour, explanation, no_data, since_s, zone, chain, outlook, evaluated_s (service time of
+    the evaluation answered from), shelters, roads, contact, sample.
     """
     return risk_response(request, lat, lon)
 
@@ -175,6 +176,9 @@ class RiskAnswers:
                 for z in services.zones.chain(village)
             ],
             "outlook": _outlook(services, village),
+            # the service's time of the evaluation behind this answer (scenario time in the demo),
+            # for "updated"; null before the first evaluation
+            "evaluated_s": services.pipeline.evaluated_s,
         }
         tail = {
             "contact": village.contact.model_dump() if village.contact else None,
