@@ -39,7 +39,7 @@ GRACE_S = 5
 LEAD_HOURS = 12.0  # the storm is still far: the coast starts calm
 REPLAY_EXAMPLE = (
     "marine-watch replay reference/tide_vlissingen_2018q1_10min_matroos.csv --station zhapu "
-    "--time-col time_utc --value-col water_level_m --speed 3600"
+    "--time-col time_utc --value-col water_level_m --speed 0"
 )
 
 

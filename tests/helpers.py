@@ -61,3 +61,29 @@ def sources_in(value: object) -> Iterator[str]:
     elif isinstance(value, list | tuple):
         for item in value:
             yield from sources_in(item)
+
+
+def readme_commands(section: str | None = None) -> list[str]:
+    """The commands (``$ `` lines of console blocks) of README.md, in order; only those under the
+    first heading containing ``section`` (down to the next heading of its level or above) if given."""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    if section is not None:
+        start = next(i for i, line in enumerate(lines) if line.startswith("#") and section in line)
+        level = len(lines[start]) - len(lines[start].lstrip("#"))
+        end = next(
+            (
+                i
+                for i in range(start + 1, len(lines))
+                if lines[i].startswith("#") and len(lines[i]) - len(lines[i].lstrip("#")) <= level
+            ),
+            len(lines),
+        )
+        lines = lines[start:end]
+    commands, console = [], False
+    for line in lines:
+        if line.startswith("```"):
+            console = line.strip() == "```console" and not console
+            continue
+        if console and line.startswith("$ "):
+            commands.append(line[2:].strip())
+    return commands
