@@ -9,10 +9,11 @@ from pathlib import Path
 
 import aiomqtt
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import expect
 
 from marine_watch.auth import hash_key
 from marine_watch.clock import ScaledClock
+from tests.browser.pages import open_page
 from tests.integration.conftest import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.timeout(180)]
@@ -20,22 +21,11 @@ DUTY_KEY = "details-duty-officer-key"
 HARBOUR = (30.60, 121.07)
 
 
-async def _page(browser: Browser, url: str, **context: object) -> Page:
-    ctx = await browser.new_context(**context)  # type: ignore[arg-type]
-    page = await ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.errors = errors  # type: ignore[attr-defined]
-    await page.goto(url)
-    await expect(page.locator("body")).to_have_attribute("data-ready", "1", timeout=15_000)
-    return page
-
-
 async def test_enter_in_the_key_dialog_signs_in(browser, mosquitto, make_settings) -> None:
     """Typing the key and pressing Enter signs in (as OK does); ✕ closes without signing in."""
     settings = make_settings(mosquitto, api_keys=(f"ops:duty_officer:{hash_key(DUTY_KEY)}",))
     async with serve(settings) as app:
-        page = await _page(browser, f"{app.http}/", locale="en-GB")
+        page = await open_page(browser, f"{app.http}/", locale="en-GB")
         await page.get_by_test_id("key-button").click()
         await page.get_by_test_id("key-input").fill("not-this-one")
         await page.locator("#key-cancel").click()
@@ -79,7 +69,7 @@ async def test_map_labels_overlap_neither_each_other_nor_stations(
 ) -> None:
     """Town and village names are all readable: no label covers another, a station or the legend."""
     async with serve(make_settings(mosquitto)) as app:
-        page = await _page(
+        page = await open_page(
             browser, f"{app.http}/", viewport={"width": width, "height": height}, locale=locale
         )
         boxes = await page.evaluate(BOXES)
@@ -106,7 +96,7 @@ async def test_resident_page_shows_the_service_time(browser, mosquitto, make_set
             await c.publish(f"{topic_root}/zhapu/tide_level", json.dumps(item), qos=1)
         await asyncio.sleep(1.5)  # one evaluation
         lat, lon = HARBOUR
-        page = await _page(
+        page = await open_page(
             browser,
             f"{app.http}/resident",
             viewport={"width": 390, "height": 844},

@@ -41,6 +41,17 @@ def _tide(times: np.ndarray) -> np.ndarray:
     return 0.3 + 2.1 * np.cos(2 * np.pi * t / M2_S - 1.0) + 0.7 * np.cos(2 * np.pi * t / S2_S - 0.4)
 
 
+def _observations(path: Path) -> Path:
+    """30 days of the two-constituent tide every 10 minutes, as a time,value CSV."""
+    times = START + np.arange(0, 30 * 86400, 600.0)
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["time", "value"])
+        for t, v in zip(times, _tide(times), strict=True):
+            writer.writerow([datetime.fromtimestamp(t, UTC).isoformat(), f"{v:.4f}"])
+    return path
+
+
 def test_help_lists_every_command() -> None:
     """`marine-watch --help` exits 0 and names each command."""
     done = subprocess.run(
@@ -92,13 +103,7 @@ def test_check_config_names_file_key_and_problem(
 
 def test_tide_fit_and_predict_round_trip(tmp_path: Path) -> None:
     """Constants fitted to a 30-day CSV predict the same series back to within a centimetre."""
-    times = START + np.arange(0, 30 * 86400, 600.0)
-    source = tmp_path / "obs.csv"
-    with source.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["time", "value"])
-        for t, v in zip(times, _tide(times), strict=True):
-            writer.writerow([datetime.fromtimestamp(t, UTC).isoformat(), f"{v:.4f}"])
+    source = _observations(tmp_path / "obs.csv")
     constants = tmp_path / "c.json"
     assert main(["tide", "fit", str(source), "--lat", "30.6", "-o", str(constants)]) == 0
     assert {"M2", "S2"} <= {c["name"] for c in json.loads(constants.read_text())["constituents"]}
@@ -153,15 +158,7 @@ def test_tide_predict_reads_the_shipped_constants(station: str, tmp_path: Path) 
 
 def test_fitted_constants_keep_their_provenance_and_load_in_the_service(tmp_path: Path) -> None:
     """`tide fit` writes where its numbers come from; the file works as a station's constants."""
-    times = START + np.arange(0, 30 * 86400, 600.0)
-    obs = tmp_path / "obs.csv"
-    with obs.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["time", "value"])
-        writer.writerows(
-            [datetime.fromtimestamp(t, UTC).isoformat(), f"{v:.4f}"]
-            for t, v in zip(times, _tide(times), strict=True)
-        )
+    obs = _observations(tmp_path / "obs.csv")
     config = tmp_path / "config"
     shutil.copytree(CONFIG, config)
     fitted = config / "tide_constants" / "zhapu.json"
