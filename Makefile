@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml
 system-deps:
 	@missing=""; \
 	command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || missing="$$missing mosquitto"; \
+	command -v mosquitto_pub >/dev/null || missing="$$missing mosquitto-clients"; \
+	command -v curl >/dev/null || missing="$$missing curl"; \
+	command -v jq >/dev/null || missing="$$missing jq"; \
 	command -v influxd >/dev/null || [ -x /usr/bin/influxd ] || missing="$$missing influxdb"; \
 	command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
@@ -32,7 +35,7 @@ demo: $(STAMP)
 	@command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || { \
 	  echo "installing the Debian package mosquitto"; SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq mosquitto >/dev/null; }
-	$(BIN)/marine-watch demo
+	$(BIN)/marine-watch demo $(DEMO_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

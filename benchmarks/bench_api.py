@@ -19,7 +19,8 @@ from pathlib import Path
 
 from benchmarks.service_proc import free_port, service, wait_port
 
-BASELINE_APPS = Path(os.environ.get("BENCH_APPS", "/work/shared/bench"))
+#: The bare-app baselines (benchmarks/baselines/apps: a minimal FastAPI app on the same table shape).
+BASELINE_APPS = Path(__file__).resolve().parent / "baselines"
 DURATION_S = int(os.environ.get("DURATION", "10"))
 THREADS, CONNECTIONS = 2, 64
 RISK_PATH = "/api/v1/risk?lat=30.60&lon=121.07"

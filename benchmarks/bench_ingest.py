@@ -4,7 +4,7 @@ Both sides drain the same backlog: the messages are queued at a private Mosquitt
 limits) for a persistent QoS 1 session by ``mosquitto_pub -l`` (C, so the publisher is out of the
 way), then the subscriber connects and the clock runs until the last reading is received (ceiling:
 a bare aiomqtt client that only counts) or stored in a private InfluxDB (marine_watch: the whole
-app, with acks after durable). As in ../shared/bench/mqtt_ceiling.py, each reading is ~106 bytes of
+app, with acks after durable). As in the team's MQTT ceiling measurement, each reading is ~106 bytes of
 JSON; a batch message carries 100 of them.
 
 InfluxDB bounds the service too (~160k points/s from one writer here, more from two): each run also

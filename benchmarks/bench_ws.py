@@ -6,7 +6,7 @@ second, flips a dedicated buoy between two wave heights whose colours differ. Th
 timestamp is its publish time; the colour change carries it back (``explanation.peak_time_s``), so
 a websocket client on /ws/risk measures publish → receipt on one clock.
 
-(b) Fan-out: FANOUT_CLIENTS clients on /ws/risk (one client process, /work/shared/bench/ws_fanout.py
+(b) Fan-out: FANOUT_CLIENTS clients on /ws/risk (one client process, benchmarks/baselines/ws_fanout.py
 ``--url``), one colour change a second, latency from the message's ``ts`` (start of the evaluation
 that produced it); next to the raw ``websockets`` broadcast at the same clients and rate, in the same
 run. Also checks that the service refuses permessage-deflate.
@@ -34,7 +34,7 @@ from websockets.asyncio.client import connect
 from benchmarks.service_proc import bench_config, free_port, service
 from tests.services import start_mosquitto
 
-FANOUT_SCRIPT = Path(os.environ.get("BENCH_APPS", "/work/shared/bench")) / "ws_fanout.py"
+FANOUT_SCRIPT = Path(__file__).resolve().parent / "baselines" / "ws_fanout.py"
 FLOOD_RATE = int(os.environ.get("FLOOD_RATE", "10000"))  # readings/s
 FLOOD_S = float(os.environ.get("FLOOD_S", "30"))
 WARMUP_S = 5.0

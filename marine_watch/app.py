@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import structlog
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from marine_watch.api import register_routes
 from marine_watch.api.nodes import IngestOnly
@@ -41,6 +42,7 @@ from sensors.reading import Block, Reading
 log = structlog.get_logger(__name__)
 
 Worker = Callable[["Services"], Awaitable[None]]
+DOCS_ASSETS = "/docs-assets"  # Swagger UI and ReDoc scripts, styles and icon
 
 
 def terminate(exc: BaseException) -> None:
@@ -122,11 +124,14 @@ def create_app(
             finally:
                 await _shutdown(tasks, services)
 
-    app = FastAPI(
+    # /docs and /redoc from assets in the fastapi-offline package: they render with no internet.
+    app = FastAPIOffline(
         title="marine_watch",
         version="0.1.0",
         summary="Marine-disaster monitoring and blue/yellow/orange/red risk codes.",
         lifespan=lifespan,
+        static_url=DOCS_ASSETS,
+        swagger_ui_parameters={"validatorUrl": None},  # no spec check against an outside validator
     )
     register_routes(app)
     if settings.node_role == "ingest":

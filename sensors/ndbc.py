@@ -1,7 +1,7 @@
 """Parse NDBC standard meteorological text (historical stdmet and realtime2) into arrays.
 
 Pure: a ``str`` in, a frozen dataclass of float64 arrays out, records sorted oldest first.
-Formats (shared/data/README.md, NDBC sections):
+Formats (reference/README.md, NDBC sections):
 
 * historical stdmet: header ``#YY MM DD hh mm WDIR …`` (or ``YY`` without ``#``, or ``YYYY``),
   an optional units line ``#yr mo dy …``, numeric missing codes, oldest record first;
@@ -21,7 +21,7 @@ from risk_models.types import FloatArray
 
 __all__ = ["MISSING_CODES", "NdbcFormatError", "StdMet", "parse_stdmet"]
 
-#: Missing-value code of each column (NDBC "Missing data" convention; shared/data/README.md).
+#: Missing-value code of each column (NDBC "Missing data" convention; reference/README.md).
 MISSING_CODES: dict[str, float] = {
     "WDIR": 999.0,
     "WSPD": 99.0,

@@ -1,9 +1,10 @@
 """A simulated coast: real predicted tide plus a typhoon surge, waves, wind and water quality.
 
-Pure and seeded: values are a function of time and the generator. The typhoon is shaped like
-In-Fa (2021) in Hangzhou Bay (DOMAIN.md §1.5: 120–240 cm surge along north Zhejiang, Jiaxing at
-orange): a surge that peaks at a spring-ish high water, nearshore waves to ~3.8 m, wind to force 10
-with gusts to force 12, and pressure falling to ~965 hPa. SAMPLE scenario, not a hindcast.
+Pure and seeded: values are a function of time and the generator. The typhoon is shaped like the
+upper end of In-Fa (2021) in Hangzhou Bay (docs/DOMAIN.md §1.5 and §5.4: 120–240 cm of surge along
+north Zhejiang): a 2.4 m surge that peaks on a high water (the demo picks the top of the last spring
+tide, see :func:`last_spring_high_water`), nearshore waves to ~3.8 m, wind to force 10 with gusts to
+force 12, and pressure falling to ~960 hPa. SAMPLE scenario, not a hindcast.
 """
 
 from __future__ import annotations
@@ -27,9 +28,7 @@ class Typhoon:
     """Storm shape; ``peak_s`` is when surge, waves and wind peak (UTC s)."""
 
     peak_s: float
-    surge_peak_m: float = (
-        2.4  # upper end of In-Fa's 120–240 cm along north Zhejiang (DOMAIN.md §1.5)
-    )
+    surge_peak_m: float = 2.4  # upper end of In-Fa's 120–240 cm (docs/DOMAIN.md §5.4)
     surge_rise_h: float = 9.0
     surge_fall_h: float = 6.0
     hs_near_peak_m: float = 3.8
@@ -60,6 +59,21 @@ def align_peak_to_high_water(
     highs = ext.times_s[ext.is_high]
     if highs.size == 0:
         return after_s + within_h * HOUR_S / 2
+    return float(highs[int(np.argmax(ext.heights_m[ext.is_high]))])
+
+
+SPRING_NEAP_DAYS = 14.77  # M2-S2 beat period (docs/DOMAIN.md §5.3)
+
+
+def last_spring_high_water(constants: tide.TideConstants, before_s: float) -> float:
+    """Time of the highest predicted high water in the spring-neap cycle before ``before_s``.
+
+    A surge is worst on the top of a spring tide (docs/DOMAIN.md §1.3: the colour follows the water
+    level at high water), so the demo's storm peaks there.
+    """
+    grid = before_s - SPRING_NEAP_DAYS * 86400.0 + np.arange(0.0, SPRING_NEAP_DAYS * 86400.0, 300.0)
+    ext = tide.high_low_waters(grid, tide.predict(constants, grid))
+    highs = ext.times_s[ext.is_high]
     return float(highs[int(np.argmax(ext.heights_m[ext.is_high]))])
 
 

@@ -25,6 +25,7 @@ def register_routes(app: FastAPI) -> None:
     """Attach every router and the one error handler that maps errors to clear 4xx answers."""
     fastpath.install(app)
     app.add_middleware(ws.RawSendMiddleware)
+    app.add_middleware(web.DocsPolicy)
     # places first: the resident lookup is the hottest public route, and Starlette matches in order
     for module in (places, ops, stations, tide, alerts, overtopping, inputs, admin, ws, web):
         app.include_router(module.router)

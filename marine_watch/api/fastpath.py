@@ -3,7 +3,7 @@
 ``GET /api/v1/risk`` is documented and validated by its FastAPI route (api/places.py). This plain
 Starlette route, matched before it, answers the same requests with the same checks and the same
 error bodies, without FastAPI's per-request dependency and parameter solving, which costs about
-half the throughput of a trivial endpoint on one worker (../shared/bench/README.md). Both call
+half the throughput of a trivial endpoint on one worker (BENCHMARKS.md, bench_api). Both call
 :func:`marine_watch.api.places.risk_response`; tests/integration/test_fastpath.py pins them to the
 same answers.
 """

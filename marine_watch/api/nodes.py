@@ -16,7 +16,8 @@ SERVED = (
     "/metrics",
     "/api/v1/dead-letters",
     "/api/v1/stations",
-    "/docs",
+    "/docs",  # also /docs-assets and /docs/oauth2-redirect
+    "/redoc",
     "/openapi.json",
 )
 REFUSAL = "this node only ingests (MARINE_WATCH_NODE_ROLE=ingest); ask a node with role risk or all"

@@ -57,7 +57,8 @@ async def risk_here(
 
     The position is used for this answer only: it is never stored or logged. Fields: level,
     colour, explanation, no_data, no_data_since (members holding their last known level: station,
-    hazard, level, ts_s, local HH:MM +08:00, reason), since_s, advice (per hazard, en and zh, with
+    hazard, level, ts_s, local HH:MM +08:00, reason), since_s, evaluated_s (service time of the
+    evaluation answered from), advice (per hazard, en and zh, with
     its CAP responseType and SAMPLE tag), zone, chain, outlook, shelters, roads, contact, sample.
     """
     return risk_response(request, lat, lon)
@@ -182,6 +183,9 @@ class RiskAnswers:
                 for z in services.zones.chain(village)
             ],
             "outlook": _outlook(services, village),
+            # the service's time of the evaluation behind this answer (scenario time in the demo),
+            # for "updated"; null before the first evaluation
+            "evaluated_s": services.pipeline.evaluated_s,
         }
         tail = {
             "contact": village.contact.model_dump() if village.contact else None,

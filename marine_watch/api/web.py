@@ -1,4 +1,5 @@
-"""The duty-officer dashboard (/), the resident page (/resident) and their static files."""
+"""The duty-officer dashboard (/), the resident page (/resident), their static files, and the
+security policy of the API documentation pages (/docs, /redoc)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 router = APIRouter(include_in_schema=False)
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
@@ -46,3 +48,33 @@ async def resident() -> FileResponse:
 async def static(name: str) -> FileResponse:
     """Scripts and styles of the two pages (no CDN: they work offline)."""
     return _file(name)
+
+
+#: The API documentation pages may load only from this service: their scripts, styles and icon come
+#: from the fastapi-offline package, and ReDoc's footer logo (an image on a CDN) is refused.
+DOCS_POLICY = (
+    b"default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    b"img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; "
+    b"frame-ancestors 'none'"
+)
+DOCS_PAGES = ("/docs", "/redoc")
+
+
+class DocsPolicy:
+    """ASGI middleware: a Content-Security-Policy on /docs and /redoc that keeps them on this host."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("path") not in DOCS_PAGES:
+            await self.app(scope, receive, send)
+            return
+
+        async def with_policy(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", []), (b"content-security-policy", DOCS_POLICY)]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_policy)

@@ -10,11 +10,12 @@ import aiomqtt
 import httpx
 import numpy as np
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import expect
 from websockets.asyncio.client import connect
 
 from marine_watch.auth import hash_key
 from risk_models import tide
+from tests.browser.pages import open_page
 from tests.integration.conftest import Running, serve
 from tests.services import Broker, scaled
 
@@ -57,17 +58,6 @@ async def _wait_ws(app: Running, ws, predicate, within_s: float) -> dict:
                 return message
 
 
-async def _open(browser: Browser, url: str, **context: object) -> Page:
-    ctx = await browser.new_context(**context)  # type: ignore[arg-type]
-    page = await ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.errors = errors  # type: ignore[attr-defined]
-    await page.goto(url)
-    await expect(page.locator("body")).to_have_attribute("data-ready", "1", timeout=15_000)
-    return page
-
-
 async def test_dashboard_map_chart_live_repaint_and_ack(
     browser, mosquitto, make_settings, topic_root, artifacts: Path
 ):
@@ -76,7 +66,7 @@ async def test_dashboard_map_chart_live_repaint_and_ack(
     async with serve(settings) as app, connect(f"{app.ws}/ws/risk") as ws:
         await ws.recv()  # snapshot
         await _tide_history(app, mosquitto, topic_root, "dushan")
-        page = await _open(
+        page = await open_page(
             browser, f"{app.http}/", viewport={"width": 1600, "height": 900}, locale="en-GB"
         )
         await page.evaluate(f"localStorage.setItem('mw.key', {DUTY_KEY!r})")
@@ -128,7 +118,7 @@ async def test_dashboard_says_alerts_unavailable_without_a_key(
 ):
     """Without a key the alert panel asks for one; with a refused key it says alerts are unavailable."""
     async with serve(make_settings(mosquitto)) as app:
-        page = await _open(browser, f"{app.http}/")
+        page = await open_page(browser, f"{app.http}/")
         await expect(page.get_by_test_id("alerts-signin")).to_be_visible()
         await page.evaluate("localStorage.setItem('mw.key', 'not-a-key')")
         await page.reload()
@@ -142,7 +132,7 @@ async def test_resident_page_shows_the_colour_and_nearest_shelter_where_you_stan
     async with serve(make_settings(mosquitto)) as app, connect(f"{app.ws}/ws/risk") as ws:
         await ws.recv()
         lat, lon = HARBOUR
-        page = await _open(
+        page = await open_page(
             browser,
             f"{app.http}/resident",
             viewport={"width": 390, "height": 844},

@@ -1,4 +1,9 @@
-"""`marine-watch demo` starts everything embedded and pushes colour changes over /ws/risk."""
+"""`marine-watch demo` starts everything embedded, pushes colour changes, and stops like a service.
+
+Ctrl-C in a terminal is SIGINT to the whole foreground process group (the demo, and under `make demo`
+make and the demo); a service manager sends SIGTERM to the main process; a crash or OOM kill is a
+SIGKILL. In each case nothing the demo started may stay behind.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,6 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -14,42 +18,19 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.services import free_port, scaled
+from tests.demo import alive, gone, running_demo
+from tests.services import scaled
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.services, pytest.mark.timeout(180)]
-
-
-async def _wait_for_stations(base: str, proc: asyncio.subprocess.Process, log: Path) -> list[dict]:
-    async with httpx.AsyncClient(base_url=base) as http, asyncio.timeout(scaled(60)):
-        while True:
-            try:
-                return (await http.get("/api/v1/stations")).json()
-            except httpx.TransportError:
-                assert proc.returncode is None, log.read_text()
-                await asyncio.sleep(0.2)
 
 
 async def test_demo_serves_stations_and_pushes_rising_colours(tmp_path: Path) -> None:
     """Within a time-compressed typhoon the coast turns from none to at least yellow, live."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "MARINE_WATCH_DATA_DIR": str(tmp_path / "data"),
-        "MARINE_WATCH_CONFIG_DIR": str(ROOT / "config"),
-    }
-    args = ["demo", "--port", str(port), "--speed", "1500", "--lead-hours", "3"]
-    log = tmp_path / "demo.log"
-    with log.open("wb") as err:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "marine_watch.cli", *args,
-            cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=err,
-        )  # fmt: skip
-    try:
-        stations = await _wait_for_stations(f"http://127.0.0.1:{port}", proc, log)
-        assert len(stations) >= 8
+    async with running_demo(tmp_path, "--speed", "1500", "--lead-hours", "3") as demo:
+        async with httpx.AsyncClient(base_url=demo.http) as http:
+            assert len((await http.get("/api/v1/stations")).json()) >= 8
         seen: dict[str, int] = {}
-        async with connect(f"ws://127.0.0.1:{port}/ws/risk") as ws:
+        async with connect(demo.http.replace("http", "ws") + "/ws/risk") as ws:
             assert json.loads(await ws.recv())["type"] == "snapshot"
             async with asyncio.timeout(scaled(90)):
                 while seen.get("pinghu", 0) < 2:
@@ -57,11 +38,79 @@ async def test_demo_serves_stations_and_pushes_rising_colours(tmp_path: Path) ->
                     if message.get("type") == "zone":
                         seen[message["id"]] = message["level"]
         assert any(k != "pinghu" and v >= 2 for k, v in seen.items())
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            await asyncio.wait_for(proc.wait(), scaled(20))
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-    assert proc.returncode in (0, -signal.SIGINT), log.read_text()[-2000:]
+        demo.signal_group(signal.SIGINT)
+        assert await demo.stopped(20) == 0, demo.text()[-2000:]
+
+
+async def test_ctrl_c_stops_the_demo_cleanly(tmp_path: Path) -> None:
+    """SIGINT to the demo's process group: exit 0, no traceback, the broker stopped and reaped."""
+    async with running_demo(tmp_path, "--speed", "600") as demo:
+        broker = demo.broker_pid()
+        assert broker is not None
+        assert alive(broker)
+        await asyncio.sleep(2)  # readings flowing, colours evaluated
+        demo.signal_group(signal.SIGINT)
+        assert await demo.stopped(20) == 0, demo.text()[-3000:]
+        assert "Traceback" not in demo.text()
+        assert not alive(broker)
+        events = [e["event"] for e in demo.events()]
+        assert events.index("service_stopped") < events.index("broker_stopped")  # broker last
+
+
+async def test_ctrl_c_on_make_demo_stops_cleanly(tmp_path: Path) -> None:
+    """`make demo` and Ctrl-C: no traceback, no make error, nothing left running.
+
+    make itself always ends by re-raising SIGINT after its recipe has finished (GNU make does so
+    whatever the recipe's status), so its own status is "killed by SIGINT"; "Error" in make's
+    output would mean the demo had failed.
+    """
+    async with running_demo(tmp_path, "--speed", "600", make=True) as demo:
+        broker = demo.broker_pid()
+        assert broker is not None
+        demo.signal_group(signal.SIGINT)
+        code = await demo.stopped(20)
+        text = demo.text()
+        assert code in (0, -signal.SIGINT), text[-3000:]
+        assert "Traceback" not in text
+        assert "make: ***" not in text, text[-1000:]
+        assert [e["event"] for e in demo.events()][-1] == "demo_stopped"
+        assert not alive(broker)
+
+
+async def test_sigterm_stops_the_demo_and_its_broker_within_20_s(tmp_path: Path) -> None:
+    """SIGTERM to the demo alone (as systemd or `kill` sends it): exit 0 within 20 s, no child left."""
+    async with (
+        running_demo(tmp_path, "--speed", "600") as demo,
+        connect(demo.http.replace("http", "ws") + "/ws/risk") as ws,  # an open client too
+    ):
+        await ws.recv()
+        broker = demo.broker_pid()
+        assert broker is not None
+        demo.proc.send_signal(signal.SIGTERM)
+        assert await demo.stopped(20) == 0, demo.text()[-3000:]
+        assert "Traceback" not in demo.text()
+        assert not alive(broker)
+
+
+async def test_sigkill_of_the_demo_takes_its_broker_along(tmp_path: Path) -> None:
+    """The demo killed outright (SIGKILL): the kernel's parent-death signal stops its Mosquitto."""
+    async with running_demo(tmp_path, "--speed", "600") as demo:
+        broker = demo.broker_pid()
+        assert broker is not None
+        assert alive(broker)
+        demo.proc.send_signal(signal.SIGKILL)
+        assert await demo.stopped(10) == -signal.SIGKILL
+        assert await gone(broker, 10)
+
+
+async def test_a_taken_broker_port_is_a_clear_error(tmp_path: Path) -> None:
+    """Two demos on one broker port: the second says which port and how to choose another."""
+    async with running_demo(tmp_path / "one", "--speed", "600") as first:
+        second = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "marine_watch.cli", "demo", "--broker-port", str(first.broker_port),
+            cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, "MARINE_WATCH_DATA_DIR": str(tmp_path / "two")},
+        )  # fmt: skip
+        _, err = await asyncio.wait_for(second.communicate(), scaled(30))
+        assert second.returncode == 2
+        assert f"port {first.broker_port} is taken" in err.decode()

@@ -12,8 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from marine_watch.app import load_constants
 from marine_watch.cli import main
+from marine_watch.config import load_catalogue
+from marine_watch.settings import Settings
 from marine_watch.store.factory import open_store
+from risk_models.tide import predict
 from sensors.reading import Reading
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
@@ -35,6 +39,17 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _tide(times: np.ndarray) -> np.ndarray:
     t = times - START
     return 0.3 + 2.1 * np.cos(2 * np.pi * t / M2_S - 1.0) + 0.7 * np.cos(2 * np.pi * t / S2_S - 0.4)
+
+
+def _observations(path: Path) -> Path:
+    """30 days of the two-constituent tide every 10 minutes, as a time,value CSV."""
+    times = START + np.arange(0, 30 * 86400, 600.0)
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["time", "value"])
+        for t, v in zip(times, _tide(times), strict=True):
+            writer.writerow([datetime.fromtimestamp(t, UTC).isoformat(), f"{v:.4f}"])
+    return path
 
 
 def test_help_lists_every_command() -> None:
@@ -88,13 +103,7 @@ def test_check_config_names_file_key_and_problem(
 
 def test_tide_fit_and_predict_round_trip(tmp_path: Path) -> None:
     """Constants fitted to a 30-day CSV predict the same series back to within a centimetre."""
-    times = START + np.arange(0, 30 * 86400, 600.0)
-    source = tmp_path / "obs.csv"
-    with source.open("w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["time", "value"])
-        for t, v in zip(times, _tide(times), strict=True):
-            writer.writerow([datetime.fromtimestamp(t, UTC).isoformat(), f"{v:.4f}"])
+    source = _observations(tmp_path / "obs.csv")
     constants = tmp_path / "c.json"
     assert main(["tide", "fit", str(source), "--lat", "30.6", "-o", str(constants)]) == 0
     assert {"M2", "S2"} <= {c["name"] for c in json.loads(constants.read_text())["constituents"]}
@@ -123,6 +132,54 @@ def test_tide_fit_and_predict_round_trip(tmp_path: Path) -> None:
     got_t = np.array([datetime.fromisoformat(r["time"]).timestamp() for r in rows])
     got_v = np.array([float(r["value"]) for r in rows])
     assert np.max(np.abs(got_v - _tide(got_t))) < 0.01
+
+
+@pytest.mark.parametrize("station", sorted(p.name for p in (CONFIG / "tide_constants").iterdir()))
+def test_tide_predict_reads_the_shipped_constants(station: str, tmp_path: Path) -> None:
+    """Every command reads the one constants format: `tide predict` on config/tide_constants/*.json
+    (with their status and source) predicts the same tide the service does."""
+    out = tmp_path / "pred.csv"
+    args = ["--start", "2026-11-23T00:00:00Z", "--end", "2026-11-24T00:00:00Z", "--step", "3600"]
+    assert (
+        main(["tide", "predict", str(CONFIG / "tide_constants" / station), *args, "-o", str(out)])
+        == 0
+    )
+    with out.open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 25
+    doc = json.loads((CONFIG / "tide_constants" / station).read_text())
+    assert doc["status"] == "SAMPLE"
+    assert "docs/DOMAIN.md" in doc["source"]
+    served = load_constants(Settings(config_dir=CONFIG), load_catalogue(CONFIG))
+    ours = next(c for sid, c in served.items() if f"{sid}.json" == station)
+    times = np.array([datetime.fromisoformat(r["time"]).timestamp() for r in rows])
+    np.testing.assert_allclose([float(r["value"]) for r in rows], predict(ours, times), atol=1e-4)
+
+
+def test_fitted_constants_keep_their_provenance_and_load_in_the_service(tmp_path: Path) -> None:
+    """`tide fit` writes where its numbers come from; the file works as a station's constants."""
+    obs = _observations(tmp_path / "obs.csv")
+    config = tmp_path / "config"
+    shutil.copytree(CONFIG, config)
+    fitted = config / "tide_constants" / "zhapu.json"
+    assert main(["tide", "fit", str(obs), "--lat", "30.6", "-o", str(fitted)]) == 0
+    doc = json.loads(fitted.read_text())
+    assert doc["source"].startswith(
+        f"marine-watch tide fit of {obs}: 4320 values, 2026-01-01 00:00"
+    )
+    constants = load_constants(Settings(config_dir=config), load_catalogue(config))["zhapu"]
+    assert abs(float(predict(constants, np.array([START]))[0]) - _tide(np.array([START]))[0]) < 0.01
+
+
+def test_constants_with_bad_provenance_are_refused(tmp_path: Path, capsys) -> None:
+    """Provenance must be text; an unknown key is still refused, naming it."""
+    doc = json.loads((CONFIG / "tide_constants" / "zhapu.json").read_text())
+    for change, key in (({"source": 3}, "'source'"), ({"colour": "red"}, "'colour'")):
+        bad = tmp_path / "bad.json"
+        bad.write_text(json.dumps({**doc, **change}))
+        args = ["--start", "2026-11-23", "--end", "2026-11-24", "-o", str(tmp_path / "o.csv")]
+        assert main(["tide", "predict", str(bad), *args]) == 2
+        assert key in capsys.readouterr().err
 
 
 def test_tide_fit_reads_a_station_from_the_configured_store(

@@ -12,15 +12,11 @@ from marine_watch.mqtt_conn import MqttEndpoint
 from marine_watch.replay import BATCH_MAX, ReplayError, batches, check_target, publish, read_series
 from marine_watch.settings import Settings
 from sensors.reading import Kind
+from tests.helpers import REFERENCE
 from tests.integration.conftest import serve
 from tests.services import CONFIG_DIR, scaled
 
-VLISSINGEN = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "data"
-    / "tide_vlissingen_2018q1_10min_matroos.csv"
-)
+VLISSINGEN = REFERENCE / "tide_vlissingen_2018q1_10min_matroos.csv"
 
 
 def _csv(
@@ -34,7 +30,7 @@ def _csv(
 
 
 def test_reads_the_vlissingen_record() -> None:
-    """The shared 10-minute Vlissingen record reads in order, in metres, from 2018-01-01."""
+    """The 10-minute Vlissingen record reads in order, in metres, from 2018-01-01."""
     series = read_series(VLISSINGEN, "time_utc", "water_level_m")
     assert series.times_s[0] == 1514764800.0
     assert all(b > a for a, b in zip(series.times_s, series.times_s[1:], strict=False))

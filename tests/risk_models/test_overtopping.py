@@ -2,7 +2,6 @@
 
 import csv
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,13 +28,13 @@ from risk_models.overtopping_walls import (
     wall_discharge,
 )
 from risk_models.types import UNKNOWN
+from tests.helpers import REFERENCE
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 SQRT_G_HM0_CUBED_2M = math.sqrt(9.81 * 2.0**3)  # 8.85889 m²/s for Hm0 = 2 m
 
 
 def _cases() -> list[dict[str, str]]:
-    with (DATA / "eurotop2018_reference_cases.csv").open(encoding="utf-8") as f:
+    with (REFERENCE / "eurotop2018_reference_cases.csv").open(encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
 

@@ -1,19 +1,18 @@
 """Harmonic tide: fit, predict, high and low waters, against UTide, published and RWS data.
 
 Reference data and their traps (time zones, units, datums) are described in
-``shared/data/README.md``; every CSV there is already in UTC.
+``reference/README.md``; every CSV there is already in UTC.
 """
 
 import csv
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from risk_models import constituents, tide
+from tests.helpers import REFERENCE
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 MAJOR = ("M2", "S2", "N2", "K1", "O1")
 T0 = 1.2e9  # 2008-01-10, UTC seconds
 
@@ -44,7 +43,7 @@ def utc_s(iso: str) -> float:
 
 
 def read_csv(name: str) -> list[dict[str, str]]:
-    with (DATA / name).open(encoding="utf-8", newline="") as f:
+    with (REFERENCE / name).open(encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
 
 

@@ -1,7 +1,6 @@
 """Wave levels (DOMAIN.md §1.6, current criteria) and wave quantities."""
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,8 +15,7 @@ from risk_models.waves import (
     wave_steepness,
 )
 from sensors.ndbc import parse_stdmet
-
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+from tests.helpers import REFERENCE
 
 
 def test_nearshore_bulletins_fit_current_table() -> None:
@@ -65,7 +63,7 @@ def test_wavelength_steepness_and_breaker_parameter_case_1() -> None:
 
 def test_sandy_peak_wave_height_and_colours() -> None:
     """NDBC 44005 peaks at WVHT 8.65 m at 2012-10-30 04:50Z: red nearshore, yellow offshore."""
-    met = parse_stdmet((DATA / "ndbc_44005_2012_stdmet.txt").read_text(encoding="ascii"))
+    met = parse_stdmet((REFERENCE / "ndbc_44005_2012_stdmet.txt").read_text(encoding="ascii"))
     i = int(np.nanargmax(met.wvht_m))
     assert met.wvht_m[i] == 8.65
     assert met.times_s[i] == float(np.datetime64("2012-10-30T04:50", "s").astype(np.int64))

@@ -1,15 +1,12 @@
 """Beaufort forces and CMA typhoon/gale signals (DOMAIN.md §2)."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from risk_models.types import UNKNOWN
 from risk_models.wind import beaufort, gale_signal_level, typhoon_signal_level
 from sensors.ndbc import parse_stdmet
-
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+from tests.helpers import REFERENCE
 
 
 def test_beaufort_upper_bounds_are_inclusive() -> None:
@@ -52,7 +49,7 @@ def test_scalar_inputs_broadcast() -> None:
 
 def test_sandy_wind_at_44005_gives_gale_yellow() -> None:
     """Sandy at 44005: WSPD 17.7 m/s (force 8), GST 22.5 m/s (force 9): gale yellow, typhoon yellow."""
-    met = parse_stdmet((DATA / "ndbc_44005_2012_stdmet.txt").read_text(encoding="ascii"))
+    met = parse_stdmet((REFERENCE / "ndbc_44005_2012_stdmet.txt").read_text(encoding="ascii"))
     gale = gale_signal_level(met.wspd_mps, met.gst_mps)
     typhoon = typhoon_signal_level(met.wspd_mps, met.gst_mps)
     assert gale.max() == 2

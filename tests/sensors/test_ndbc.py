@@ -1,13 +1,10 @@
 """NDBC stdmet parsing: historical and realtime2 formats, per-column missing codes."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from sensors.ndbc import NdbcFormatError, StdMet, parse_stdmet
-
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+from tests.helpers import REFERENCE
 
 
 def _utc_s(iso: str) -> float:
@@ -16,7 +13,7 @@ def _utc_s(iso: str) -> float:
 
 @pytest.fixture(scope="module")
 def sandy() -> StdMet:
-    return parse_stdmet((DATA / "ndbc_44005_2012_stdmet.txt").read_text(encoding="ascii"))
+    return parse_stdmet((REFERENCE / "ndbc_44005_2012_stdmet.txt").read_text(encoding="ascii"))
 
 
 def test_historical_file_has_all_records_in_utc(sandy: StdMet) -> None:
@@ -72,7 +69,7 @@ def test_sandy_wind_and_pressure_peaks(sandy: StdMet) -> None:
 
 def test_realtime2_file_sorted_oldest_first_with_mm_as_nan() -> None:
     """The realtime2 file (newest first, 'MM', PTDY) parses to 6490 records, oldest first."""
-    met = parse_stdmet((DATA / "ndbc_46097_realtime_2019-02-16_2019-04-02.txt").read_text())
+    met = parse_stdmet((REFERENCE / "ndbc_46097_realtime_2019-02-16_2019-04-02.txt").read_text())
     assert met.times_s.shape == (6490,)
     assert met.times_s[0] == _utc_s("2019-02-16T00:00")
     assert met.times_s[-1] == _utc_s("2019-04-02T13:50")
@@ -86,7 +83,7 @@ def test_realtime2_file_sorted_oldest_first_with_mm_as_nan() -> None:
 
 def test_historical_monthly_file() -> None:
     """The 46097 QC monthly file gives 4464 ten-minute records of August 2019."""
-    met = parse_stdmet((DATA / "ndbc_46097_stdmet_2019-08_qc.txt").read_text())
+    met = parse_stdmet((REFERENCE / "ndbc_46097_stdmet_2019-08_qc.txt").read_text())
     assert met.times_s.shape == (4464,)
     assert met.times_s[-1] == _utc_s("2019-08-31T23:50")
     assert (met.wdir_deg[-1], met.wspd_mps[-1], met.pres_hpa[-1]) == (160.0, 2.7, 1014.9)

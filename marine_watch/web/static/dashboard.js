@@ -56,6 +56,7 @@
     badge.dataset.colour = place.colour || "unknown";
     $("city-name").textContent = MW.name(city.properties);
     $("city-why").textContent = explain(place.explanation, place.no_data);
+    $("city-why").title = $("city-why").textContent;
   }
 
   function renderTiers() {
@@ -242,6 +243,8 @@
     };
     dialog.showModal();
   }
+  // OK is the form's only submit button, so Enter in the field signs in (the ✕ closes without)
+  $("key-cancel").addEventListener("click", () => $("key-dialog").close("cancel"));
   $("key-btn").addEventListener("click", () => {
     if (key()) { localStorage.removeItem("mw.key"); renderKey(); AlertsPanel.connect(); openFeed(); } else askKey();
   });

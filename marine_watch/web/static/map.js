@@ -38,11 +38,84 @@ const CoastMap = (() => {
     return ring.map((p, i) => `${i ? "L" : "M"}${p[0].toFixed(1)},${p[1].toFixed(1)}`).join("") + "Z";
   }
 
-  function centroid(ring, proj) {
-    let x = 0; let y = 0;
-    const pts = ring.slice(0, -1).map(proj.project);
-    for (const [px, py] of pts) { x += px; y += py; }
-    return [x / pts.length, y / pts.length];
+  // ---- labels: inside their zone, clear of each other and of the station markers -------------------
+  function inside(pts, x, y) {
+    let hit = false;
+    for (let i = 0, j = pts.length - 1; i < pts.length; j = i++) {
+      const [xi, yi] = pts[i]; const [xj, yj] = pts[j];
+      if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) hit = !hit;
+    }
+    return hit;
+  }
+  function edgeDistance(pts, x, y) {
+    let best = Infinity;
+    for (let i = 0, j = pts.length - 1; i < pts.length; j = i++) {
+      const [ax, ay] = pts[j]; const [bx, by] = pts[i];
+      const dx = bx - ax; const dy = by - ay;
+      const t = Math.max(0, Math.min(1, ((x - ax) * dx + (y - ay) * dy) / (dx * dx + dy * dy || 1)));
+      best = Math.min(best, Math.hypot(x - ax - t * dx, y - ay - t * dy));
+    }
+    return best;
+  }
+  // The interior point farthest from the zone's edges (its "pole of inaccessibility", on a grid).
+  function interiorPoint(pts) {
+    const xs = pts.map((p) => p[0]); const ys = pts.map((p) => p[1]);
+    const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+    const step = Math.max(2, Math.min(x1 - x0, y1 - y0) / 16);
+    let best = [(x0 + x1) / 2, (y0 + y1) / 2]; let far = -1;
+    for (let x = x0; x <= x1; x += step) {
+      for (let y = y0; y <= y1; y += step) {
+        const d = inside(pts, x, y) ? edgeDistance(pts, x, y) : -1;
+        if (d > far) { far = d; best = [x, y]; }
+      }
+    }
+    return best;
+  }
+
+  // Offsets from a label's anchor to try, nearest first: up to 120 px aside and 60 px up or down.
+  const steps = (limit, step) => [0, ...Array.from({ length: limit / step }, (_, i) => [(i + 1) * step, -(i + 1) * step]).flat()];
+  const NUDGES = steps(120, 10).flatMap((dx) => steps(60, 6).map((dy) => [dx, dy]))
+    .sort((a, b) => Math.hypot(a[0] / 2, a[1]) - Math.hypot(b[0] / 2, b[1]));
+  const overlap = (a, b) => Math.max(0, Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x))
+    * Math.max(0, Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y));
+  // A node's bounding box in the map's own coordinates (through any transform on the way), padded.
+  function box(node, pad) {
+    const b = node.getBBox();
+    const m = node.ownerSVGElement.getScreenCTM().inverse().multiply(node.getScreenCTM());
+    const corners = [[b.x, b.y], [b.x + b.width, b.y], [b.x, b.y + b.height], [b.x + b.width, b.y + b.height]]
+      .map(([x, y]) => new DOMPoint(x, y).matrixTransform(m));
+    const xs = corners.map((c) => c.x); const ys = corners.map((c) => c.y);
+    const [x0, y0] = [Math.min(...xs), Math.min(...ys)];
+    return { x: x0 - pad, y: y0 - pad, w: Math.max(...xs) - x0 + 2 * pad, h: Math.max(...ys) - y0 + 2 * pad };
+  }
+
+  function before(a, b) {  // lexicographic a < b
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] < b[i];
+    return false;
+  }
+  // Place each label (towns first, then villages) at the first nudge from its anchor that keeps it
+  // clear of the labels placed so far, every station marker and the legend, preferring spots inside
+  // its zone.
+  function placeLabels(root) {
+    const taken = [...root.querySelectorAll(".station .body, .label-bay, .legend .bg")].map((n) => box(n, 2));
+    const rings = new Map();
+    for (const path of root.querySelectorAll("path.zone-village, path.zone-town")) rings.set(path.dataset.zone, path.__ring);
+    for (const node of root.querySelectorAll(".label-town, .label-village")) {
+      const ax = Number(node.dataset.ax); const ay = Number(node.dataset.ay);
+      const ring = rings.get(node.dataset.name);
+      // rank: clear of others first, then inside its own zone, then least overlap, then nearest
+      let best = null;
+      NUDGES.forEach(([dx, dy], i) => {
+        node.setAttribute("x", (ax + dx).toFixed(1)); node.setAttribute("y", (ay + dy).toFixed(1));
+        const b = box(node, 2);
+        const hit = taken.reduce((sum, t) => sum + overlap(b, t), 0);
+        const out = ring && !inside(ring, b.x + b.w / 2, b.y + b.h / 2) ? 1 : 0;
+        const rank = [hit > 0 ? 1 : 0, out, hit, i];
+        if (!best || before(rank, best.rank)) best = { rank, dx, dy };
+      });
+      node.setAttribute("x", (ax + best.dx).toFixed(1)); node.setAttribute("y", (ay + best.dy).toFixed(1));
+      taken.push(box(node, 2));
+    }
   }
 
   function scaleBar(proj) {
@@ -134,13 +207,16 @@ const CoastMap = (() => {
     const labels = layer("labels");
     const seaAt = proj.project([121.16, 30.585]);
     labels.append(svg("text", { class: "label-bay", x: seaAt[0], y: seaAt[1], "text-anchor": "middle", "data-i18n": "bay", text: MW.t("bay") }));
-    for (const f of byTier("village")) {
-      const [x, y] = centroid(f.geometry.coordinates[0], proj);
-      labels.append(svg("text", { class: "label-village", x, y, "text-anchor": "middle", "data-name": f.properties.id }));
-    }
-    for (const f of byTier("town")) {
-      const [x, y] = centroid(f.geometry.coordinates[0], proj);
-      labels.append(svg("text", { class: "label-town", x, y: y - 26, "text-anchor": "middle", "data-name": f.properties.id }));
+    for (const [tier, cls] of [["town", "label-town"], ["village", "label-village"]]) {
+      for (const f of byTier(tier)) {
+        const ring = f.geometry.coordinates[0].map(proj.project);
+        root.querySelector(`path.zone-${tier}[data-zone="${f.properties.id}"]`).__ring = ring;
+        const [x, y] = interiorPoint(ring);
+        labels.append(svg("text", {
+          class: cls, x, y, "data-ax": x, "data-ay": y, "text-anchor": "middle", "dominant-baseline": "middle",
+          "data-name": f.properties.id, "data-testid": `label-${f.properties.id}`,
+        }));
+      }
     }
     const marks = layer("stations");
     for (const s of stations) {
@@ -197,6 +273,7 @@ const CoastMap = (() => {
     for (const node of root.querySelectorAll("[data-name]")) node.textContent = names(node.dataset.name, node);
     for (const node of root.querySelectorAll("[data-i18n]")) node.textContent = MW.t(node.dataset.i18n);
     for (const node of root.querySelectorAll("[data-i18n-level]")) node.textContent = MW.t(`col_${node.dataset.i18nLevel}`);
+    placeLabels(root);  // the words changed: their widths too
   }
 
   return { draw, paintPlace, paintStation, relabel };

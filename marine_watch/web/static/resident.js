@@ -216,7 +216,8 @@
       $("contact").replaceChildren(el("div", { class: "contact-name" }, c.name), el("div", { class: "shelter-meta" }, c.role || ""),
         c.phone ? el("a", { class: "phone", href: `tel:${c.phone.replace(/[^0-9+]/g, "")}` }, `${t("r_call")} ${c.phone}`) : null);
     }
-    $("updated").textContent = `· ${t("r_updated")} ${MW.fmtTime(Date.now() / 1000)}`;
+    // the service's clock (scenario time in the demo), like every other time on the page
+    $("updated").textContent = `· ${t("r_updated")} ${MW.fmtTime(a.evaluated_s, true)}`;
     drawMarkers();
   }
 

@@ -1,0 +1,16 @@
+"""Helpers of the browser tests (not fixtures)."""
+
+from playwright.async_api import Browser, Page, expect
+
+
+async def open_page(browser: Browser, url: str, **context: object) -> Page:
+    """A page of a new context with its uncaught errors collected in ``page.errors``, once the
+    page says it is ready (``body[data-ready=1]``)."""
+    ctx = await browser.new_context(**context)  # type: ignore[arg-type]
+    page = await ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.errors = errors  # type: ignore[attr-defined]
+    await page.goto(url)
+    await expect(page.locator("body")).to_have_attribute("data-ready", "1", timeout=15_000)
+    return page
