@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.services, pytest.mark.timeout(180)]
 
 async def test_demo_serves_stations_and_pushes_rising_colours(tmp_path: Path) -> None:
     """Within a time-compressed typhoon the coast turns from none to at least yellow, live."""
-    async with running_demo(tmp_path, "--speed", "1500", "--lead-hours", "3") as demo:
+    async with running_demo(tmp_path, "--speed", "1500") as demo:
         async with httpx.AsyncClient(base_url=demo.http) as http:
             assert len((await http.get("/api/v1/stations")).json()) >= 8
         seen: dict[str, int] = {}
