@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack
 
 import aiomqtt
@@ -42,8 +42,15 @@ async def publish_forever(
     """Every ``step_s`` of (possibly scaled) time, publish one batch message per station, QoS 1.
 
     Each station publishes on its own connection, with its own account when ``accounts`` has one
-    (the broker lets a station account write only its own readings).
+    (the broker lets a station account write only its own readings). A station account is one
+    connection at a time (docs/SECURITY.md): when another client connects with it, e.g.
+    `marine-watch replay` into the demo, the broker closes the simulator's connection for that
+    station. The simulator then leaves the station to that client for good rather than take the
+    account back (which would cut the other client off): a station whose publish fails while the
+    others of the same round get through is left; when every station fails, the broker is away
+    and all are reconnected after a second.
     """
+    left: set[str] = set()  # stations whose account another client took over
     while True:
         try:
             async with AsyncExitStack() as stack:
@@ -51,19 +58,40 @@ async def publish_forever(
                 log.info("simulator_connecting", host=endpoint.host, port=endpoint.port)
                 next_t = clock.now()
                 while True:
-                    for station, items in batch_payloads(simulator.readings_at(next_t)).items():
+                    batches = batch_payloads(simulator.readings_at(next_t))
+                    sends = {}
+                    for station, items in batches.items():
+                        if station in left:
+                            continue
                         if station not in clients:
                             account = None if accounts is None else accounts.get(station)
                             client = endpoint.client(f"{client_id}-{station}", account)
                             clients[station] = await stack.enter_async_context(client)
-                        await clients[station].publish(
-                            f"{root}/{station}/batch", json.dumps(items), qos=1
-                        )
+                        topic, payload = f"{root}/{station}/batch", json.dumps(items)
+                        sends[station] = clients[station].publish(topic, payload, qos=1)
+                    left |= _lost(
+                        sends.keys(), await asyncio.gather(*sends.values(), return_exceptions=True)
+                    )
                     next_t += step_s
                     await asyncio.sleep(max(0.0, (next_t - clock.now()) / _speed(clock)))
         except aiomqtt.MqttError as exc:
             log.warning("simulator_disconnected", error=str(exc))
             await asyncio.sleep(1.0)
+
+
+def _lost(stations: Iterable[str], results: Sequence[object]) -> set[str]:
+    """The stations whose publish failed while others got through; raise if every one failed."""
+    failed: dict[str, aiomqtt.MqttError] = {}
+    for station, result in zip(stations, results, strict=True):
+        if isinstance(result, aiomqtt.MqttError):
+            failed[station] = result
+        elif isinstance(result, BaseException):
+            raise result
+    if failed and len(failed) == len(results):
+        raise next(iter(failed.values()))
+    for station, exc in failed.items():
+        log.warning("simulator_left_station", station=station, error=str(exc))
+    return set(failed)
 
 
 def _speed(clock: Clock) -> float:

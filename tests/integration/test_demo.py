@@ -19,6 +19,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from tests.demo import alive, gone, running_demo
+from tests.helpers import ROOT
 from tests.services import scaled
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(180)]
@@ -114,3 +115,32 @@ async def test_a_taken_broker_port_is_a_clear_error(tmp_path: Path) -> None:
         _, err = await asyncio.wait_for(second.communicate(), scaled(30))
         assert second.returncode == 2
         assert f"port {first.broker_port} is taken" in err.decode()
+
+
+async def test_a_replay_takes_a_station_over_from_the_simulator(tmp_path: Path) -> None:
+    """A station account is one connection at a time: a paced replay as Zhapu's account takes the
+    account over from the demo's simulator, which leaves Zhapu to it (the replay is not cut off)
+    while every other station goes on reporting."""
+    record = tmp_path / "zhapu.csv"
+    rows = [f"2018-01-02T{h:02d}:{m:02d}:00Z,3.{h:02d}" for h in range(5) for m in (0, 20, 40)]
+    record.write_text("time,value\n" + "\n".join(rows) + "\n")
+    async with running_demo(tmp_path / "demo", "--speed", "600") as demo:
+        replay = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "marine_watch.cli", "replay", str(record), "--station", "zhapu",
+            "--speed", "2400", "--broker", f"mqtt://127.0.0.1:{demo.broker_port}",
+            "--accounts", str(demo.accounts),
+            cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(replay.communicate(), scaled(60))  # 15 rows, 0.5 s apart
+        assert replay.returncode == 0, err.decode()[-2000:]
+        assert "replayed 15 readings" in out.decode()
+        async with httpx.AsyncClient(base_url=demo.http) as http:
+            before = {s["id"]: s["last"] for s in (await http.get("/api/v1/stations")).json()}
+            await asyncio.sleep(2)  # 20 scenario minutes
+            after = {s["id"]: s["last"] for s in (await http.get("/api/v1/stations")).json()}
+        assert after["zhapu"]["wind_speed"] == before["zhapu"]["wind_speed"]  # left to the replay
+        assert after["mast-zhapu"]["wind_speed"]["ts"] > before["mast-zhapu"]["wind_speed"]["ts"]
+        events = demo.events()
+        left = [e["station"] for e in events if e.get("event") == "simulator_left_station"]
+        assert left == ["zhapu"]
+        assert not [e for e in events if e.get("event") == "simulator_disconnected"]
