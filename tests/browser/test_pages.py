@@ -183,7 +183,7 @@ async def test_resident_page_keeps_red_with_no_data_since_when_the_gauge_goes_qu
     ):
         await ws.recv()
         lat, lon = HARBOUR
-        page = await _open(
+        page = await open_page(
             browser,
             f"{app.http}/resident",
             viewport={"width": 390, "height": 844},
