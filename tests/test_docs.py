@@ -17,10 +17,17 @@ CITED_SECTIONS = (
 )  # fmt: skip
 
 
+#: config files whose ``source`` keys are names, not provenance: a forecaster's ``source`` is the
+#: name the public sees on its forecasts.
+NOT_PROVENANCE = ("mqtt_accounts.toml",)
+
+
 def config_sources() -> list[tuple[str, str]]:
     """(file, source) for every ``source`` in config/: TOML, JSON and GeoJSON files."""
     found = []
     for path in sorted(CONFIG.rglob("*")):
+        if path.name in NOT_PROVENANCE:
+            continue
         if path.suffix == ".toml":
             doc: object = tomllib.loads(path.read_text(encoding="utf-8"))
         elif path.suffix in (".json", ".geojson"):
