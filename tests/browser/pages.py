@@ -14,3 +14,20 @@ async def open_page(browser: Browser, url: str, **context: object) -> Page:
     await page.goto(url)
     await expect(page.locator("body")).to_have_attribute("data-ready", "1", timeout=15_000)
     return page
+
+
+HARBOUR = (30.60, 121.07)  # inside the zhapu-harbour village (SAMPLE polygon)
+
+
+async def open_resident(browser: Browser, http: str, **context: object) -> Page:
+    """The resident page on a phone-sized screen with the position granted in Zhapu Harbour."""
+    lat, lon = HARBOUR
+    return await open_page(
+        browser,
+        f"{http}/resident",
+        viewport={"width": 390, "height": 844},
+        geolocation={"latitude": lat, "longitude": lon},
+        permissions=["geolocation"],
+        locale="en-GB",
+        **context,
+    )

@@ -13,12 +13,11 @@ from playwright.async_api import expect
 
 from marine_watch.auth import hash_key
 from marine_watch.clock import ScaledClock
-from tests.browser.pages import open_page
+from tests.browser.pages import open_page, open_resident
 from tests.integration.conftest import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.timeout(180)]
 DUTY_KEY = "details-duty-officer-key"
-HARBOUR = (30.60, 121.07)
 
 
 async def test_enter_in_the_key_dialog_signs_in(browser, mosquitto, make_settings) -> None:
@@ -36,8 +35,8 @@ async def test_enter_in_the_key_dialog_signs_in(browser, mosquitto, make_setting
         await page.get_by_test_id("key-input").fill(DUTY_KEY)
         await page.get_by_test_id("key-input").press("Enter")
         await expect(page.locator("#key-dialog")).not_to_be_visible()
-        assert await page.evaluate("localStorage.getItem('mw.key')") == DUTY_KEY
         await expect(page.get_by_test_id("key-button")).to_contain_text("Sign out")
+        assert await page.evaluate("localStorage.getItem('mw.key')") == DUTY_KEY
         await expect(page.get_by_test_id("alerts-signin")).to_have_count(0)
         assert page.errors == []  # type: ignore[attr-defined]
 
@@ -86,7 +85,8 @@ async def test_map_labels_overlap_neither_each_other_nor_stations(
 
 
 async def test_resident_page_shows_the_service_time(browser, mosquitto, make_settings, topic_root):
-    """ "Updated" on the resident page is the service's clock (here a scenario in July 2021)."""
+    """ "Updated" on the resident page is the service's clock (here a scenario in July 2021), in the
+    coast's time (+08:00) whatever the browser's time zone (here UTC)."""
     start = datetime(2021, 7, 25, 18, 30, tzinfo=UTC).timestamp()
     async with serve(make_settings(mosquitto), clock=ScaledClock(start, 1.0)) as app:
         async with aiomqtt.Client(
@@ -95,16 +95,7 @@ async def test_resident_page_shows_the_service_time(browser, mosquitto, make_set
             item = {"ts": int(start * 1000), "value": 1.2, "unit": "m"}
             await c.publish(f"{topic_root}/zhapu/tide_level", json.dumps(item), qos=1)
         await asyncio.sleep(1.5)  # one evaluation
-        lat, lon = HARBOUR
-        page = await open_page(
-            browser,
-            f"{app.http}/resident",
-            viewport={"width": 390, "height": 844},
-            geolocation={"latitude": lat, "longitude": lon},
-            permissions=["geolocation"],
-            locale="en-GB",
-            timezone_id="UTC",
-        )
-        await expect(page.locator("#updated")).to_contain_text("25/07", timeout=10_000)
-        await expect(page.locator("#updated")).to_contain_text("18:3")
+        page = await open_resident(browser, app.http, timezone_id="UTC")
+        await expect(page.locator("#updated")).to_contain_text("26/07", timeout=10_000)
+        await expect(page.locator("#updated")).to_contain_text("02:3")  # 18:3x UTC the day before
         assert page.errors == []  # type: ignore[attr-defined]

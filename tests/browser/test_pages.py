@@ -15,13 +15,12 @@ from websockets.asyncio.client import connect
 
 from marine_watch.auth import hash_key
 from risk_models import tide
-from tests.browser.pages import open_page
+from tests.browser.pages import open_page, open_resident
 from tests.integration.conftest import Running, serve
 from tests.services import Broker, scaled
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.timeout(180)]
 DUTY_KEY = "browser-duty-officer-key"
-HARBOUR = (30.60, 121.07)  # inside the zhapu-harbour village (SAMPLE polygon)
 VILLAGES = ("huangshan", "zhapu-harbour", "tianfei", "quantang", "dushan", "jinsiniang")
 
 
@@ -131,17 +130,8 @@ async def test_resident_page_shows_the_colour_and_nearest_shelter_where_you_stan
     """With a granted position in Zhapu Harbour the card turns red and lists the nearest shelter."""
     async with serve(make_settings(mosquitto)) as app, connect(f"{app.ws}/ws/risk") as ws:
         await ws.recv()
-        lat, lon = HARBOUR
-        page = await open_page(
-            browser,
-            f"{app.http}/resident",
-            viewport={"width": 390, "height": 844},
-            device_scale_factor=2,
-            is_mobile=True,
-            has_touch=True,
-            geolocation={"latitude": lat, "longitude": lon},
-            permissions=["geolocation"],
-            locale="en-GB",
+        page = await open_resident(
+            browser, app.http, device_scale_factor=2, is_mobile=True, has_touch=True
         )
         card = page.get_by_test_id("risk-card")
         await expect(card).to_have_attribute("data-colour", "unknown")
@@ -182,15 +172,7 @@ async def test_resident_page_keeps_red_with_no_data_since_when_the_gauge_goes_qu
         connect(f"{app.ws}/ws/risk") as ws,
     ):
         await ws.recv()
-        lat, lon = HARBOUR
-        page = await open_page(
-            browser,
-            f"{app.http}/resident",
-            viewport={"width": 390, "height": 844},
-            geolocation={"latitude": lat, "longitude": lon},
-            permissions=["geolocation"],
-            locale="en-GB",
-        )
+        page = await open_resident(browser, app.http)
         await _zhapu_red(app, mosquitto, topic_root)
         card = page.get_by_test_id("risk-card")
         await expect(card).to_have_attribute("data-colour", "red", timeout=scaled(15) * 1000)
