@@ -15,9 +15,12 @@ fails, and an atexit hook covers an interrupted session.
 A process runs in a host as ``ip netns exec NS …`` (``Host.spawn``), in its own process group, with
 its output in a log file. The test process itself can act as a host: ``with host.entered(): …``
 moves the calling thread into the host's namespace (setns), so sockets opened there (httpx,
-websockets, aiomqtt) are that host's; they stay in it after the block.
+websockets) are that host's; they stay in it after the block. Threads started inside the block
+inherit the namespace, threads that already exist do not: asyncio code whose library connects in
+an executor thread (aiomqtt) uses ``async with host.entered_async(): …``.
 """
 
+import asyncio
 import atexit
 import contextlib
 import ctypes
@@ -31,7 +34,8 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -139,6 +143,12 @@ def _setns(fd: int) -> None:
     if _libc.setns(fd, _CLONE_NEWNET) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"setns: {os.strerror(err)}")
+
+
+def _enter_for_good(ns: str) -> None:
+    """Move the calling thread (a pool worker) into ``ns`` for the rest of its life."""
+    with Path(f"/run/netns/{ns}").open("rb") as target:
+        _setns(target.fileno())
 
 
 @dataclass(eq=False)
@@ -278,6 +288,22 @@ class Host:
             finally:
                 _setns(home.fileno())
 
+    @contextlib.asynccontextmanager
+    async def entered_async(self) -> AsyncIterator[None]:
+        """``entered()`` for asyncio code: the loop's default executor runs in this host too, so
+        work it hands to threads (aiomqtt connects in one) opens its sockets here as well."""
+        loop = asyncio.get_running_loop()
+        with self.entered(), self.executor() as pool:
+            loop.set_default_executor(pool)
+            try:
+                yield
+            finally:
+                loop.set_default_executor(ThreadPoolExecutor())
+
+    def executor(self) -> ThreadPoolExecutor:
+        """A thread pool whose threads live in this host's namespace."""
+        return ThreadPoolExecutor(initializer=_enter_for_good, initargs=(self.ns,))
+
     def connects(self, address: str, port: int, timeout: float = 0.3) -> bool:
         """True when a TCP connection from this host to ``address:port`` is accepted."""
         with self.entered(), contextlib.suppress(OSError):
@@ -294,6 +320,7 @@ class Host:
         _cmd(["ip", "-n", self.network.bridge_ns, "link", "set", self.port_name, "down"])
 
     def link_up(self) -> None:
+        """Plug the cable back in."""
         _cmd(["ip", "-n", self.network.bridge_ns, "link", "set", self.port_name, "up"])
 
     def blackhole(self, loss_percent: int = 100) -> None:
@@ -319,8 +346,8 @@ class Host:
     def heal(self) -> None:
         """Undo ``blackhole``."""
         if shutil.which("nft") is not None:
-            _cmd(["ip", "netns", "exec", self.ns, "nft", "delete", "table", "inet", "mwnet_loss"],
-                 check=False)  # fmt: skip
+            delete = ["nft", "delete", "table", "inet", "mwnet_loss"]
+            _cmd(["ip", "netns", "exec", self.ns, *delete], check=False)
 
     def stop_processes(self) -> None:
         for proc in reversed(self.processes):

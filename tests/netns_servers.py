@@ -128,16 +128,20 @@ class Haproxy(HostServer):
     admin_socket: Path
     stats_port: int
 
-    def stat(self) -> list[dict[str, str]]:
-        """``show stat`` over the admin socket (a file, so reachable from any namespace)."""
+    def command(self, line: str) -> str:
+        """One runtime API command over the admin socket (a file: reachable from any namespace)."""
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(5.0)
             sock.connect(str(self.admin_socket))
-            sock.sendall(b"show stat\n")
+            sock.sendall(line.encode() + b"\n")
             chunks = []
             while chunk := sock.recv(65536):
                 chunks.append(chunk)
-        text = b"".join(chunks).decode().removeprefix("# ")
+        return b"".join(chunks).decode()
+
+    def stat(self) -> list[dict[str, str]]:
+        """``show stat``: one row per frontend, backend and server."""
+        text = self.command("show stat").removeprefix("# ")
         return list(csv.DictReader(io.StringIO(text)))
 
     def status(self, backend: str, server: str) -> str:
@@ -159,6 +163,16 @@ class Haproxy(HostServer):
         raise NetnsError(msg + self.proc.tail())
 
 
+def _wait_file(path: Path, proc: HostProcess, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + scaled(timeout)
+    while not path.exists():
+        proc.check_alive()
+        if time.monotonic() > deadline:
+            msg = f"{path} did not appear"
+            raise NetnsError(msg + proc.tail())
+        time.sleep(0.02)  # polling a condition
+
+
 def haproxy_maxconn_limit() -> int:
     """The largest maxconn HAProxy can take under our fd hard limit (it needs 2 × maxconn + ~31;
     it raises its soft limit itself, but not the hard one without CAP_SYS_RESOURCE)."""
@@ -175,11 +189,12 @@ def start_haproxy(
     port: int = 80,
     stats_port: int = 8404,
     values: Mapping[str, str] | None = None,
+    name: str = "haproxy",
 ) -> Haproxy:
     """Render deploy/haproxy/haproxy.cfg for ``servers`` (name, "ip:port"), check it, run it."""
     exe = find_binary("haproxy", "haproxy")
     tmpdir.mkdir(parents=True, exist_ok=True)
-    admin = tmpdir / "admin.sock"
+    admin = tmpdir / f"{name}.sock"
     fields = {
         "bind": f"{host.ip}:{port}",
         "stats_bind": f"127.0.0.1:{stats_port}",
@@ -190,12 +205,13 @@ def start_haproxy(
     text = render_module.render(
         (HAPROXY_DIR / "haproxy.cfg").read_text(encoding="utf-8"), servers, **fields
     )
-    cfg = tmpdir / "haproxy.cfg"
+    cfg = tmpdir / f"{name}.cfg"
     cfg.write_text(text, encoding="utf-8")
     check = subprocess.run([exe, "-c", "-f", str(cfg)], capture_output=True, text=True, check=False)
     if check.returncode != 0:
         msg = f"haproxy -c rejects {cfg}: {check.stdout}{check.stderr}"
         raise NetnsError(msg)
-    proc = host.spawn([exe, "-f", str(cfg), "-db"], name="haproxy", cwd=tmpdir)
+    proc = host.spawn([exe, "-f", str(cfg), "-db"], name=name, cwd=tmpdir)
+    _wait_file(admin, proc)  # the socket appears once this process has bound its listeners
     proc.wait_port(port)
     return Haproxy(host, proc, f"http://{host.ip}:{port}", port, cfg, admin, stats_port)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from tests.netns import Host, Network
@@ -184,3 +184,37 @@ def test_stats_and_health_of_haproxy_listen_on_its_loopback_only(make_cluster) -
         page = http.get(f"http://127.0.0.1:{lb.stats_port}/stats;csv")
     assert page.status_code == 200
     assert {"api_http", "api_ws", "api"} <= {line.split(",")[0] for line in page.text.splitlines()}
+
+
+def _open(cluster: Cluster, n: int) -> tuple[list[tuple[ClientConnection, str]], list[int]]:
+    """Try ``n`` websockets through HAProxy; the ones held and the HTTP status of the refused."""
+    held, refused = [], []
+    for _ in range(n):
+        try:
+            held.append(cluster.ws())
+        except InvalidStatus as exc:
+            refused.append(exc.response.status_code)
+    return held, refused
+
+
+def test_each_node_address_takes_as_many_websockets_as_haproxy_has_source_ports(
+    make_cluster,
+) -> None:
+    """Every proxied websocket holds one ephemeral port of HAProxy's address towards its node:
+    with 100 ports, one node address takes at most 100 and HAProxy refuses the rest (503); the
+    next node address has 100 of its own. (Default range: 28,232 per node address.)"""
+    cluster = make_cluster()
+    lb = cluster.lb
+    lb.host.sysctl("net.ipv4.ip_local_port_range", "40000 40099")
+    lb.command("disable server api_ws/api2")
+    held, refused = _open(cluster, 130)
+    assert 90 <= len(held) <= 100  # a few ports may be busy with health checks
+    assert {node for _, node in held} == {"api1"}
+    assert refused == [503] * (130 - len(held))
+    assert "no free ports" in lb.proc.log.read_text(encoding="utf-8")
+
+    lb.command("enable server api_ws/api2")
+    more, refused = _open(cluster, 30)
+    assert (Counter(node for _, node in more), refused) == ({"api2": 30}, [])
+    for ws, _ in [*held, *more]:
+        ws.close()

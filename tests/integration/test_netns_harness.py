@@ -1,10 +1,12 @@
 """The network-namespace harness itself: hosts, isolation, cables, processes, clean-up and skipping."""
 
+import asyncio
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -207,3 +209,28 @@ def test_skips_with_a_clear_message_where_namespaces_are_not_permitted() -> None
     assert "1 skipped" in done.stdout, done.stdout + done.stderr
     assert "network namespaces are not permitted here: `ip netns add` failed" in done.stdout
     assert "Operation not permitted" in done.stdout
+
+
+def _netns_inode() -> int:
+    return Path("/proc/thread-self/ns/net").stat().st_ino
+
+
+async def test_entered_async_runs_executor_work_in_the_host(netns: Network) -> None:
+    """Work handed to the loop's executor (aiomqtt connects there) runs in the entered host; a
+    thread of the plain entered() block inherits it; back outside, the thread is home again."""
+    a = netns.add_host("a")
+    host_inode = Path(f"/run/netns/{a.ns}").stat().st_ino
+    home = _netns_inode()
+    loop = asyncio.get_running_loop()
+    assert await loop.run_in_executor(None, _netns_inode) == home  # a worker made outside
+    async with a.entered_async():
+        assert _netns_inode() == host_inode
+        assert await loop.run_in_executor(None, _netns_inode) == host_inode
+    assert _netns_inode() == home
+    assert await loop.run_in_executor(None, _netns_inode) == home
+    seen: list[int] = []
+    with a.entered():
+        worker = threading.Thread(target=lambda: seen.append(_netns_inode()))
+        worker.start()
+    worker.join()
+    assert seen == [host_inode]

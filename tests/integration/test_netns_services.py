@@ -28,7 +28,7 @@ MARINE_WATCH = str(Path(sys.executable).with_name("marine-watch"))
 
 
 async def _mqtt_round_trip(client: Host, broker: HostServer, topic: str) -> bytes:
-    with client.entered():
+    async with client.entered_async():
         sub = aiomqtt.Client(broker.host.ip, broker.port, identifier=f"sub-{uuid.uuid4().hex}")
         pub = aiomqtt.Client(broker.host.ip, broker.port, identifier=f"pub-{uuid.uuid4().hex}")
         async with sub, pub:
@@ -100,7 +100,7 @@ async def test_a_real_node_serves_through_haproxy_and_leaves_it_while_degraded(
     lb.wait_status("api_http", "node", "UP")
     client = netns.add_host("client")
     ts_ms = int(time.time() * 1000)
-    with client.entered():
+    async with client.entered_async():
         async with httpx.AsyncClient(base_url=lb.url, timeout=10.0) as http:
             health = (await http.get("/health")).json()
         async with connect(f"ws://{lb.host.ip}/ws/risk") as ws:
