@@ -59,7 +59,7 @@ def run_clients(
 ) -> dict[str, object]:
     """One ws_fanout client process with ``n`` connections to ``url``; its figures, the CPU of
     the ``watched`` processes (server, HAProxy) over the measured window, sessions per proxy."""
-    out = Path(tempfile.mkdtemp(prefix="mw-bench-lb-")) / "clients.json"
+    out = client.logdir / f"clients-{time.monotonic_ns()}.json"
     args = [sys.executable, str(FANOUT_SCRIPT), "_clients", "--url", url, "--n", str(n)]
     args += ["--out", str(out), "--duration", f"{duration_s:g}", "--warmup", f"{WARMUP_S:g}"]
     args += ["--ts-field", "ts", "--connect-concurrency", "200", "--connect-timeout", "10"]
@@ -117,7 +117,7 @@ def level(net: Network, case: str, n: int, lbs: int, duration_s: float = DURATIO
     )
     node.wait_port(8000)
     watched, proxies, url = [node], [], f"ws://{ws.ip}:8000/ws/risk"
-    tmp = Path(tempfile.mkdtemp(prefix="mw-bench-haproxy-"))
+    tmp = lb.logdir / f"haproxy-{time.monotonic_ns()}"
     for i in range(lbs):
         proxy = start_haproxy(
             lb, tmp, [("ws", f"{ws.ip}:8000")], stats_port=8404 + i, name=f"haproxy{i}"
@@ -141,7 +141,10 @@ def run() -> list[dict[str, object]]:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     sweep_stale()
     maxconn = haproxy_maxconn_limit()
-    with Network(Path(tempfile.mkdtemp(prefix="mw-bench-netns-"))) as net:
+    with (
+        tempfile.TemporaryDirectory(prefix="mw-bench-netns-") as logs,  # HAProxy logs ~1 MB/case
+        Network(Path(logs)) as net,
+    ):
         for name in ("ws", "lb", "client"):
             net.add_host(name)
         rows = []

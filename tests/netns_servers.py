@@ -96,6 +96,10 @@ class StandinNode(HostServer):
         else:
             self.health_file.write_text(str(status), encoding="utf-8")
 
+    def set_health_delay(self, seconds: float) -> None:
+        """/health answers 200, but only after ``seconds``."""
+        self.health_file.write_text(f"sleep {seconds:g}", encoding="utf-8")
+
 
 def start_standin(host: Host, tmpdir: Path, name: str, port: int = 8000) -> StandinNode:
     tmpdir.mkdir(parents=True, exist_ok=True)

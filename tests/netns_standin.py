@@ -5,12 +5,14 @@ Run it in a host: ``python -m tests.netns_standin --name api1 --host 10.214.0.2 
 upgrade behave as the real node's do.
 
 - ``GET /health``: 200 ``{"node": …}``, or the status written in ``--health-file`` while that file
-  exists (``503`` takes the node out of HAProxy, as the service's /health does when degraded).
+  exists (``503`` takes the node out of HAProxy, as the service's /health does when degraded);
+  ``sleep 3`` in the file answers 200 after 3 s, as a node busy with a connect storm would.
 - ``GET /whoami``: the node, the peer address and the ``X-Forwarded-For`` headers it received.
 - ``/ws/echo``: sends ``{"node": …}`` once, then echoes every text message.
 """
 
 import argparse
+import asyncio
 from pathlib import Path
 
 import uvicorn
@@ -25,7 +27,11 @@ def build_app(name: str, health_file: Path) -> Starlette:
     async def health(_request: Request) -> JSONResponse:
         status = 200
         if health_file.exists():
-            status = int(health_file.read_text(encoding="utf-8").strip() or "503")
+            word, _, value = health_file.read_text(encoding="utf-8").strip().partition(" ")
+            if word == "sleep":  # a node too busy to answer at once
+                await asyncio.sleep(float(value))
+            else:
+                status = int(word or "503")
         return JSONResponse({"node": name, "status": status}, status_code=status)
 
     async def whoami(request: Request) -> JSONResponse:

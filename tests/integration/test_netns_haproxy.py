@@ -20,9 +20,9 @@ from tests.netns import Host, Network
 from tests.netns_servers import Haproxy, StandinNode, start_haproxy, start_standin
 
 pytestmark = pytest.mark.timeout(120)
-# inter 2s, fastinter 500ms, fall 2, timeout check 2s (deploy/haproxy/haproxy.cfg): a node that
-# stops answering is marked down after at most one inter, one fastinter and a check timeout
-MARK_DOWN_S = 2.0 + 0.5 + 2.0
+# inter 2s, fastinter 500ms, fall 3 (deploy/haproxy/haproxy.cfg): a node that refuses or answers
+# 503 is marked down after at most one inter and two fastinters (3 s), plus 1.5 s of slack
+MARK_DOWN_S = 2.0 + 2 * 0.5 + 1.5
 
 
 @dataclass
@@ -167,6 +167,22 @@ def test_a_node_whose_health_is_503_is_taken_out(make_cluster) -> None:
         lb.wait_status("api_http", name, "UP")
     assert cluster.nodes_answering() == {"api1": 10, "api2": 10}
     assert _lb_health(lb) == 200
+
+
+def test_a_node_slow_to_answer_its_health_check_keeps_its_websockets(make_cluster) -> None:
+    """/health answering after 3 s (a node busy with a connect storm) is within `timeout check`:
+    api1 stays up for 3 check rounds and none of its websockets is cut (a 2 s check timeout cut
+    them all in bench_lb)."""
+    cluster = make_cluster()
+    sessions = [cluster.ws() for _ in range(4)]
+    cluster.api["api1"].set_health_delay(3.0)
+    deadline = time.monotonic() + 3 * (2.0 + 3.0) + 1.0
+    while time.monotonic() < deadline:
+        assert cluster.lb.status("api_http", "api1") == "UP"
+        time.sleep(0.2)  # sampling the status over three check rounds
+    assert all(_echoes(ws) for ws, _ in sessions)
+    for ws, _ in sessions:
+        ws.close()
 
 
 def _lb_health(lb: Haproxy) -> int:
