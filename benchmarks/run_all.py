@@ -22,6 +22,7 @@ MODULES = (
     "bench_nodes",
     "bench_api",
     "bench_ws",
+    "bench_lb",
 )
 OUT = Path(__file__).resolve().parent / "results" / "latest.jsonl"
 

@@ -14,6 +14,8 @@ from marine_watch.store import Store
 from marine_watch.store.factory import open_store
 from tests.services import CONFIG_DIR, Broker, Influx, start_influxd, start_mosquitto
 
+pytest_plugins = ("tests.netns",)  # the `netns` fixture: hosts in network namespaces
+
 settings.register_profile("ci", deadline=None, derandomize=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
