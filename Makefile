@@ -5,13 +5,20 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest system-deps bench clean
+.PHONY: constraints demo test lint typecheck pytest system-deps bench clean
 
-$(STAMP): pyproject.toml
+# constraints.txt pins the versions the suite last passed with, so a new release upstream cannot
+# break a clean clone overnight; `make constraints` refreshes it after a deliberate upgrade.
+$(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
 	touch $(STAMP)
+
+constraints: $(STAMP)
+	$(BIN)/pip install -q --upgrade -e '.[test]'
+	{ echo "# Versions the test suite last passed with; make installs within them (pip -c). Refresh: make constraints"; \
+	  $(BIN)/pip freeze --exclude-editable; } > constraints.txt
 
 # Debian packages the tests start privately (never the machine's own services).
 system-deps:

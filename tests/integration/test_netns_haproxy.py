@@ -7,8 +7,9 @@ rendered for them, on :80), ``client`` (this test process, entered into that nam
 import json
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -30,6 +31,7 @@ class Cluster:
     api: dict[str, StandinNode]
     lb: Haproxy
     client: Host
+    sockets: ExitStack = field(default_factory=ExitStack)
 
     def get(self, path: str = "/whoami", n: int = 1, **kwargs: object) -> list[httpx.Response]:
         with self.client.entered(), httpx.Client(base_url=self.lb.url, timeout=5.0) as http:
@@ -43,12 +45,17 @@ class Cluster:
     def ws(self) -> tuple[ClientConnection, str]:
         """A websocket to /ws/echo through HAProxy, and the node that took it."""
         with self.client.entered():
-            ws = connect(self.lb.url.replace("http", "ws") + "/ws/echo", open_timeout=5.0)
+            # entered as a context manager: websockets >= 17.1 deprecates bare connect()
+            ws = self.sockets.enter_context(
+                connect(self.lb.url.replace("http", "ws") + "/ws/echo", open_timeout=5.0)
+            )
         return ws, json.loads(ws.recv(timeout=5.0))["node"]
 
 
 @pytest.fixture
-def make_cluster(netns: Network, tmp_path: Path) -> Callable[..., Cluster]:
+def make_cluster(netns: Network, tmp_path: Path) -> Iterator[Callable[..., Cluster]]:
+    made: list[Cluster] = []
+
     def make(**values: str) -> Cluster:
         api = {
             name: start_standin(netns.add_host(name), tmp_path, name) for name in ("api1", "api2")
@@ -57,9 +64,12 @@ def make_cluster(netns: Network, tmp_path: Path) -> Callable[..., Cluster]:
         lb = start_haproxy(netns.add_host("lb"), tmp_path / "haproxy", servers, values=values)
         for name in api:
             lb.wait_status("api_http", name, "UP")
-        return Cluster(api, lb, netns.add_host("client"))
+        made.append(Cluster(api, lb, netns.add_host("client")))
+        return made[-1]
 
-    return make
+    yield make
+    for cluster in made:
+        cluster.sockets.close()
 
 
 def _echoes(ws: ClientConnection) -> bool:
