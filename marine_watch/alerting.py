@@ -5,7 +5,8 @@ spooled for every webhook subscriber: backpressure instead of a queue that could
 """
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import structlog
 
@@ -31,6 +32,7 @@ class AlertService:
     sender: Sender
     pipeline: Pipeline
     public_url: str
+    listeners: list[Callable[[AlertMessage], None]] = field(default_factory=list)
 
     async def on_change(self, changed: list[PlaceColour], now_s: float) -> None:
         """Pipeline hook: record colour changes, then raise/update/cancel alerts.
@@ -56,6 +58,8 @@ class AlertService:
 
     async def emit(self, message: AlertMessage) -> None:
         await self.store.add(message)
+        for listener in self.listeners:
+            listener(message)
         payload = {"type": "alert", **message.to_dict()}
         self.hub.publish("alerts", message.identifier, payload)
         body = json.dumps(

@@ -19,12 +19,12 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from marine_watch.api import register_routes
-from marine_watch.api.nodes import IngestOnly
+from marine_watch.api.nodes import RoleLimit
 from marine_watch.clock import Clock, WallClock
 from marine_watch.config import load_catalogue, load_tide_constants
 from marine_watch.deadletters import DeadLetters
 from marine_watch.errors import ConfigError, StoreError
-from marine_watch.features import Job, open_features
+from marine_watch.features import Job, open_api_features, open_features
 from marine_watch.hub import Hub
 from marine_watch.ingest import Ingest, IngestDeps
 from marine_watch.metrics import Metrics
@@ -115,8 +115,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Services]]:
         async with AsyncExitStack() as stack:
             services = await _open_services(stack, settings, catalogue, constants, the_clock)
-            jobs = await open_features(stack, services)
-            await warm_start(services)
+            if settings.node_role == "api":  # answers from the retained risk topics only
+                jobs = await open_api_features(stack, services)
+            else:
+                jobs = await open_features(stack, services)
+                await warm_start(services)
             app.state.services = services
             tasks = _start_workers(services, jobs, workers, on_fatal)
             try:
@@ -134,8 +137,8 @@ def create_app(
         swagger_ui_parameters={"validatorUrl": None},  # no spec check against an outside validator
     )
     register_routes(app)
-    if settings.node_role == "ingest":
-        app.add_middleware(IngestOnly)
+    if settings.node_role in ("ingest", "api"):
+        app.add_middleware(RoleLimit, role=settings.node_role)
     return app
 
 
@@ -147,7 +150,12 @@ def _start_workers(
 ) -> list[asyncio.Task[None]]:
     """The tasks of this node's role: storing (writer, replay), colours (pipeline and features)."""
     role = services.settings.node_role
-    coros: list[tuple[str, Awaitable[None]]] = [("ingest", services.ingest.run())]
+    coros: list[tuple[str, Awaitable[None]]] = []
+    if role == "api":  # no ingest, no store, no evaluation: the mirror and the websockets
+        coros += [*jobs, ("heartbeat", services.hub.heartbeat(HEARTBEAT_S))]
+        coros += [(name, worker(services)) for name, worker in workers]
+        return [asyncio.create_task(supervised(n, c, on_fatal), name=n) for n, c in coros]
+    coros.append(("ingest", services.ingest.run()))
     if role != "risk":
         coros += [("writer", services.writer.run()), ("replay", services.writer.replay())]
     if role != "ingest":
@@ -200,7 +208,7 @@ async def _open_services(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = await stack.enter_async_context(
         open_store(
-            settings.store,
+            "sqlite" if settings.node_role == "api" else settings.store,  # API: never written
             influx_url=settings.influx_url,
             influx_db=settings.influx_db,
             influx_token=settings.influx_token,
@@ -270,10 +278,11 @@ def _ignore(blocks: list[Block]) -> None:
 
 async def _shutdown(tasks: list[asyncio.Task[None]], services: Services) -> None:
     """Stop intake first, let the writer drain what is queued (bounded), then cancel the rest."""
-    ingest = next(t for t in tasks if t.get_name() == "ingest")
-    ingest.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await ingest
+    ingest = next((t for t in tasks if t.get_name() == "ingest"), None)
+    if ingest is not None:
+        ingest.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await ingest
     queue_empty = asyncio.create_task(services.writer.drained())
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(queue_empty, timeout=5.0)

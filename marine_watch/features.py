@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING
 from marine_watch import privacy
 from marine_watch.alert_store import AlertStore
 from marine_watch.alerting import AlertService
-from marine_watch.alerts import AlertBook
+from marine_watch.alerts import AlertBook, Subject
 from marine_watch.auth import KeyRing, RateLimiter
 from marine_watch.forecast import ForecastBook, subscribe_forecasts
+from marine_watch.mirror import MirroredAlerts, RiskMirror
 from marine_watch.netguard import TargetGuard, pinned_client
-from marine_watch.risk_topics import RiskTopics
+from marine_watch.regions import regions_of
+from marine_watch.risk_topics import FEED_SIZE, RiskTopics
 from marine_watch.roads import RoadNotes
 from marine_watch.webhooks import Policy, Replay, Sender, WebhookStore
 from marine_watch.wording import Wording
@@ -81,7 +83,29 @@ async def open_features(stack: AsyncExitStack, services: "Services") -> list[Job
         ),
     ]
     if s.risk_topics:
-        topics = RiskTopics(s)
+        topics = RiskTopics(s, services.pipeline)
+        topics.seed_alerts(await alert_store.messages(limit=FEED_SIZE, subject=Subject.ZONE))
+        alerts.listeners.append(topics.on_alert)
         services.pipeline.listeners.append(topics.on_change)
         jobs.append(("risk_topics", topics.run()))
     return jobs
+
+
+async def open_api_features(stack: AsyncExitStack, services: "Services") -> list[Job]:
+    """An API node's services: the risk-topic mirror, the public rate limit, empty road notes.
+
+    It holds no keys, alerts, webhooks or forecasts: the endpoints that need them are refused
+    (marine_watch/api/nodes.py). The mirror's workers follow the broker and the colours' age.
+    """
+    del stack  # nothing of its own to close: the road notes are never opened
+    s = services.settings
+    privacy.install()
+    region_of = regions_of(services.catalogue)
+    mirror = RiskMirror(s, services.pipeline, region_of)
+    services.extras.update(
+        ratelimit=RateLimiter(s.rate_limit_per_s, s.rate_limit_burst),
+        roads=RoadNotes(s.data_dir / "roads.sqlite3"),  # not mirrored: no notes on an API node
+        mirror=mirror,
+        public_alerts=MirroredAlerts(mirror),
+    )
+    return [("risk_mirror", mirror.run()), ("risk_age", mirror.watch())]

@@ -18,6 +18,9 @@ from sensors.reading import Kind
 
 #: Topic levels under the MQTT root that are not stations (risk out, forecast in).
 RESERVED_IDS = frozenset({"risk", "forecast"})
+#: A region is evaluated by one risk node (MARINE_WATCH_REGIONS); API nodes serve them all.
+Region = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,31}$")]
+DEFAULT_REGION = "default"
 Status = Literal["SRC", "X-CHECK", "RECALLED", "SAMPLE", "UNKNOWN"]
 Lon = Annotated[float, Field(ge=-180, le=180)]
 Lat = Annotated[float, Field(ge=-90, le=90)]
@@ -68,6 +71,7 @@ class Station(Frozen):
     """A field station and what it measures."""
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9_\-]{1,64}$")]
+    region: Region = DEFAULT_REGION
     name: str
     name_zh: str = ""
     lat: Lat
@@ -115,6 +119,7 @@ class Zone(Frozen):
     """An administrative zone with its polygon (lon, lat rings, GeoJSON order)."""
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9_\-]{1,64}$")]
+    region: Region = DEFAULT_REGION
     name: str
     name_zh: str = ""
     tier: Tier
@@ -131,6 +136,7 @@ class DikeSegment(Frozen):
     """A stretch of sea dike (EurOtop inputs; SAMPLE geometry unless stated)."""
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9_\-]{1,64}$")]
+    region: Region = DEFAULT_REGION
     name: str
     name_zh: str = ""
     line: tuple[tuple[float, float], ...]
@@ -288,6 +294,12 @@ class Catalogue(Frozen):
         ]
         problems += [
             f"stations.{s}: id is reserved for MQTT subtrees" for s in stations & RESERVED_IDS
+        ]
+        problems += [
+            f"{what}.{i}: an id starting with '_' is reserved for the risk topics' own subtopics"
+            for what, ids in (("zones", zones), ("segments", segments))
+            for i in ids
+            if i.startswith("_")
         ]
         if len(stations) != len(self.stations):
             problems.append("stations: duplicate station id")

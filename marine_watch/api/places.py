@@ -89,7 +89,11 @@ async def zones(
         for z in services.catalogue.zones
         if tier is None or z.tier.value == tier
     ]
-    return {"type": "FeatureCollection", "features": feats}
+    return {
+        "type": "FeatureCollection",
+        "features": feats,
+        "freshness": services.pipeline.freshness(),
+    }
 
 
 @router.get("/zones/{zone_id}", dependencies=[RateLimited])
@@ -98,7 +102,7 @@ async def zone(zone_id: str, services: ServicesDep) -> dict[str, object]:
     found = next((z for z in services.catalogue.zones if z.id == zone_id), None)
     if found is None:
         raise HTTPException(404, f"unknown zone {zone_id!r}")
-    return _feature(services, found)
+    return {**_feature(services, found), "freshness": services.pipeline.freshness()}
 
 
 @router.get("/segments", dependencies=[RateLimited])
@@ -124,7 +128,11 @@ async def segments(services: ServicesDep) -> dict[str, object]:
                 "geometry": {"type": "LineString", "coordinates": seg.line},
             }
         )
-    return {"type": "FeatureCollection", "features": feats}
+    return {
+        "type": "FeatureCollection",
+        "features": feats,
+        "freshness": services.pipeline.freshness(),
+    }
 
 
 class RiskAnswers:
@@ -146,8 +154,17 @@ class RiskAnswers:
 
     def body(self, village: Zone, lat: float, lon: float) -> bytes:
         head, tail = self._village_parts(village)
+        fresh = _json(self._services.pipeline.freshness()).encode()
         return b"".join(
-            (head, self._nearest_shelters(lat, lon), b',"roads":', self._roads(lat, lon), tail)
+            (
+                head,
+                self._nearest_shelters(lat, lon),
+                b',"roads":',
+                self._roads(lat, lon),
+                b',"freshness":',
+                fresh,
+                tail,
+            )
         )
 
     def _village_parts(self, village: Zone) -> tuple[bytes, bytes]:
