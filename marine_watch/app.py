@@ -29,6 +29,7 @@ from marine_watch.hub import Hub
 from marine_watch.ingest import Ingest, IngestDeps
 from marine_watch.metrics import Metrics
 from marine_watch.pipeline import Pipeline
+from marine_watch.regions import restrict
 from marine_watch.settings import Settings
 from marine_watch.store import Store
 from marine_watch.store.factory import open_store
@@ -107,14 +108,24 @@ def create_app(
     workers: tuple[tuple[str, Worker], ...] = (),
 ) -> FastAPI:
     """Build the app; nothing starts until the lifespan runs."""
-    catalogue = load_catalogue(settings.config_dir)
+    everything = load_catalogue(settings.config_dir)
+    catalogue = everything
+    if settings.regions:  # a regional risk node evaluates its part of the coast
+        try:
+            catalogue = restrict(everything, settings.regions)
+        except ValueError as exc:
+            where = "env MARINE_WATCH_REGIONS"
+            raise ConfigError(where, "regions", str(exc)) from None
+    elsewhere = everything.station_ids - catalogue.station_ids
     constants = load_constants(settings, catalogue)
     the_clock = clock or WallClock()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Services]]:
         async with AsyncExitStack() as stack:
-            services = await _open_services(stack, settings, catalogue, constants, the_clock)
+            services = await _open_services(
+                stack, settings, catalogue, constants, the_clock, elsewhere
+            )
             if settings.node_role == "api":  # answers from the retained risk topics only
                 jobs = await open_api_features(stack, services)
             else:
@@ -204,6 +215,7 @@ async def _open_services(
     catalogue: Catalogue,
     constants: dict[str, tide.TideConstants],
     clock: Clock,
+    elsewhere: frozenset[str],
 ) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = await stack.enter_async_context(
@@ -247,6 +259,7 @@ async def _open_services(
             clock.now,
             catalogue.qc,
             store_readings=settings.node_role != "risk",
+            elsewhere=elsewhere,
             resolution={
                 s.id: {k.value: v for k, v in s.resolution.items()}
                 for s in catalogue.stations

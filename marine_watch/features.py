@@ -78,7 +78,11 @@ async def open_features(stack: AsyncExitStack, services: "Services") -> list[Job
         (
             "forecasts",
             subscribe_forecasts(
-                s, forecasts, services.dead_letters, services.pipeline.request_evaluation
+                s,
+                forecasts,
+                services.dead_letters,
+                services.pipeline.request_evaluation,
+                services.catalogue.station_ids if s.regions else None,
             ),
         ),
     ]

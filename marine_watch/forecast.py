@@ -265,15 +265,20 @@ async def subscribe_forecasts(
     book: ForecastBook,
     dead_letters: DeadLetters,
     on_new: Callable[[], None],
+    stations: frozenset[str] | None = None,
 ) -> None:
-    """Worker: forecasts from ``{root}/forecast/+`` and ``…/+/wind``; bad ones dead-lettered."""
+    """Worker: forecasts from ``{root}/forecast/+`` and ``…/+/wind``; bad ones dead-lettered.
+
+    A regional risk node (``stations`` given) subscribes to its own stations' forecasts only.
+    """
     root = settings.mqtt_topic_root.rstrip("/")
     backoff = Backoff()
+    names = ["+"] if stations is None else sorted(stations)
+    filters = [(f"{root}/forecast/{n}{wind}", 1) for n in names for wind in ("", "/wind")]
     while True:
         try:
             async with side_client(settings, "forecast") as client:
-                await client.subscribe(f"{root}/forecast/+", qos=1)
-                await client.subscribe(f"{root}/forecast/+/wind", qos=1)
+                await client.subscribe(filters, qos=1)
                 backoff.reset()
                 async for message in client.messages:
                     await _take(message, root, book, dead_letters, on_new)

@@ -137,6 +137,7 @@ class IngestDeps:
     now_s: Callable[[], float]
     qc: QcRules
     store_readings: bool = True  # False on a risk node: acknowledged once in the live state
+    elsewhere: frozenset[str] = frozenset()  # other regions' stations: acknowledged, ignored
     resolution: Mapping[str, Mapping[str, float]] = field(
         default_factory=dict
     )  # station → kind → step
@@ -150,6 +151,7 @@ class Ingest:
         self.connected = asyncio.Event()
         self._client: aiomqtt.Client | None = None
         root = deps.settings.mqtt_topic_root.rstrip("/")
+        self._root = root + "/"
         #: Subtrees under the root that are not station readings (MQTT filters cannot exclude them).
         self._own_prefixes = tuple(f"{root}/{sub}/" for sub in RESERVED_SUBTREES)
         self._qc = QcHistory(
@@ -169,11 +171,18 @@ class Ingest:
         client = self._client = make_client(self._d.settings)
         acks = ManualAck(client)
         topic = subscription(self._d.settings)
+        if self._d.settings.regions:  # a regional risk node: its own stations' topics only
+            root = self._d.settings.mqtt_topic_root.rstrip("/")
+            filters = [(f"{root}/{s}/#", 1) for s in sorted(self._d.stations)]
         while True:
             try:
                 async with client:
                     acks.new_connection()
-                    await client.subscribe(topic, qos=1)
+                    if self._d.settings.regions:
+                        await client.subscribe(filters, qos=1)
+                        topic = f"{len(filters)} station subtrees"
+                    else:
+                        await client.subscribe(topic, qos=1)
                     self.connected.set()
                     log.info("mqtt_connected", host=self._d.settings.mqtt_host, topic=topic)
                     backoff.reset()
@@ -191,6 +200,9 @@ class Ingest:
         ack = acks.acker(message)
         if topic.startswith(self._own_prefixes):  # our own outputs and forecast inputs
             ack()
+            return
+        if d.elsewhere and topic[len(self._root) :].split("/", 1)[0] in d.elsewhere:
+            ack()  # another region's station (an older subscription of this session): not ours
             return
         try:
             decoded = decode(

@@ -74,6 +74,7 @@ class RiskMirror:
     connected: asyncio.Event = field(default_factory=asyncio.Event)
     _pending: dict[str, PlaceColour] = field(default_factory=dict)
     _pending_since: float = 0.0
+    _pending_ts: float = 0.0  # the service time of the evaluation the pending colours come from
 
     def __post_init__(self) -> None:
         self.root = f"{self.settings.mqtt_topic_root.rstrip('/')}/risk"
@@ -164,7 +165,6 @@ class RiskMirror:
     def _apply(self, rest: str, body: dict[str, object]) -> None:
         kind, _, name = rest.partition("/")
         if kind == NODE:
-            self.flush()  # the heartbeat closes an evaluation: its changes show together
             regions = body.get("regions")
             self.nodes[name] = _Node(
                 None if not regions else tuple(str(r) for r in regions),  # type: ignore[attr-defined]
@@ -172,6 +172,7 @@ class RiskMirror:
                 float(body["wall_s"]),  # type: ignore[arg-type]
             )
             self.pipeline.evaluated_s = max(n.evaluated_s for n in self.nodes.values())
+            self.flush()  # the heartbeat closes an evaluation: its changes show together
             self.pipeline.assessments = dict(self.pipeline.assessments)  # answers say the new age
             self.check_age()
         elif kind == STATION:
@@ -187,6 +188,7 @@ class RiskMirror:
             if not self._pending:
                 self._pending_since = time.monotonic()
             self._pending[rest] = colour  # shown with the rest of its evaluation (heartbeat)
+            self._pending_ts = float(body.get("ts") or 0.0)  # type: ignore[arg-type]
 
     def flush(self) -> None:
         """Show the colours received since the last heartbeat, all at once."""
@@ -195,7 +197,7 @@ class RiskMirror:
         batch, self._pending = self._pending, {}
         self.latest.update(batch)
         shown = [c for p, c in batch.items() if self.region_of.get(p) not in self.stale_regions]
-        self._show(shown, self.pipeline.evaluated_s or time.time())
+        self._show(shown, self._pending_ts or self.pipeline.evaluated_s or time.time())
 
     def _apply_station(self, station: str, body: dict[str, object]) -> None:
         summary = body["summary"]

@@ -20,3 +20,22 @@ def regions_of(catalogue: Catalogue) -> dict[str, str]:
 
 def all_regions(catalogue: Catalogue) -> set[str]:
     return set(regions_of(catalogue).values())
+
+
+def restrict(catalogue: Catalogue, regions: tuple[str, ...]) -> Catalogue:
+    """The part of the coast a regional risk node evaluates (the catalogue forbids cross-region
+    references, so the part is whole); ValueError naming an unknown region."""
+    unknown = set(regions) - all_regions(catalogue)
+    if unknown:
+        msg = f"unknown region(s) {sorted(unknown)}; config/ has {sorted(all_regions(catalogue))}"
+        raise ValueError(msg)
+    zones = tuple(z for z in catalogue.zones if z.region in regions)
+    kept = {z.id for z in zones}
+    return catalogue.model_copy(
+        update={
+            "stations": tuple(s for s in catalogue.stations if s.region in regions),
+            "zones": zones,
+            "segments": tuple(d for d in catalogue.segments if d.region in regions),
+            "shelters": tuple(s for s in catalogue.shelters if s.zone in kept),
+        }
+    )

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -107,13 +108,23 @@ class Settings(BaseSettings):
     colours_max_age_s: PositiveFloat = 60.0
     # Regions a risk node evaluates (stations, zones and dikes carry one; empty: all of them). API
     # nodes serve every region they hear on the broker.
-    regions: tuple[str, ...] = ()
+    regions: Annotated[tuple[str, ...], NoDecode] = ()
 
     @field_validator("mqtt_shared_group")
     @classmethod
     def _risk_sees_everything(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value and info.data.get("node_role") == "risk":
             msg = "a risk node must receive every reading: leave it unset (ingest nodes share the load)"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("regions", mode="before")
+    @classmethod
+    def _region_list(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, str):  # MARINE_WATCH_REGIONS=pinghu,haiyan
+            value = tuple(r.strip() for r in value.split(",") if r.strip())
+        if value and info.data.get("node_role") != "risk":
+            msg = "only a risk node evaluates a part of the coast (MARINE_WATCH_NODE_ROLE=risk)"
             raise ValueError(msg)
         return value
 

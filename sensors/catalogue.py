@@ -246,6 +246,32 @@ class QcRules(Frozen):
         return self
 
 
+def _cross_region(
+    stations: tuple[Station, ...], zones: tuple[Zone, ...], segments: tuple[DikeSegment, ...]
+) -> list[str]:
+    """A region is evaluated alone (by its risk node): no zone or dike may lean on another's."""
+    region = {s.id: s.region for s in stations} | {d.id: d.region for d in segments}
+    region |= {z.id: z.region for z in zones}
+    out = [
+        f"zones.{z.id}.{what}: {m!r} is in region {region[m]!r}, the zone in {z.region!r}"
+        for z in zones
+        for what, members in (
+            ("parent", (z.parent,) if z.parent else ()),
+            ("stations", z.stations),
+            ("segments", z.segments),
+        )
+        for m in members
+        if m in region and region[m] != z.region
+    ]
+    out += [
+        f"segments.{d.id}: station {s!r} is in region {region[s]!r}, the dike in {d.region!r}"
+        for d in segments
+        for s in (d.tide_station, d.wave_station)
+        if s in region and region[s] != d.region
+    ]
+    return out
+
+
 class Catalogue(Frozen):
     """Everything the service knows about the coast, cross-checked."""
 
@@ -303,8 +329,11 @@ class Catalogue(Frozen):
         ]
         if len(stations) != len(self.stations):
             problems.append("stations: duplicate station id")
-        if sum(z.tier == Tier.CITY for z in self.zones) != 1:
-            problems.append("zones: exactly one zone must have tier 'city'")
+        regions = {z.region for z in self.zones} | {s.region for s in self.stations}
+        for region in sorted(regions):
+            if sum(z.tier == Tier.CITY and z.region == region for z in self.zones) != 1:
+                problems.append(f"zones: region {region!r} needs exactly one zone of tier 'city'")
+        problems += _cross_region(self.stations, self.zones, self.segments)
         if problems:
             raise ValueError("; ".join(problems))
         return self

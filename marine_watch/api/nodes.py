@@ -37,7 +37,9 @@ API_EXACT = frozenset(
         "/ws/risk",
     }
 )
-API_PREFIXES = (*OPERATIONS, "/static/", "/api/v1/zones/")
+API_PREFIXES = (*OPERATIONS, "/static/")
+#: One more path segment: a zone, a station, a public CAP message (not a zone's history or readings).
+API_ITEMS = (("/api/v1/zones/", ""), ("/api/v1/stations/", ""), ("/api/v1/alerts/", ".cap"))
 API_REFUSAL = (
     "this node serves the public answers only (MARINE_WATCH_NODE_ROLE=api); ask a node with role"
     " risk or all"
@@ -52,11 +54,10 @@ def ingest_serves(path: str) -> bool:
 def api_serves(path: str) -> bool:
     if path in API_EXACT or path.startswith(API_PREFIXES):
         return True
-    if path.startswith("/api/v1/alerts/") and path.endswith(".cap"):
-        return "/" not in path.removeprefix("/api/v1/alerts/")  # one public CAP message
-    if path.startswith("/api/v1/stations/"):
-        return "/" not in path.removeprefix("/api/v1/stations/")  # a station, not its readings
-    return False
+    return any(
+        path.startswith(prefix) and path.endswith(suffix) and "/" not in path[len(prefix) :]
+        for prefix, suffix in API_ITEMS
+    )
 
 
 class RoleLimit:

@@ -114,7 +114,7 @@ async def test_zones_follow_the_right_hand_rule(mosquitto, make_settings):
     async with serve(make_settings(mosquitto)) as app, httpx.AsyncClient(base_url=app.http) as http:
         zones = (await http.get("/api/v1/zones")).json()["features"]
         one = (await http.get(f"/api/v1/zones/{zones[0]['id']}")).json()
-    assert len(zones) == 12  # a city, 3 towns, 8 villages
+    assert len(zones) == 15  # two regions: 2 cities, 4 towns, 9 villages
     for feature in [*zones, one]:
         polygon = shape(feature["geometry"])
         assert polygon.is_valid, feature["id"]

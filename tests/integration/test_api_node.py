@@ -30,6 +30,7 @@ pytestmark = [pytest.mark.services, pytest.mark.timeout(180)]
 IDENTIFIER = re.compile(r"<(?:\w+:)?identifier>([^<]+)</")
 HARBOUR = {"lat": 30.605, "lon": 121.07}  # Zhapu Harbour Community (village of station zhapu)
 VILLAGE = "zhapu-harbour"
+XITANG = {"lat": 30.556, "lon": 120.975}  # Xitangqiao Coast Community, the second (haiyan) region
 SAME = ("level", "colour", "explanation", "no_data", "no_data_since", "since_s", "zone", "chain")
 
 
@@ -246,3 +247,110 @@ def test_the_api_reader_accounts_are_generated(broker: SecuredBroker) -> None:
     acl = (broker.folder / "acl").read_text(encoding="utf-8")
     block = acl.split("user reader-api-1\n")[1].split("\n\n")[0].split("user ")[0]
     assert block.strip() == f"topic read {ROOT}/risk/#"
+
+
+async def wind(broker: SecuredBroker, station: str, speed: float) -> None:
+    """A wind mast reports ``speed`` m/s twice, the last time now."""
+    now = time.time()
+    body = [
+        (
+            f"{ROOT}/{station}/wind_speed",
+            json.dumps({"ts": int(t * 1000), "value": speed}).encode(),
+            False,
+        )
+        for t in (now - 30, now)
+    ]
+    await publish_as(
+        broker.field, broker.station(station), body, client_id=f"w-{time.monotonic_ns()}"
+    )
+
+
+async def test_regional_risk_nodes_share_the_coast_and_an_api_node_serves_both(
+    broker: SecuredBroker, nodes: Callable[..., Settings]
+) -> None:
+    """Each risk node evaluates its region only (never seeing, nor dead-lettering, the other's
+    readings); the API node serves both regions and marks only the silent one's colours stale."""
+    async with AsyncExitStack() as stack:
+        pinghu = await stack.enter_async_context(
+            serve(nodes("risk", "risk-pinghu", regions=("pinghu",), mqtt_client_id="mw-pinghu"))
+        )
+        api = await stack.enter_async_context(serve(nodes("api", "api-1", colours_max_age_s=2.0)))
+        haiyan_settings = nodes(
+            "risk", "risk-haiyan", regions=("haiyan",), mqtt_client_id="mw-haiyan"
+        )
+        async with serve(haiyan_settings) as haiyan:
+            await calm(broker, pinghu)
+            await wind(broker, "mast-xitangqiao", 30.0)
+            async with httpx.AsyncClient(base_url=api.http) as http:
+                async with asyncio.timeout(scaled(15)):
+                    while True:
+                        zones = (await http.get("/api/v1/zones")).json()
+                        levels = {f["id"]: f["properties"]["level"] for f in zones["features"]}
+                        if levels["xitangqiao-coast"] >= 1 and levels[VILLAGE] >= 0:
+                            break
+                        await asyncio.sleep(0.05)
+                got = (await http.get("/api/v1/risk", params=XITANG)).json()
+                assert got["zone"]["id"] == "xitangqiao-coast"
+                assert got["level"] >= 1
+                assert got["shelters"][0]["id"] == "s-xitangqiao-school"
+            # Each risk node knows its own region only, and took no other station for unknown.
+            pairs = ((pinghu, VILLAGE, "xitangqiao-coast"), (haiyan, "xitangqiao-coast", VILLAGE))
+            for node, mine, other in pairs:
+                current = node.services.pipeline.book.current
+                assert mine in current
+                assert other not in current
+                assert await node.services.dead_letters.query(limit=10) == []
+            received = haiyan.services.metrics.registry.get_sample_value(
+                "mw_readings_received_total", {"kind": "tide_level"}
+            )
+            assert received in (None, 0.0)
+        async with httpx.AsyncClient(base_url=api.http) as http:
+            async with asyncio.timeout(scaled(10)):
+                gone = (await http.get("/api/v1/risk", params=XITANG)).json()
+                while gone["level"] != -1:
+                    await asyncio.sleep(0.1)
+                    gone = (await http.get("/api/v1/risk", params=XITANG)).json()
+            assert gone["freshness"]["stale_regions"] == ["haiyan"]
+            assert "haiyan" in str(gone["explanation"])
+            still = await answer(api)
+            assert still["level"] >= 0  # Pinghu's risk node still speaks
+
+
+def test_only_a_risk_node_takes_regions_and_they_must_exist(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """MARINE_WATCH_REGIONS (comma-separated) on another role, or naming no region, stops start-up."""
+    from marine_watch.app import create_app
+    from marine_watch.errors import ConfigError
+    from marine_watch.settings import load_settings
+
+    monkeypatch.setenv("MARINE_WATCH_REGIONS", "pinghu,haiyan")
+    monkeypatch.setenv("MARINE_WATCH_NODE_ROLE", "risk")
+    assert load_settings().regions == ("pinghu", "haiyan")
+    monkeypatch.setenv("MARINE_WATCH_NODE_ROLE", "api")
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert err.value.key == "regions"
+    settings = Settings(
+        config_dir=CONFIG_DIR, data_dir=tmp_path, node_role="risk", regions=("atlantis",)
+    )
+    with pytest.raises(ConfigError) as err:
+        create_app(settings)
+    assert "atlantis" in str(err.value)
+    assert "haiyan" in str(err.value)
+
+
+def test_an_api_node_serves_exactly_the_public_answers() -> None:
+    """What an API node can rebuild from the risk topics passes; the rest is refused (503)."""
+    from marine_watch.api.nodes import api_serves
+
+    served = ["/", "/resident", "/static/map.js", "/health", "/docs", "/api/v1/risk"]
+    served += ["/api/v1/zones", "/api/v1/zones/zhapu", "/api/v1/segments", "/api/v1/stations"]
+    served += ["/api/v1/stations/zhapu", "/api/v1/alerts.atom", "/api/v1/alerts/mw-x.cap"]
+    served += ["/ws/risk"]
+    refused = ["/api/v1/zones/zhapu/history", "/api/v1/stations/zhapu/readings", "/ws/feeds"]
+    refused += ["/api/v1/stations/zhapu/lift", "/api/v1/alerts", "/api/v1/alerts/mw-x"]
+    refused += ["/api/v1/dead-letters", "/api/v1/roads", "/api/v1/forecasts", "/ws/alerts"]
+    refused += ["/api/v1/webhooks", "/api/v1/users", "/api/v1/segments/d-zhapu/overtopping"]
+    assert [p for p in served if not api_serves(p)] == []
+    assert [p for p in refused if api_serves(p)] == []
