@@ -23,6 +23,7 @@ MODULES = (
     "bench_api",
     "bench_ws",
     "bench_lb",
+    "bench_api_nodes",
 )
 OUT = Path(__file__).resolve().parent / "results" / "latest.jsonl"
 
