@@ -59,7 +59,9 @@ async def risk_here(
     colour, explanation, no_data, no_data_since (members holding their last known level: station,
     hazard, level, ts_s, local HH:MM +08:00, reason), since_s, evaluated_s (service time of the
     evaluation answered from), advice (per hazard, en and zh, with
-    its CAP responseType and SAMPLE tag), zone, chain, outlook, shelters, roads, contact, sample.
+    its CAP responseType and SAMPLE tag), zone, chain, outlook, shelters, roads, freshness (the
+    colours' age: colours_age_s, max_age_s, stale, stale_regions; an API node answers level -1
+    past max_age_s without its risk node), contact, sample.
     """
     return risk_response(request, lat, lon)
 
