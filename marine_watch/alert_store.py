@@ -16,6 +16,8 @@ _COLUMNS = (
     " headline, explanation, texts, response_type"
 )
 
+_IN_CHUNK = 500  # identifiers per IN (...) query: below SQLite's limit on bound parameters
+
 
 class AlertStore:
     """Messages, acknowledgements and the audit trail, on one SQLite thread."""
@@ -42,6 +44,7 @@ class AlertStore:
             " actor TEXT, action TEXT, subject_id TEXT, identifier TEXT, detail TEXT)"
         )
         db.execute("CREATE INDEX IF NOT EXISTS audit_subject ON audit (subject_id, action, id)")
+        db.execute("CREATE INDEX IF NOT EXISTS audit_identifier ON audit (identifier, action)")
         have = {row[1] for row in db.execute("PRAGMA table_info(message)")}
         for column in ("texts", "response_type"):  # added later: older files lack them
             if column not in have:
@@ -176,6 +179,27 @@ class AlertStore:
         cols = ("ts_s", "actor", "action", "subject_id", "identifier", "detail")
         rows = self._db.execute(sql, [*args, limit]).fetchall()
         return [dict(zip(cols, r, strict=True)) for r in reversed(rows)]
+
+    async def acknowledgements(self, identifiers: list[str]) -> dict[str, list[dict[str, object]]]:
+        """The acknowledgements of each of these messages (oldest first), in one read."""
+        return await self._exec.run(self._acknowledgements, identifiers)
+
+    def _acknowledgements(self, identifiers: list[str]) -> dict[str, list[dict[str, object]]]:
+        assert self._db is not None
+        out: dict[str, list[dict[str, object]]] = {i: [] for i in identifiers}
+        cols = ("ts_s", "actor", "action", "subject_id", "identifier", "detail")
+        wanted = list(out)
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT {', '.join(cols)} FROM audit WHERE action = 'acknowledged'"
+                f" AND identifier IN ({marks}) ORDER BY id",
+                chunk,
+            )
+            for row in rows:
+                out[str(row[4])].append(dict(zip(cols, row, strict=True)))
+        return out
 
     async def close(self) -> None:
         if self._db is not None:

@@ -81,8 +81,13 @@ async def list_alerts(
     subject_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     active: bool = False,
+    with_: Annotated[
+        Literal["acks"] | None,
+        Query(alias="with", description="acks: each item carries its acknowledgements"),
+    ] = None,
 ) -> dict[str, object]:
-    """Alert messages, newest first (zone and station alerts); ``active`` = open incidents only."""
+    """Alert messages, newest first (zone and station alerts); ``active`` = open incidents only;
+    ``with=acks`` adds each message's acknowledgements (one read for the whole list)."""
     service = _alerts(services)
     if active:
         items = [chain[-1].to_dict() for chain in service.book.active.values()]
@@ -90,6 +95,9 @@ async def list_alerts(
         items = [
             m.to_dict() for m in await service.store.messages(subject_id=subject_id, limit=limit)
         ]
+    if with_ == "acks":
+        acks = await service.store.acknowledgements([str(i["identifier"]) for i in items])
+        items = [{**i, "acknowledgements": acks[str(i["identifier"])]} for i in items]
     return {"count": len(items), "items": items}
 
 
