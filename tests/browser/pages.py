@@ -9,7 +9,7 @@ from typing import Any
 import aiomqtt
 from playwright.async_api import Browser, Page, expect
 
-from tests.integration.conftest import Running
+from tests.helpers import Running
 from tests.services import Broker, scaled
 
 

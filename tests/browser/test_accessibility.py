@@ -15,7 +15,7 @@ from websockets.asyncio.client import connect
 
 from marine_watch.auth import hash_key
 from tests.browser.pages import open_page, open_resident, wait_ws, zhapu_red
-from tests.integration.conftest import serve
+from tests.helpers import serve
 from tests.services import scaled
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.timeout(240)]

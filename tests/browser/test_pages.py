@@ -13,7 +13,7 @@ from websockets.asyncio.client import connect
 from marine_watch.auth import hash_key
 from risk_models import tide
 from tests.browser.pages import open_page, open_resident, publish, wait_ws, zhapu_red
-from tests.integration.conftest import Running, serve
+from tests.helpers import Running, serve
 from tests.services import Broker, scaled
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.timeout(180)]
