@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
 import xmlschema
@@ -16,6 +17,12 @@ from marine_watch.app import Services, create_app
 from marine_watch.clock import Clock
 from marine_watch.settings import Settings
 from tests.services import scaled
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from marine_watch.hub import Hub
+    from marine_watch.pipeline import Pipeline
 
 #: Reference data of the repository (reference/README.md: source, licence, units, traps per file).
 REFERENCE = Path(__file__).resolve().parents[1] / "reference"
@@ -139,3 +146,35 @@ async def serve(settings: Settings, *, clock: Clock | None = None) -> AsyncItera
         await asyncio.wait_for(task, scaled(30))
         sock.close()
     assert not crashes, f"a worker crashed: {crashes!r}"
+
+
+# ---- the pipeline alone, without a broker or a server ----------------------------------------
+
+
+@dataclass
+class SetClock:
+    """The service clock at a time the test sets (``now_s``)."""
+
+    now_s: float
+
+    def now(self) -> float:
+        return self.now_s
+
+
+def build_pipeline(clock: Clock) -> tuple["Pipeline", "Hub", "ThreadPoolExecutor"]:
+    """A pipeline over the repository's sample coast (config/), with its hub and its numerics
+    executor (the caller shuts the executor down)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from marine_watch.app import load_constants
+    from marine_watch.config import load_catalogue
+    from marine_watch.hub import Hub
+    from marine_watch.metrics import Metrics
+    from marine_watch.pipeline import Pipeline
+
+    catalogue = load_catalogue(ROOT / "config")
+    constants = load_constants(Settings(config_dir=ROOT / "config"), catalogue)
+    hub = Hub(capacity=256, stall_s=30.0)
+    numerics = ThreadPoolExecutor(max_workers=1, thread_name_prefix="numerics")
+    pipeline = Pipeline(catalogue, constants, hub, Metrics(), clock, numerics)
+    return pipeline, hub, numerics
