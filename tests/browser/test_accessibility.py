@@ -199,6 +199,7 @@ async def test_no_serious_accessibility_violations(
             await zhapu_red(app, mosquitto, topic_root)
             card = page.get_by_test_id("risk-card")
             await expect(card).to_have_attribute("data-colour", "red", timeout=scaled(15) * 1000)
+        await page.wait_for_timeout(500)  # the colour's transition (0.3 s) is over
         results = await Axe().run(page)
         await page.screenshot(path=artifacts / f"a11y-{page_name}.png", full_page=True)
     serious = [
