@@ -342,6 +342,8 @@ export function activatable(node, label, fn) {
 // Say something in an aria-live region (screen readers read each change aloud). The same words
 // twice in a row are still said: the region is emptied first.
 export function announce(region, text) {
-  if (!region || region.textContent === text) return;
-  region.textContent = text;
+  if (!region) return;
+  if (region.textContent !== text) { region.textContent = text; return; }
+  region.textContent = "";
+  requestAnimationFrame(() => { region.textContent = text; });
 }
