@@ -103,6 +103,37 @@ def _parser() -> argparse.ArgumentParser:
     _station_link_options(replay)
     replay.set_defaults(func=_replay)
 
+    hindcast = sub.add_parser(
+        "hindcast",
+        help="replay a real storm record through the live pipeline and score its warnings",
+        description="Run a storm case (config/hindcast/*.toml, docs/HINDCAST.md) through the "
+        "pipeline's own code on a simulated clock, as fast as it goes, and write summary.json, "
+        "timeline.csv and a plot per gauge to --out. --list shows the shipped cases; --skill "
+        "scores every case with every forecast method.",
+        epilog="example: marine-watch hindcast juan-2003 --out hindcast-juan --forecast persistence",
+    )
+    hindcast.add_argument("case", nargs="?", help="case name (see --list) or path of a case file")
+    hindcast.add_argument("--list", action="store_true", help="list the shipped storm cases")
+    hindcast.add_argument("--out", type=Path, help="folder for summary.json, timeline.csv, plots")
+    hindcast.add_argument(
+        "--forecast",
+        choices=["observed", "persistence", "trend"],
+        default=None,
+        help="surge forecast method (default: rules.surge_forecast of config/thresholds.toml)",
+    )
+    hindcast.add_argument(
+        "--tick",
+        type=float,
+        default=600.0,
+        help="seconds of simulated time between evaluations without a reading (default 600)",
+    )
+    hindcast.add_argument(
+        "--skill",
+        action="store_true",
+        help="print the skill table: lead times and false alarms of every method on every case",
+    )
+    hindcast.set_defaults(func=_hindcast)
+
     check = sub.add_parser(
         "check-config", help="load settings and config/ and report problems (exit 2) or a summary"
     )
@@ -243,6 +274,12 @@ def _replay(args: argparse.Namespace) -> int:
     skipped = f" ({series.skipped} empty rows skipped)" if series.skipped else ""
     sys.stdout.write(f"replayed {sent} readings to {topic}{skipped}\n")
     return EXIT_OK
+
+
+def _hindcast(args: argparse.Namespace) -> int:
+    from marine_watch.hindcast_cli import run_command
+
+    return run_command(args)
 
 
 def _check_config(_args: argparse.Namespace) -> int:
