@@ -94,7 +94,7 @@ def plot_gauge(out: Outcome, gauge: GaugeCase, path: Path) -> None:
     ax.set_title(
         f"{case.title}: {gauge.name}, forecast '{out.method}'; "
         f"levels {gauge.thresholds_m.status} ({gauge.thresholds_m.source.split(':')[0]}); times UTC",
-        fontsize=11,
+        fontsize=10,
         pad=24,
     )
     _band(band, out, gauge, case.start_s, case.end_s)
@@ -105,7 +105,7 @@ def plot_gauge(out: Outcome, gauge: GaugeCase, path: Path) -> None:
 def _alerts(ax: Axes, out: Outcome, gauge: GaugeCase) -> None:
     """Every alert message as a line, each raise (an alert, or an update to a higher colour)
     bold and labelled with its time; all clears in green."""
-    from marine_watch.hindcast import village_of
+    from marine_watch.hindcast_case import village_of
 
     top = ax.get_ylim()[1]
     level = 0
@@ -133,7 +133,7 @@ def _alerts(ax: Axes, out: Outcome, gauge: GaugeCase) -> None:
 
 
 def _band(band: Axes, out: Outcome, gauge: GaugeCase, start_s: float, end_s: float) -> None:
-    from marine_watch.hindcast import village_of
+    from marine_watch.hindcast_case import village_of
 
     village = village_of(gauge)
     rows = [r for r in out.timeline if r.place == village]

@@ -11,7 +11,7 @@ import json
 import re
 import struct
 import tomllib
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
