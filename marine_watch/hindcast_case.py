@@ -213,7 +213,14 @@ class Record:
     skipped: int
 
 
+MAX_RECORD_BYTES = 64 * 1024 * 1024  # a decade of 10-min values is ~15 MB
+
+
 def read_record(path: Path, gauge: GaugeCase) -> Record:
+    """The gauge's record in metres; HindcastError names the file and line of a bad row."""
+    if path.stat().st_size > MAX_RECORD_BYTES:
+        msg = f"{gauge.file}: larger than {MAX_RECORD_BYTES // 2**20} MB; cut it to the storm"
+        raise HindcastError(msg)
     zone = _zone_of(gauge.time_zone)
     times: list[float] = []
     values: list[float] = []
