@@ -291,11 +291,18 @@ def _check_config(_args: argparse.Namespace) -> int:
     catalogue = load_catalogue(settings.config_dir)
     constants = load_constants(settings, catalogue)
     samples = sum(s.sample for s in catalogue.stations)
+    from marine_watch.hindcast import HindcastError, list_cases
+
+    try:
+        cases = list_cases(settings.config_dir)
+    except HindcastError as exc:  # a broken storm case is a broken config file
+        raise ConfigError(settings.config_dir / "hindcast", "-", str(exc)) from None
     sys.stdout.write(
         f"config ok: {Path(settings.config_dir).resolve()}\n"
         f"  stations: {len(catalogue.stations)} ({samples} SAMPLE), tide constants: {len(constants)}\n"
         f"  zones: {len(catalogue.zones)}, dike segments: {len(catalogue.segments)}, shelters: {len(catalogue.shelters)}\n"
         f"  qc: ranges for {len(catalogue.qc.range)} kinds, spike limits for {len(catalogue.qc.spike.limit)} ({catalogue.qc.status})\n"
+        f"  storm cases (hindcast): {len(cases)}, surge forecast: {catalogue.rules.surge_forecast}\n"
         f"  store: {settings.store}, broker: {settings.mqtt_url}, http: {settings.http_host}:{settings.http_port}\n"
     )
     return EXIT_OK

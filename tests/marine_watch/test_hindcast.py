@@ -260,3 +260,17 @@ def test_the_skill_tables_in_the_docs_are_what_the_pipeline_does_today() -> None
 def test_iso_times_are_utc_with_z() -> None:
     assert hindcast.iso(0.0) == "1970-01-01T00:00:00Z"
     assert hindcast.iso(None) is None
+
+
+def test_the_run_follows_the_services_own_rules() -> None:
+    """The hindcast takes its hold time from config/thresholds.toml like the service: holding a
+    colour for a whole tidal cycle turns the 10-min record's up-and-down alerts into fewer."""
+    base = load_catalogue(CONFIG)
+    _, case = hindcast.find_case("vlissingen-2018", CONFIG)
+    counts = {}
+    for hold in (base.rules.hold_time_s, 13 * 3600.0):
+        rules = base.rules.model_copy(update={"hold_time_s": hold})
+        out = hindcast.run_sync(case, base.model_copy(update={"rules": rules}), ROOT, "observed")
+        counts[hold] = hindcast.summary(out, "case")["alerts"]
+    assert counts[base.rules.hold_time_s] == 18  # the skill table's observed row
+    assert counts[13 * 3600.0] < counts[base.rules.hold_time_s]
