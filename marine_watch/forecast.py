@@ -28,10 +28,11 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from marine_watch.assessment import Assessment
 from marine_watch.deadletters import DeadLetter, DeadLetters
 from marine_watch.ingest import Backoff, side_client
+from marine_watch.outlook import at_hours, merge, wind_hours
 from marine_watch.settings import Settings
 from marine_watch.surge_assess import strongest
 from marine_watch.wind_assess import TYPHOON_LABEL, wind_body
-from risk_models import levels, wind
+from risk_models import levels, surge, wind
 from risk_models.types import UNKNOWN, Hazard
 from sensors.catalogue import Catalogue
 from sensors.reading import Kind
@@ -184,6 +185,9 @@ class ForecastBook:
         best = strongest(forecast.times_s[inside], forecast.levels_m[inside], wl.thresholds())
         assert best is not None
         peak_t, peak_m, onset, level = best
+        hours = self._catalogue.rules.outlook_hours
+        per_hw = surge.surge_level(forecast.levels_m[inside], wl.thresholds())
+        ahead = merge(a.outlook, at_hours(forecast.times_s[inside], per_hw, now_s, hours))
         note: dict[str, object] = {
             "forecast_m": round(peak_m, 3),
             "forecast_issued_s": forecast.issued_s,
@@ -197,7 +201,7 @@ class ForecastBook:
                 a.level,
                 {**a.explanation, **note, "forecast_source": source},
                 a.reason,
-                a.outlook,
+                ahead,
                 a.data_s,
             )
         exp = levels.explain(
@@ -222,10 +226,8 @@ class ForecastBook:
         }
         if a.level == UNKNOWN:  # the gauge has no data: the forecast alone drives the colour
             body["gauge"] = {"status": "no data", "reason": a.reason}
-            return Assessment(a.place, a.hazard, level, body, a.reason, (), None)
-        return Assessment(
-            a.place, a.hazard, max(level, a.level), body, a.reason, a.outlook, a.data_s
-        )
+            return Assessment(a.place, a.hazard, level, body, a.reason, ahead, None)
+        return Assessment(a.place, a.hazard, max(level, a.level), body, a.reason, ahead, a.data_s)
 
     def _wind(self, a: Assessment, fc: WindForecast, now_s: float) -> Assessment:
         rules = self._catalogue.rules
@@ -257,7 +259,9 @@ class ForecastBook:
         )
         if a.level == UNKNOWN:
             body["observations"] = {"status": "no data", "reason": a.reason}
-        return Assessment(a.place, a.hazard, level, body, a.reason, (), a.data_s)
+        hours = rules.outlook_hours
+        hourly = wind_hours(fc.times_s, fc.mean_mps, fc.gust_mps, now_s, hours)
+        return Assessment(a.place, a.hazard, level, body, a.reason, hourly, a.data_s)
 
 
 async def subscribe_forecasts(
