@@ -42,6 +42,7 @@ class AlertStore:
             " actor TEXT, action TEXT, subject_id TEXT, identifier TEXT, detail TEXT)"
         )
         db.execute("CREATE INDEX IF NOT EXISTS audit_subject ON audit (subject_id, action, id)")
+        db.execute("CREATE INDEX IF NOT EXISTS audit_identifier ON audit (identifier, action)")
         have = {row[1] for row in db.execute("PRAGMA table_info(message)")}
         for column in ("texts", "response_type"):  # added later: older files lack them
             if column not in have:
@@ -176,6 +177,19 @@ class AlertStore:
         cols = ("ts_s", "actor", "action", "subject_id", "identifier", "detail")
         rows = self._db.execute(sql, [*args, limit]).fetchall()
         return [dict(zip(cols, r, strict=True)) for r in reversed(rows)]
+
+    async def events(self, identifier: str, action: str) -> list[dict[str, object]]:
+        """Audit rows of one message and action (e.g. acknowledged, escalated), oldest first."""
+        return await self._exec.run(self._events, identifier, action)
+
+    def _events(self, identifier: str, action: str) -> list[dict[str, object]]:
+        assert self._db is not None
+        cols = ("ts_s", "actor", "action", "subject_id", "identifier", "detail")
+        rows = self._db.execute(
+            f"SELECT {', '.join(cols)} FROM audit WHERE identifier = ? AND action = ? ORDER BY id",
+            (identifier, action),
+        ).fetchall()
+        return [dict(zip(cols, r, strict=True)) for r in rows]
 
     async def close(self) -> None:
         if self._db is not None:

@@ -1,10 +1,9 @@
 """Signed webhooks to emergency teams: subscriptions per zone and tier, durable deliveries, retries.
 
 Every delivery is written to SQLite (data_dir/webhooks.sqlite3) before anything is sent: the table
-is the disk spool, so nothing is dropped when a receiver is down or the process restarts. The sender
-takes at most ``webhook_queue`` due deliveries at a time (the bounded in-memory part), retries with
-exponential backoff and jitter up to ``webhook_max_attempts``, then marks the delivery ``failed``
-(kept in the log; ``redeliver`` puts it back). Each attempt is logged.
+is the disk spool (nothing dropped when a receiver is down or on restart). The sender takes at most
+``webhook_queue`` due deliveries at a time, retries with backoff and jitter up to
+``webhook_max_attempts``, then marks it ``failed`` (``redeliver`` puts it back). Attempts are logged.
 
 Signature (also used to verify signed acknowledgements coming back):
 ``X-MarineWatch-Signature: sha256=HEX(HMAC-SHA256(secret, f"{timestamp}." + body))`` with
@@ -143,6 +142,9 @@ class WebhookStore:
             " next_at_s REAL, last_error TEXT, created_s REAL, delivered_s REAL)"
         )
         db.execute("CREATE INDEX IF NOT EXISTS delivery_due ON delivery (status, next_at_s)")
+        if "key" not in {row[1] for row in db.execute("PRAGMA table_info(delivery)")}:
+            db.execute("ALTER TABLE delivery ADD COLUMN key TEXT")  # escalations: once per key
+        db.execute("CREATE UNIQUE INDEX IF NOT EXISTS delivery_key ON delivery (key)")
         db.execute(
             "CREATE TABLE IF NOT EXISTS attempt (delivery INTEGER, ts_s REAL, http_status INTEGER,"
             " error TEXT, ms REAL)"
@@ -204,18 +206,24 @@ class WebhookStore:
         """Spool one delivery per interested subscription; return how many."""
         targets = [s.id for s in self.subscriptions.values() if s.wants(message)]
         if targets:
-            await self._exec.run(self._enqueue, targets, message.identifier, body)
+            await self._exec.run(self._enqueue, targets, message.identifier, body, None)
         return len(targets)
 
-    def _enqueue(self, targets: list[str], identifier: str, body: bytes) -> None:
+    async def enqueue_to(self, sub_ids: list[str], identifier: str, body: bytes, key: str) -> int:
+        """Spool to the given subscriptions once per ``key:subscription``; return how many new."""
+        targets = [i for i in sub_ids if i in self.subscriptions]
+        return await self._exec.run(self._enqueue, targets, identifier, body, key) if targets else 0
+
+    def _enqueue(self, targets: list[str], identifier: str, body: bytes, key: str | None) -> int:
         assert self._db is not None
-        now = time.time()
+        now, before = time.time(), self._db.total_changes
         self._db.executemany(
-            "INSERT INTO delivery (subscription, identifier, body, status, attempts, next_at_s, created_s)"
-            " VALUES (?,?,?,'pending',0,?,?)",
-            [(t, identifier, body, now, now) for t in targets],
+            "INSERT OR IGNORE INTO delivery (subscription, identifier, body, status, attempts,"
+            " next_at_s, created_s, key) VALUES (?,?,?,'pending',0,?,?,?)",
+            [(t, identifier, body, now, now, key and f"{key}:{t}") for t in targets],
         )
         self._db.commit()
+        return int(self._db.total_changes - before)
 
     async def due(self, now_s: float, limit: int) -> list[tuple[int, str, bytes, int]]:
         """(id, subscription, body, attempts) of pending deliveries whose time has come."""

@@ -16,6 +16,7 @@ from marine_watch.api.extras import extra
 from marine_watch.api.security import RateLimited, Responder, authorise, keyring_of
 from marine_watch.auth import Principal, Role
 from marine_watch.cap import atom_feed, cap_document
+from marine_watch.mailer import MailStore
 from marine_watch.netguard import TargetGuard, TargetRefused
 from marine_watch.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, Replay, WebhookStore
 from sensors.catalogue import Tier
@@ -82,10 +83,14 @@ async def list_alerts(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     active: bool = False,
 ) -> dict[str, object]:
-    """Alert messages, newest first (zone and station alerts); ``active`` = open incidents only."""
+    """Alert messages, newest first (zone and station alerts); ``active`` = open incidents only,
+    each with the ``escalations`` of its newest message (to whom, when, after which delay)."""
     service = _alerts(services)
-    if active:
-        items = [chain[-1].to_dict() for chain in service.book.active.values()]
+    if active:  # open incidents, with the escalations of their newest message (dashboard)
+        items = [
+            {**chain[-1].to_dict(), "escalations": await _escalations(service, chain[-1])}
+            for chain in service.book.active.values()
+        ]
     else:
         items = [
             m.to_dict() for m in await service.store.messages(subject_id=subject_id, limit=limit)
@@ -102,13 +107,26 @@ async def _message(services: ServicesDep, identifier: str) -> AlertMessage:
 
 @router.get("/alerts/{identifier}", tags=["alerts"])
 async def get_alert(identifier: str, services: ServicesDep, _who: Responder) -> dict[str, object]:
-    """One message with its acknowledgements."""
+    """One message with its acknowledgements, escalations and e-mails (status per address)."""
     message = await _message(services, identifier)
     trail = await _alerts(services).store.trail(
         subject_id=message.subject_id, action="acknowledged"
     )
     acks = [t for t in trail if t["identifier"] == identifier]
-    return {**message.to_dict(), "acknowledgements": acks}
+    outbox = services.extras.get("outbox")
+    emails = await outbox.of_alert(identifier) if isinstance(outbox, MailStore) else []
+    return {
+        **message.to_dict(),
+        "acknowledgements": acks,
+        "escalations": await _escalations(_alerts(services), message),
+        "emails": emails,
+    }
+
+
+async def _escalations(service: AlertService, message: AlertMessage) -> list[dict[str, object]]:
+    """The escalation steps of a message (audit trail rows), oldest first."""
+    rows = await service.store.events(message.identifier, "escalated")
+    return [{"ts_s": r["ts_s"], **json.loads(str(r["detail"]))} for r in rows]
 
 
 class AckIn(BaseModel):

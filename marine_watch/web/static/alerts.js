@@ -29,6 +29,7 @@ const AlertsPanel = (() => {
       onMessage(message) {
         if (message.type === "alert") { scheduleReload(message.identifier); }
         if (message.type === "ack") { addAck(message.identifier, message.by, message.ts); render(); }
+        if (message.type === "escalation") { scheduleReload(message.identifier); }
       },
       onState(s, event) {
         if (s === "offline" && event?.code === 1008) { state = "refused"; problem = event.reason; render(); }
@@ -104,7 +105,11 @@ const AlertsPanel = (() => {
         el("div", {},
           el("div", { class: "head" }, el("span", { class: `chip bg-${colour}` }, MW.levelWord(a.level)), " ", subject),
           el("div", { class: "meta" }, `${a.msg_type} · ${a.tier || a.subject} · ${MW.fmtTime(a.sent_s, true)}`),
-          el("div", { class: "meta" }, a.headline)),
+          el("div", { class: "meta" }, a.headline),
+          ...(a.escalations?.length
+            ? [el("div", { class: "meta escalated", "data-testid": "escalated", "data-to": a.escalations.at(-1).to },
+              `⇡ ${t("escalated_to")} ${a.escalations.map((e) => `${e.to_name} (${MW.fmtTime(e.ts_s, true)})`).join(" → ")}`)]
+            : [])),
         done.length
           ? el("div", { class: "acked", "data-testid": "acked" }, `✓ ${t("acked_by")} ${done.map((d) => d.actor).join(", ")}`)
           : el("button", { class: "primary", "data-testid": "ack", onclick: (e) => acknowledge(a.identifier, e.currentTarget) }, t("ack")));
