@@ -21,6 +21,7 @@ class Assessment:
     # hour; empty: this hazard is not forecast here
     outlook: tuple[int, ...] = ()
     data_s: float | None = None  # time of the newest reading it rests on
+    water_hourly_m: tuple[float, ...] = ()  # overtopping: the hourly forecast water it used
 
     @property
     def key(self) -> str:

@@ -151,6 +151,7 @@ class Assessor:
             body,
             outlook=outlook,
             data_s=min(hs[0], tp[0], tide_seen),
+            water_hourly_m=view.hourly_m,
         )
 
 
@@ -164,8 +165,9 @@ def overtopping_outlook(
 ) -> tuple[int, ...]:
     """Hourly overtopping levels ahead: each hour's highest forecast water, the waves held.
 
-    There is no wave forecast input, so the last observed Hm0 and Tp are held over the outlook
-    (docs/WARNINGS.md, the outlook). An hour outside EurOtop's validity has no forecast (-1).
+    The last observed Hm0 and Tp are held over the outlook; a wave forecast replaces them in the
+    hours it covers (marine_watch/wave_forecast.py; docs/WARNINGS.md, the outlook). An hour
+    outside EurOtop's validity has no forecast (-1).
     """
     out = []
     for water_m in hourly_m:

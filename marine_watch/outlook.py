@@ -2,9 +2,9 @@
 
 Each assessment may carry an hourly outlook from the evaluation time (``Assessment.outlook``): storm
 surge from the predicted tide plus the persisted surge and any external surge forecast, overtopping
-from that forecast water level with the last observed waves held, wind from a typhoon wind
-forecast. A hazard without a forecast input (waves, red tide; wind without a forecast) is listed as
-not covered, with the reason. The first slot is always the colour shown now (the card), so the
+from that forecast water level with the forecast waves (or the last observed waves held), wind
+from a typhoon wind forecast, waves from a wave forecast. A hazard without a forecast input (red
+tide; wind or waves without a valid forecast) is listed as not covered, with the reason. The first slot is always the colour shown now (the card), so the
 outlook never reads lower than the card it sits under (docs/WARNINGS.md, the outlook).
 """
 
@@ -25,7 +25,7 @@ STEP_S = 600.0  # wind forecasts are interpolated on this step between their poi
 
 #: Why a hazard has no outlook at a place (shown to residents and in the API).
 NOT_FORECAST = {
-    Hazard.WAVES.value: "no wave forecast input: waves count in the colour now only",
+    Hazard.WAVES.value: "no valid wave forecast: waves count in the colour now only",
     Hazard.RED_TIDE.value: "red tide is not forecast: it counts in the colour now only",
     Hazard.WIND.value: "no valid typhoon wind forecast: wind counts in the colour now only",
     Hazard.STORM_SURGE.value: "no tide prediction or surge forecast for this station",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +13,12 @@ from hypothesis import strategies as st
 from marine_watch.app import load_constants
 from marine_watch.assessment import Assessment
 from marine_watch.config import load_catalogue
+from marine_watch.forecast import ForecastBook
 from marine_watch.hazards import Assessor
 from marine_watch.outlook import at_hours, place_outlook, wind_hours
 from marine_watch.settings import Settings
 from marine_watch.state import CoastState
+from marine_watch.wave_forecast import WaveForecastIn
 from marine_watch.zones import ZoneBook
 from risk_models import tide
 from risk_models.types import Hazard
@@ -99,7 +102,7 @@ def test_orange_from_overtopping_never_shows_a_lower_first_slot(
     for a in (overtopping, by_key[("zhapu", "storm_surge")]):
         if a.outlook:  # a forecast hazard reaches its card level somewhere in the outlook
             assert max(a.outlook) >= a.level, (a.key, a.level, a.outlook)
-    assert "waves" in {g["hazard"] for g in outlook.not_covered}  # no wave forecast input
+    assert "waves" in {g["hazard"] for g in outlook.not_covered}  # no wave forecast given
 
 
 def test_orange_overtopping_outlook_names_its_hazard_and_what_is_not_forecast(
@@ -119,7 +122,7 @@ def test_orange_overtopping_outlook_names_its_hazard_and_what_is_not_forecast(
     assert max(int(str(s["level"])) for s in ahead) == 3
     assert outlook.covers == ["overtopping", "storm_surge"]
     gaps = {g["hazard"]: g["reason"] for g in outlook.not_covered}
-    assert "no wave forecast" in gaps["waves"]
+    assert "no valid wave forecast" in gaps["waves"]
     assert "wind" in gaps  # no typhoon wind forecast: named, not silently left out
 
 
@@ -145,3 +148,58 @@ def test_forecast_points_fall_in_their_hour_and_wind_is_interpolated() -> None:
     assert hourly[5] == 4  # mean over 32.7 m/s (force 12) by then: red
     assert hourly[3:6] == tuple(sorted(hourly[3:6]))
     assert hourly[7:] == (-1,) * 5
+
+
+def _iso(ts_s: float) -> str:
+    return datetime.fromtimestamp(ts_s, UTC).isoformat()
+
+
+def _wave_forecast(points: list[tuple[float, float, float]]) -> WaveForecastIn:
+    return WaveForecastIn(
+        station="buoy-zhapu",
+        issued=_iso(NOW),  # type: ignore[arg-type]
+        source="provincial forecast office (test)",
+        points=[{"ts": _iso(t), "hs_m": h, "tp_s": p} for t, h, p in points],  # type: ignore[misc]
+    )
+
+
+def test_a_wave_forecast_drives_the_waves_colour_their_outlook_and_the_dike_outlook(
+    catalogue: Catalogue, assessor: Assessor
+) -> None:
+    """1.5 m observed (none), forecast rising to 4 m in 6 h then easing: waves turn yellow now with
+    the onset at the peak hour, the waves outlook follows the forecast and ends where it ends, and
+    the dike's overtopping uses the forecast waves in those hours (at least as high as held waves)."""
+    state = _coast(assessor, NOW, 0.5, 1.5, 8.0)
+    before = {a.key: a for a in assessor.assess(state, NOW)}
+    assert before["buoy-zhapu/waves"].level == 0
+    book = ForecastBook(catalogue, max_age_s=12 * 3600.0)
+    book.put_waves(
+        _wave_forecast(
+            [(NOW, 1.5, 8.0), (NOW + 6 * 3600.0, 4.0, 10.0), (NOW + 12 * 3600.0, 2.0, 8.0)]
+        )
+    )
+    after = {a.key: a for a in book.adjust(assessor.assess(state, NOW), NOW)}
+    waves = after["buoy-zhapu/waves"]
+    assert waves.level == 2  # 4.0 m nearshore: yellow (3.5 <= Hs < 4.5, docs/DOMAIN.md §1.6)
+    assert waves.explanation["forecast_source"] == "provincial forecast office (test)"
+    assert waves.explanation["observed_level"] == 0
+    assert waves.explanation["onset_s"] > NOW
+    assert waves.outlook[0] == 0
+    assert max(waves.outlook) == 2
+    assert waves.outlook[13:] == (-1,) * 11  # past the forecast's last point (12 h): none
+    dike = after["d-zhapu/overtopping"]
+    held = before["d-zhapu/overtopping"]
+    assert "forecast waves" in str(dike.explanation["outlook_method"])
+    assert all(f >= h for f, h in zip(dike.outlook[1:12], held.outlook[1:12], strict=True))
+    assert max(dike.outlook[:12]) > max(held.outlook[:12])
+    assert dike.level == max(held.level, max(dike.outlook))
+    _, outlook = _village(catalogue, list(after.values()), NOW)
+    assert "waves" in outlook.covers
+    assert "waves" not in {g["hazard"] for g in outlook.not_covered}
+
+
+def test_a_wave_forecast_for_a_station_without_waves_is_refused(catalogue: Catalogue) -> None:
+    book = ForecastBook(catalogue, max_age_s=3600.0)
+    bad = _wave_forecast([(NOW, 2.0, 8.0)]).model_copy(update={"station": "zhapu"})
+    with pytest.raises(ValueError, match="unknown wave station"):
+        book.put_waves(bad)
