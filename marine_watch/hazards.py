@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from marine_watch.assessment import Assessment, SurgeView, unknown
-from marine_watch.dikes import OutsideValidity, assess_segment
+from marine_watch.dikes import OutsideValidity, assess_segment, segment_levels
 from marine_watch.state import CoastState
 from marine_watch.surge_assess import assess_surge
 from marine_watch.wind_assess import assess_red_tide, assess_wind
@@ -166,9 +166,23 @@ def overtopping_outlook(
     """Hourly overtopping levels ahead: each hour's highest forecast water, the waves held.
 
     The last observed Hm0 and Tp are held over the outlook; a wave forecast replaces them in the
-    hours it covers (marine_watch/wave_forecast.py; docs/WARNINGS.md, the outlook). An hour
-    outside EurOtop's validity has no forecast (-1).
+    hours it covers (marine_watch/wave_forecast.py; docs/WARNINGS.md, the outlook). All hours are
+    computed at once (:func:`marine_watch.dikes.segment_levels`); when one is outside EurOtop's
+    validity they are computed one by one, and that hour has no forecast (-1).
     """
+    if not hourly_m:
+        return ()
+    try:
+        found = segment_levels(seg, table, np.asarray(hourly_m), hm0_m=hm0_m, tp_s=tp_s)
+    except OutsideValidity:
+        return overtopping_outlook_each_hour(seg, table, hourly_m, hm0_m, tp_s)
+    return tuple(int(x) for x in found)
+
+
+def overtopping_outlook_each_hour(
+    seg: DikeSegment, table: HazardTable, hourly_m: Sequence[float], hm0_m: float, tp_s: float
+) -> tuple[int, ...]:
+    """The same outlook with one EurOtop evaluation per hour (the reference the tests compare)."""
     out = []
     for water_m in hourly_m:
         try:
