@@ -50,16 +50,17 @@ class Team(_Frozen):
         return COLOUR_OF_CODE.index(self.min_colour) - 1
 
     def wants(self, message: AlertMessage) -> bool:
-        """Whether this team's preferences take the message (a Cancel passes the colour check)."""
+        """Whether this team's preferences take the message (a Cancel passes hazard and colour:
+        the all-clear of whatever the alert was about)."""
         if message.subject != Subject.ZONE:
             return False
         hazard = str((message.explanation or {}).get("hazard", ""))
-        colour_ok = message.msg_type == MsgType.CANCEL or message.level >= self.min_level
+        free = message.msg_type == MsgType.CANCEL
         return (
-            colour_ok
+            (free or message.level >= self.min_level)
             and (not self.zones or message.subject_id in self.zones)
             and (not self.tiers or message.tier in self.tiers)
-            and (not self.hazards or hazard in {h.value for h in self.hazards})
+            and (free or not self.hazards or hazard in {h.value for h in self.hazards})
         )
 
 

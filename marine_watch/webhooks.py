@@ -12,14 +12,11 @@ Signature (also used to verify signed acknowledgements coming back):
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import json
 import random
 import secrets
 import sqlite3
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,53 +25,24 @@ import structlog
 
 from marine_watch.alerts import AlertMessage
 from marine_watch.serial import SerialExecutor, connect_durable
+from marine_watch.signing import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, Replay, sign
 
+__all__ = [  # the signing scheme is re-exported: receivers and tests import it from here
+    "SIGNATURE_HEADER",
+    "TIMESTAMP_HEADER",
+    "Policy",
+    "Replay",
+    "Sender",
+    "Subscription",
+    "WebhookStore",
+    "sign",
+]
 log = structlog.get_logger(__name__)
-SIGNATURE_HEADER = "X-MarineWatch-Signature"
-TIMESTAMP_HEADER = "X-MarineWatch-Timestamp"
-DELIVERY_HEADER = "X-MarineWatch-Delivery"
-REPLAY_WINDOW_S = 300
-SEEN_MAX = 10_000
-
-
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """The signature header value for ``body`` sent at ``timestamp``."""
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"sha256={mac.hexdigest()}"
-
-
-class Replay:
-    """Verifies signed requests: fresh timestamp, matching HMAC, never seen before."""
-
-    def __init__(self, window_s: float = REPLAY_WINDOW_S) -> None:
-        self._window_s = window_s
-        self._seen: OrderedDict[str, float] = OrderedDict()
-
-    def check(
-        self, secret: str, timestamp: str | None, signature: str | None, body: bytes, now_s: float
-    ) -> str | None:
-        """None when valid, else why not (for a 401)."""
-        if not timestamp or not signature:
-            return f"unsigned request: send {TIMESTAMP_HEADER} and {SIGNATURE_HEADER}"
-        try:
-            ts = int(timestamp)
-        except ValueError:
-            return f"{TIMESTAMP_HEADER} must be Unix seconds"
-        if abs(now_s - ts) > self._window_s:
-            return f"timestamp outside the {self._window_s:.0f} s window (clock skew or replay)"
-        if not hmac.compare_digest(sign(secret, ts, body), signature):
-            return "bad signature"
-        if signature in self._seen:
-            return "replayed request: this signature was already used"
-        self._seen[signature] = now_s
-        while len(self._seen) > SEEN_MAX:
-            self._seen.popitem(last=False)
-        return None
 
 
 @dataclass(frozen=True, slots=True)
 class Subscription:
-    """Where a team wants alerts of some zones and tiers (empty = all)."""
+    """Where a team wants alerts: zones, tiers, hazards (empty = all) and a minimum colour."""
 
     id: str
     owner: str
@@ -84,12 +52,19 @@ class Subscription:
     subjects: tuple[str, ...]  # "zone", "station"
     secret: str
     created_s: float
+    hazards: tuple[str, ...] = ()
+    min_level: int = 0  # zone messages below it are not sent (a Cancel always is)
 
     def wants(self, message: AlertMessage) -> bool:
+        # a Cancel passes hazard and colour: the all-clear of whatever the alert was about
+        free = message.subject.value != "zone" or message.msg_type.value == "Cancel"
+        hazard = (message.explanation or {}).get("hazard")
         return (
             message.subject.value in self.subjects
             and (not self.zones or message.subject_id in self.zones)
             and (not self.tiers or message.tier in self.tiers)
+            and (free or not self.hazards or hazard in self.hazards)
+            and (free or message.level >= self.min_level)
         )
 
     def public(self) -> dict[str, object]:
@@ -101,6 +76,8 @@ class Subscription:
             "zones": list(self.zones),
             "tiers": list(self.tiers),
             "subjects": list(self.subjects),
+            "hazards": list(self.hazards),
+            "min_level": self.min_level,
             "created_s": self.created_s,
         }
 
@@ -116,7 +93,7 @@ class Policy:
     batch: int
 
 
-_SUB_COLS = "id, owner, url, zones, tiers, subjects, secret, created_s"
+_SUB_COLS = "id, owner, url, zones, tiers, subjects, secret, created_s, hazards, min_level"
 
 
 class WebhookStore:
@@ -151,6 +128,10 @@ class WebhookStore:
         )
         db.commit()
         self._db = db
+        have = {row[1] for row in db.execute("PRAGMA table_info(subscription)")}
+        for column in ("hazards TEXT", "min_level INTEGER"):  # added later: older files lack them
+            if column.split()[0] not in have:
+                db.execute(f"ALTER TABLE subscription ADD COLUMN {column}")
         rows = db.execute(f"SELECT {_SUB_COLS} FROM subscription WHERE active = 1")
         self.subscriptions = {r[0]: _subscription(r) for r in rows}
 
@@ -161,6 +142,8 @@ class WebhookStore:
         zones: tuple[str, ...],
         tiers: tuple[str, ...],
         subjects: tuple[str, ...],
+        hazards: tuple[str, ...] = (),
+        min_level: int = 0,
     ) -> Subscription:
         sub = Subscription(
             "wh_" + secrets.token_hex(8),
@@ -171,6 +154,8 @@ class WebhookStore:
             subjects,
             secrets.token_urlsafe(32),
             time.time(),
+            hazards,
+            min_level,
         )
         await self._exec.run(self._insert_sub, sub)
         self.subscriptions[sub.id] = sub
@@ -179,7 +164,7 @@ class WebhookStore:
     def _insert_sub(self, s: Subscription) -> None:
         assert self._db is not None
         self._db.execute(
-            f"INSERT INTO subscription ({_SUB_COLS}) VALUES (?,?,?,?,?,?,?,?)",
+            f"INSERT INTO subscription ({_SUB_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (
                 s.id,
                 s.owner,
@@ -189,6 +174,8 @@ class WebhookStore:
                 json.dumps(s.subjects),
                 s.secret,
                 s.created_s,
+                json.dumps(s.hazards),
+                s.min_level,
             ),
         )
         self._db.commit()
@@ -328,7 +315,7 @@ class WebhookStore:
 
 
 def _subscription(row: tuple[object, ...]) -> Subscription:
-    sid, owner, url, zones, tiers, subjects, secret, created = row
+    sid, owner, url, zones, tiers, subjects, secret, created, hazards, min_level = row
     return Subscription(
         str(sid),
         str(owner),
@@ -338,6 +325,8 @@ def _subscription(row: tuple[object, ...]) -> Subscription:
         tuple(json.loads(str(subjects))),
         str(secret),
         float(str(created)),
+        tuple(json.loads(str(hazards))) if hazards else (),
+        int(str(min_level)) if min_level is not None else 0,
     )
 
 

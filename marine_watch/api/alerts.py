@@ -19,6 +19,8 @@ from marine_watch.cap import atom_feed, cap_document
 from marine_watch.mailer import MailStore
 from marine_watch.netguard import TargetGuard, TargetRefused
 from marine_watch.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, Replay, WebhookStore
+from risk_models.levels import COLOUR_OF_CODE
+from risk_models.types import Hazard
 from sensors.catalogue import Tier
 
 router = APIRouter(prefix="/api/v1")
@@ -216,6 +218,10 @@ class WebhookIn(BaseModel):
     zones: list[str] = Field(default=[], max_length=200, description="zone ids; empty = all")
     tiers: list[Tier] = Field(default=[], description="city/town/village; empty = all")
     subjects: list[Literal["zone", "station"]] = Field(default=["zone"], min_length=1)
+    hazards: list[Hazard] = Field(default=[], description="hazards of zone alerts; empty = all")
+    min_colour: Literal["blue", "yellow", "orange", "red"] = Field(
+        default="blue", description="zone alerts from this colour (a Cancel is always sent)"
+    )
 
     @field_validator("url")
     @classmethod
@@ -255,6 +261,8 @@ async def subscribe(body: WebhookIn, services: ServicesDep, who: Responder) -> d
         tuple(body.zones),
         tuple(t.value for t in body.tiers),
         tuple(body.subjects),
+        tuple(h.value for h in body.hazards),
+        COLOUR_OF_CODE.index(body.min_colour) - 1,
     )
     return {**sub.public(), "secret": sub.secret}
 
