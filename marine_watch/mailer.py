@@ -212,8 +212,9 @@ class Mailer:
         started = time.perf_counter()
         error: str | None = None
         try:
+            message = self._compose(mail)  # ValueError for a header it cannot encode
             await aiosmtplib.send(
-                self._compose(mail),
+                message,
                 hostname=s.smtp_host,
                 port=s.smtp_port,
                 username=s.smtp_username,
@@ -222,7 +223,7 @@ class Mailer:
                 tls_context=self._tls,
                 timeout=s.smtp_timeout_s,
             )
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        except (aiosmtplib.SMTPException, OSError, TimeoutError, ValueError) as exc:
             error = f"{type(exc).__name__}: {exc}"[:300]
             if password:
                 error = error.replace(password, "***")

@@ -77,8 +77,13 @@ class SmtpServer:
 
 
 @contextmanager
-def smtp_server(folder: Path, username: str, password: str) -> Iterator[SmtpServer]:
-    """Run the server on a free port of 127.0.0.1 (its certificate names it, and localhost)."""
+def smtp_server(
+    folder: Path, username: str, password: str, *, starttls: bool = True
+) -> Iterator[SmtpServer]:
+    """Run the server on a free port of 127.0.0.1 (its certificate names it, and localhost).
+
+    ``starttls=False``: a server that offers no STARTTLS and takes AUTH in plain text (what the
+    service must refuse to talk to)."""
     pki = make_pki(folder / "smtp-pki")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(pki.cert, pki.key)
@@ -89,11 +94,11 @@ def smtp_server(folder: Path, username: str, password: str) -> Iterator[SmtpServ
         hostname="127.0.0.1",
         port=port,
         server_hostname="localhost",
-        tls_context=context,
-        require_starttls=True,
+        tls_context=context if starttls else None,
+        require_starttls=starttls,
         authenticator=inbox.authenticate,
-        auth_require_tls=True,
-        auth_required=True,
+        auth_require_tls=starttls,
+        auth_required=starttls,
     )
     controller.start()
     try:
