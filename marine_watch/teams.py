@@ -12,9 +12,10 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from marine_watch.alerts import AlertMessage, MsgType, Subject
+from marine_watch.errors import ConfigError
 from risk_models.levels import COLOUR_OF_CODE
 from risk_models.types import Hazard
 from sensors.catalogue import Tier
@@ -111,13 +112,20 @@ class Teams(_Frozen):
 
 
 def load_teams(path: Path, zones: set[str]) -> Teams:
-    """Read teams.toml; no file means no teams. Unknown zones are refused."""
+    """Read teams.toml; no file means no teams. A bad file (unknown keys, zones, teams, colours,
+    addresses) is a ConfigError naming the problem: start-up stops."""
     if not path.is_file():
         return Teams()
-    teams = Teams.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    try:
+        teams = Teams.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, "-", f"not valid TOML: {exc}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        raise ConfigError(path, where, str(first["msg"])) from None
     for team in teams.teams:
         unknown = sorted(set(team.zones) - zones)
         if unknown:
-            msg = f"{path.name}: team {team.id!r} names unknown zones {unknown}"
-            raise ValueError(msg)
+            raise ConfigError(path, f"teams.{team.id}.zones", f"unknown zones {unknown}")
     return teams

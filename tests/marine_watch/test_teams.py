@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from marine_watch.alerts import AlertMessage, MsgType, Subject
 from marine_watch.config import load_catalogue
+from marine_watch.errors import ConfigError
 from marine_watch.mailer import Mail, MailStore, message_id
 from marine_watch.teams import Team, Teams, load_teams
 
@@ -68,7 +69,10 @@ def test_bad_teams_files_are_refused(tmp_path: Path) -> None:
         Team.model_validate({"id": "a", "name": "A", "min_colour": "green"})
     path = tmp_path / "teams.toml"
     path.write_text('[[teams]]\nid = "a"\nname = "A"\nzones = ["atlantis"]\n')
-    with pytest.raises(ValueError, match="unknown zones"):
+    with pytest.raises(ConfigError, match=r"teams\.a\.zones: unknown zones"):
+        load_teams(path, {"zhapu"})
+    path.write_text('[[teams]]\nid = "a"\nname = "A"\nmin_colour = "green"\n')
+    with pytest.raises(ConfigError, match=r"teams\.0\.min_colour"):
         load_teams(path, {"zhapu"})
     assert load_teams(tmp_path / "missing.toml", set()).teams == ()
 
