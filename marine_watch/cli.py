@@ -249,17 +249,28 @@ def _check_config(_args: argparse.Namespace) -> int:
     from marine_watch.app import load_constants
     from marine_watch.config import load_catalogue
     from marine_watch.settings import load_settings
+    from marine_watch.teams import load_teams
 
     settings = load_settings()
     catalogue = load_catalogue(settings.config_dir)
     constants = load_constants(settings, catalogue)
     samples = sum(s.sample for s in catalogue.stations)
+    teams = load_teams(
+        settings.teams_file or settings.config_dir / "teams.toml", {z.id for z in catalogue.zones}
+    )
+    delays = ", ".join(f"{t.value} {d:g} s" for t, d in teams.escalation.delay_s.items())
+    mail = (
+        f"SMTP {settings.smtp_host}:{settings.smtp_port} (STARTTLS)"
+        if settings.smtp_host
+        else "off"
+    )
     sys.stdout.write(
         f"config ok: {Path(settings.config_dir).resolve()}\n"
         f"  stations: {len(catalogue.stations)} ({samples} SAMPLE), tide constants: {len(constants)}\n"
         f"  zones: {len(catalogue.zones)}, dike segments: {len(catalogue.segments)}, shelters: {len(catalogue.shelters)}\n"
         f"  qc: ranges for {len(catalogue.qc.range)} kinds, spike limits for {len(catalogue.qc.spike.limit)} ({catalogue.qc.status})\n"
         f"  store: {settings.store}, broker: {settings.mqtt_url}, http: {settings.http_host}:{settings.http_port}\n"
+        f"  teams: {len(teams.teams)}, escalation after {delays or 'never'} ({teams.escalation.status}), e-mail: {mail}\n"
     )
     return EXIT_OK
 
