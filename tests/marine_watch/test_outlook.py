@@ -231,3 +231,27 @@ def test_vectorised_overtopping_outlook_equals_one_evaluation_per_hour(
     hourly = [seg.crest_level_m - 3.0 + base_m + s for s in swings]
     fast = overtopping_outlook(seg, table, hourly, hs_m, tp_s)
     assert fast == overtopping_outlook_each_hour(seg, table, hourly, hs_m, tp_s)
+
+
+def test_a_held_orange_card_still_leads_the_outlook_when_the_forecast_is_calmer(
+    catalogue: Catalogue, assessor: Assessor
+) -> None:
+    """Orange from overtopping, then the waves drop: the card holds orange for the hold time, so
+    the first slot is orange although every forecast hour is lower now."""
+    zone = next(z for z in catalogue.zones if z.id == VILLAGE)
+    book = ZoneBook(catalogue, catalogue.rules.hold_time_s)
+    book.update(assessor.assess(_coast(assessor, NOW, 0.0, 2.5, 8.0), NOW), NOW)
+    assert book.current[VILLAGE].level == 3
+    later = NOW + 600.0
+    calm = assessor.assess(_coast(assessor, later, 0.0, 1.0, 6.0), later)
+    book.update(calm, later)
+    card = book.current[VILLAGE]
+    assert card.level == 3  # held (hold time 1800 s, SAMPLE)
+    assert card.held is not None
+    members = [a for a in calm if a.place in zone.stations or a.place in zone.segments]
+    outlook = place_outlook(
+        card.level, members, later, catalogue.rules.outlook_hours, "overtopping"
+    )
+    assert outlook.slots[0]["level"] == 3
+    assert int(str(outlook.slots[0]["forecast_level"])) < 3
+    assert max(int(str(s["level"])) for s in outlook.slots[1:]) < 3
