@@ -28,7 +28,7 @@ NOT_FORECAST = {
     Hazard.WAVES.value: "no valid wave forecast: waves count in the colour now only",
     Hazard.RED_TIDE.value: "red tide is not forecast: it counts in the colour now only",
     Hazard.WIND.value: "no valid typhoon wind forecast: wind counts in the colour now only",
-    Hazard.STORM_SURGE.value: "no tide prediction or surge forecast for this station",
+    Hazard.STORM_SURGE.value: "no tide prediction or surge forecast (or surge_forecast = observed)",
     Hazard.OVERTOPPING.value: "no forecast water level or no valid waves for this dike",
 }
 
