@@ -156,7 +156,7 @@ class Assessor:
 
 
 OVERTOPPING_OUTLOOK_METHOD = (
-    "forecast hourly water level (predicted tide + persisted surge) with the last observed waves"
+    "forecast hourly water level (predicted tide + forecast surge) with the last observed waves"
 )
 
 
