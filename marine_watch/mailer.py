@@ -28,7 +28,7 @@ from pathlib import Path
 import aiosmtplib
 import structlog
 
-from marine_watch.serial import SerialExecutor, connect_durable
+from marine_watch.serial import SqliteFile
 from marine_watch.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -52,52 +52,32 @@ class MailStore:
     """The outbox: one row per key, with its status and every attempt."""
 
     def __init__(self, path: Path) -> None:
-        self._path = path
-        self._exec = SerialExecutor("mail")
-        self._db: sqlite3.Connection | None = None
+        self._sql = SqliteFile(path, "mail", setup=_schema)
 
     async def open(self) -> None:
-        await self._exec.run(self._open)
-
-    def _open(self) -> None:
-        db = connect_durable(self._path)
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS mail (key TEXT PRIMARY KEY, team TEXT, address TEXT,"
-            " identifier TEXT, subject TEXT, body TEXT, status TEXT, attempts INTEGER,"
-            " next_at_s REAL, last_error TEXT, created_s REAL, sent_s REAL)"
-        )
-        db.execute("CREATE INDEX IF NOT EXISTS mail_due ON mail (status, next_at_s)")
-        db.execute("CREATE INDEX IF NOT EXISTS mail_alert ON mail (identifier)")
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS mail_attempt (key TEXT, ts_s REAL, error TEXT, ms REAL)"
-        )
-        db.commit()
-        self._db = db
+        await self._sql.open()
 
     async def enqueue(self, mails: list[Mail]) -> int:
         """Add the mails whose key is new; return how many were new."""
         if not mails:
             return 0
-        return await self._exec.run(self._enqueue, mails)
+        return await self._sql.run(self._enqueue, mails)
 
-    def _enqueue(self, mails: list[Mail]) -> int:
-        assert self._db is not None
-        now = time.time()
-        before = self._db.total_changes
-        self._db.executemany(
+    def _enqueue(self, db: sqlite3.Connection, mails: list[Mail]) -> int:
+        now, before = time.time(), db.total_changes
+        db.executemany(
             "INSERT OR IGNORE INTO mail (key, team, address, identifier, subject, body, status,"
             " attempts, next_at_s, created_s) VALUES (?,?,?,?,?,?,'pending',0,?,?)",
             [(m.key, m.team, m.address, m.identifier, m.subject, m.body, now, now) for m in mails],
         )
-        self._db.commit()
-        return self._db.total_changes - before
+        db.commit()
+        return int(db.total_changes - before)
 
     async def due(self, now_s: float, limit: int) -> list[tuple[Mail, int]]:
-        return await self._exec.run(self._due, now_s, limit)
+        return await self._sql.run(self._due, now_s, limit)
 
-    def _due(self, now_s: float, limit: int) -> list[tuple[Mail, int]]:
-        assert self._db is not None
-        rows = self._db.execute(
+    def _due(self, db: sqlite3.Connection, now_s: float, limit: int) -> list[tuple[Mail, int]]:
+        rows = db.execute(
             "SELECT key, team, address, identifier, subject, body, attempts FROM mail"
             " WHERE status = 'pending' AND next_at_s <= ? ORDER BY created_s LIMIT ?",
             (now_s, limit),
@@ -105,51 +85,61 @@ class MailStore:
         return [(Mail(*(str(x) for x in r[:6])), int(r[6])) for r in rows]
 
     async def next_due_s(self) -> float | None:
-        return await self._exec.run(self._next_due)
+        return await self._sql.run(self._next_due)
 
-    def _next_due(self) -> float | None:
-        assert self._db is not None
-        row = self._db.execute(
-            "SELECT min(next_at_s) FROM mail WHERE status = 'pending'"
-        ).fetchone()
+    def _next_due(self, db: sqlite3.Connection) -> float | None:
+        row = db.execute("SELECT min(next_at_s) FROM mail WHERE status = 'pending'").fetchone()
         return None if row[0] is None else float(row[0])
 
     async def record(
         self, key: str, status: str, attempts: int, next_at_s: float, error: str | None, ms: float
     ) -> None:
-        await self._exec.run(self._record, key, status, attempts, next_at_s, error, ms)
+        await self._sql.run(self._record, key, status, attempts, next_at_s, error, ms)
 
     def _record(
-        self, key: str, status: str, attempts: int, next_at_s: float, error: str | None, ms: float
+        self,
+        db: sqlite3.Connection,
+        key: str,
+        status: str,
+        attempts: int,
+        next_at_s: float,
+        error: str | None,
+        ms: float,
     ) -> None:
-        assert self._db is not None
         now = time.time()
-        self._db.execute(
+        db.execute(
             "UPDATE mail SET status = ?, attempts = ?, next_at_s = ?, last_error = ?,"
             " sent_s = CASE WHEN ? = 'sent' THEN ? ELSE sent_s END WHERE key = ?",
             (status, attempts, next_at_s, error, status, now, key),
         )
-        self._db.execute("INSERT INTO mail_attempt VALUES (?,?,?,?)", (key, now, error, ms))
-        self._db.commit()
+        db.execute("INSERT INTO mail_attempt VALUES (?,?,?,?)", (key, now, error, ms))
+        db.commit()
 
     async def of_alert(self, identifier: str) -> list[dict[str, object]]:
         """The e-mails of one alert message: key, team, address, status, attempts."""
-        return await self._exec.run(self._of_alert, identifier)
+        return await self._sql.run(self._of_alert, identifier)
 
-    def _of_alert(self, identifier: str) -> list[dict[str, object]]:
-        assert self._db is not None
+    def _of_alert(self, db: sqlite3.Connection, identifier: str) -> list[dict[str, object]]:
         cols = ("key", "team", "address", "status", "attempts", "last_error", "sent_s")
-        rows = self._db.execute(
+        rows = db.execute(
             f"SELECT {', '.join(cols)} FROM mail WHERE identifier = ? ORDER BY created_s",
             (identifier,),
         ).fetchall()
         return [dict(zip(cols, r, strict=True)) for r in rows]
 
     async def close(self) -> None:
-        if self._db is not None:
-            await self._exec.run(self._db.close)
-            self._db = None
-        self._exec.shutdown()
+        await self._sql.close()
+
+
+def _schema(db: sqlite3.Connection) -> None:
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS mail (key TEXT PRIMARY KEY, team TEXT, address TEXT,"
+        " identifier TEXT, subject TEXT, body TEXT, status TEXT, attempts INTEGER,"
+        " next_at_s REAL, last_error TEXT, created_s REAL, sent_s REAL)"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS mail_due ON mail (status, next_at_s)")
+    db.execute("CREATE INDEX IF NOT EXISTS mail_alert ON mail (identifier)")
+    db.execute("CREATE TABLE IF NOT EXISTS mail_attempt (key TEXT, ts_s REAL, error TEXT, ms REAL)")
 
 
 def message_id(key: str, sender: str) -> str:

@@ -7,8 +7,7 @@ import pytest
 from playwright.async_api import expect
 
 from marine_watch.auth import hash_key
-from tests.browser.pages import open_page
-from tests.browser.test_pages import _zhapu_red
+from tests.browser.pages import open_page, zhapu_red
 from tests.integration.conftest import serve
 from tests.services import scaled
 
@@ -53,7 +52,7 @@ async def test_dashboard_shows_an_unacknowledged_alert_escalated_to_the_next_tea
         await page.evaluate(f"localStorage.setItem('mw.key', {DUTY_KEY!r})")
         await page.reload()
         await expect(page.locator("body")).to_have_attribute("data-ready", "1")
-        await _zhapu_red(app, mosquitto, topic_root)
+        await zhapu_red(app, mosquitto, topic_root)
         alert = page.get_by_test_id("alert").filter(has_text="Zhapu Harbour Community").first
         await expect(alert).to_be_visible(timeout=scaled(10) * 1000)
         await expect(alert.get_by_test_id("escalated")).to_have_count(0)

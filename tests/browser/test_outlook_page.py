@@ -12,8 +12,7 @@ from playwright.async_api import expect
 from websockets.asyncio.client import connect
 
 from risk_models import tide
-from tests.browser.pages import HARBOUR, open_resident
-from tests.browser.test_pages import _wait_ws
+from tests.browser.pages import HARBOUR, open_resident, wait_ws
 from tests.integration.conftest import Running, serve
 from tests.services import Broker
 
@@ -48,9 +47,7 @@ async def test_orange_overtopping_card_and_outlook_agree_in_api_and_page(
     async with serve(make_settings(mosquitto)) as app, connect(f"{app.ws}/ws/risk") as ws:
         await ws.recv()
         await _calm_tide_and_high_waves(app, mosquitto, topic_root)
-        await _wait_ws(
-            app, ws, lambda m: m.get("id") == "zhapu-harbour" and m.get("level") == 3, 15
-        )
+        await wait_ws(app, ws, lambda m: m.get("id") == "zhapu-harbour" and m.get("level") == 3, 15)
         async with httpx.AsyncClient(base_url=app.http) as http:
             answer = (
                 await http.get("/api/v1/risk", params={"lat": HARBOUR[0], "lon": HARBOUR[1]})

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from marine_watch.api.fastpath import PATH, risk_fast
-from tests.integration.conftest import serve
+from tests.helpers import serve
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(60)]
 
