@@ -116,6 +116,8 @@ def place_outlook(
             "level": lv,
             "colour": COLOUR_OF_CODE[lv + 1] if lv >= 0 else "unknown",
             "hazard": drivers[i],
+            "now": False,
+            "forecast_level": lv,
         }
         if i == 0:  # the colour shown now, whatever drove it: the outlook never contradicts it
             slot.update(
@@ -123,7 +125,6 @@ def place_outlook(
                 colour=COLOUR_OF_CODE[current_level + 1] if current_level >= 0 else "unknown",
                 hazard=current_hazard,
                 now=True,
-                forecast_level=lv,
             )
         slots.append(slot)
     gaps = [{"hazard": h, "reason": r} for h, r in sorted(not_covered.items()) if h not in covers]

@@ -151,7 +151,12 @@ async def list_wind_forecasts(services: ServicesDep) -> list[dict[str, object]]:
     return [wind_forecast_dict(f) for f in book.wind.values()]
 
 
-@router.post("/forecasts/waves", tags=["forecasts"], status_code=201)
+@router.post(
+    "/forecasts/waves",
+    tags=["forecasts"],
+    status_code=201,
+    response_model=answers.WaveForecastMade,
+)
 async def post_wave_forecast(
     body: WaveForecastIn, services: ServicesDep, who: Forecaster
 ) -> dict[str, object]:
@@ -167,7 +172,12 @@ async def post_wave_forecast(
     return {**wave_forecast_dict(forecast), "by": who.name}
 
 
-@router.get("/forecasts/waves", tags=["forecasts"], dependencies=[RateLimited])
+@router.get(
+    "/forecasts/waves",
+    tags=["forecasts"],
+    dependencies=[RateLimited],
+    response_model=list[answers.WaveForecast],
+)
 async def list_wave_forecasts(services: ServicesDep) -> list[dict[str, object]]:
     """The latest wave forecast of each station."""
     book = extra(services, "forecasts", ForecastBook)

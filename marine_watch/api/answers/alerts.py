@@ -134,8 +134,8 @@ class Webhook(Answer):
     zones: list[str]
     tiers: list[str]
     subjects: list[str]
-    hazards: list[str] = Field(default=[], description="hazards of zone alerts; empty = all")
-    min_level: int = Field(default=0, description="zone alerts from this level (Cancel: always)")
+    hazards: list[str] = Field(description="hazards of zone alerts; empty = all")
+    min_level: int = Field(description="zone alerts from this level (a Cancel: always)")
     created_s: float
 
 

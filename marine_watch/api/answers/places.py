@@ -128,10 +128,8 @@ class OutlookHour(Answer):
     level: int
     colour: str
     hazard: str | None = Field(description="the hazard that sets this hour (the card's, in slot 0)")
-    now: bool | None = Field(default=None, description="slot 0: the colour shown now")
-    forecast_level: int | None = Field(
-        default=None, description="slot 0: what the forecasts alone give for this hour"
-    )
+    now: bool = Field(description="true in slot 0 only: the colour shown now")
+    forecast_level: int = Field(description="what the forecasts alone give for this hour")
 
 
 class OutlookGap(Answer):
