@@ -254,20 +254,24 @@ def _level_of(services: ServicesDep, place: str) -> dict[str, object]:
 
 
 def _outlook(services: ServicesDep, village: Zone) -> Outlook:
-    """The village's 24 h outlook over every hazard of its stations and dikes; slot 0 is now."""
+    """The village's 24 h outlook over every hazard of its stations and dikes; slot 0 is now.
+
+    Empty before the first evaluation: nothing is assessed yet, and the answer stays the same
+    from one request to the next (it is encoded once per evaluation)."""
     pipeline = services.pipeline
+    if pipeline.evaluated_s is None:
+        return Outlook([], [], [])
     colour = pipeline.book.current.get(village.id)
     members = [
         a
         for (place, _), a in pipeline.assessments.items()
         if place in village.stations or place in village.segments
     ]
-    start = pipeline.evaluated_s or services.clock.now()
     hazard = (colour.driver or {}).get("hazard") if colour else None
     return place_outlook(
         colour.level if colour else -1,
         members,
-        start,
+        pipeline.evaluated_s,
         services.catalogue.rules.outlook_hours,
         None if hazard is None else str(hazard),
     )
