@@ -28,6 +28,7 @@ from marine_watch.features import Job, open_features
 from marine_watch.hub import Hub
 from marine_watch.ingest import Ingest, IngestDeps
 from marine_watch.metrics import Metrics
+from marine_watch.mqtt_conn import Brokers
 from marine_watch.pipeline import Pipeline
 from marine_watch.settings import Settings
 from marine_watch.store import Store
@@ -68,6 +69,7 @@ class Services:
     ingest: Ingest
     writer: Writer
     numerics: ThreadPoolExecutor
+    brokers: Brokers  # which broker each MQTT client is on, failovers (/health, /metrics)
     extras: dict[str, object] = field(default_factory=dict)
 
 
@@ -219,6 +221,7 @@ async def _open_services(
     hub = Hub(capacity=settings.ws_client_queue, stall_s=settings.ws_stall_s)
     pipeline = Pipeline(catalogue, constants, hub, metrics, clock, numerics)
     queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=settings.ingest_queue_size)
+    brokers = Brokers(settings, metrics)
     writer = Writer(
         queue,
         store,
@@ -239,6 +242,7 @@ async def _open_services(
             clock.now,
             catalogue.qc,
             store_readings=settings.node_role != "risk",
+            brokers=brokers,
             resolution={
                 s.id: {k.value: v for k, v in s.resolution.items()}
                 for s in catalogue.stations
@@ -260,6 +264,7 @@ async def _open_services(
         ingest,
         writer,
         numerics,
+        brokers,
     )
 
 

@@ -136,8 +136,9 @@ def _station_links(
 ) -> tuple[MqttEndpoint, dict[str, Account] | None]:
     from marine_watch.mqtt_accounts import load_accounts
     from marine_watch.mqtt_conn import MqttEndpoint
+    from marine_watch.settings import split_mqtt_urls
 
-    url = args.broker or settings.mqtt_url
+    url = split_mqtt_urls(args.broker or settings.mqtt_url)[0]  # a cluster: its first member
     endpoint = MqttEndpoint.from_url(
         url, ca_file=settings.mqtt_ca_file, protocol=settings.mqtt_protocol
     )

@@ -28,7 +28,13 @@ from paho.mqtt.properties import Properties
 
 from marine_watch.deadletters import DeadLetter, DeadLetters
 from marine_watch.metrics import Metrics
-from marine_watch.mqtt_conn import MqttEndpoint, config_failure, service_account
+from marine_watch.mqtt_conn import (
+    BrokerLink,
+    Brokers,
+    MqttEndpoint,
+    config_failure,
+    service_account,
+)
 from marine_watch.settings import Settings
 from marine_watch.writer import Delivery
 from sensors.catalogue import QcRules
@@ -81,10 +87,19 @@ def subscription(settings: Settings) -> str:
     return f"$share/{settings.mqtt_shared_group}/{topic}" if settings.mqtt_shared_group else topic
 
 
-def make_client(settings: Settings, *, client_id: str | None = None) -> aiomqtt.Client:
-    """An MQTT 5 client with a persistent session; must be created inside the running loop."""
+def make_client(
+    settings: Settings, *, client_id: str | None = None, link: BrokerLink | None = None
+) -> aiomqtt.Client:
+    """A client with a persistent session on the link's current broker (else the first of
+    ``mqtt_url``); must be created inside the running loop.
+
+    MQTT 5: ``clean_start=false``, session expiry 7 days, Receive Maximum 65,535. MQTT 3.1.1:
+    ``clean_session=false``; the session lives until the broker drops it and the in-flight window
+    is the broker's setting (docs/DELIVERY.md).
+    """
     identifier = client_id or settings.mqtt_client_id
-    endpoint, account = MqttEndpoint.of_service(settings), service_account(settings)
+    endpoint = MqttEndpoint.of_service(settings) if link is None else link.current
+    account = service_account(settings)
     if settings.mqtt_protocol == "3.1.1":
         return endpoint.client(identifier, account, clean_session=False, keepalive=30)
     props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
@@ -93,11 +108,10 @@ def make_client(settings: Settings, *, client_id: str | None = None) -> aiomqtt.
     return endpoint.client(identifier, account, clean_start=False, properties=props, keepalive=30)
 
 
-def side_client(settings: Settings, role: str) -> aiomqtt.Client:
+def side_client(settings: Settings, role: str, link: BrokerLink | None = None) -> aiomqtt.Client:
     """A plain client of the service for ``role`` (forecast input, risk output): own id, no session."""
-    return MqttEndpoint.of_service(settings).client(
-        f"{settings.mqtt_client_id}-{role}", service_account(settings)
-    )
+    endpoint = MqttEndpoint.of_service(settings) if link is None else link.current
+    return endpoint.client(f"{settings.mqtt_client_id}-{role}", service_account(settings))
 
 
 @dataclass
@@ -137,6 +151,7 @@ class IngestDeps:
     now_s: Callable[[], float]
     qc: QcRules
     store_readings: bool = True  # False on a risk node: acknowledged once in the live state
+    brokers: Brokers | None = None  # which broker each client is on (failover); made if None
     resolution: Mapping[str, Mapping[str, float]] = field(
         default_factory=dict
     )  # station → kind → step
@@ -149,6 +164,9 @@ class Ingest:
         self._d = deps
         self.connected = asyncio.Event()
         self._client: aiomqtt.Client | None = None
+        if deps.brokers is None:
+            deps.brokers = Brokers(deps.settings, deps.metrics)
+        self.link = deps.brokers.link("ingest")
         root = deps.settings.mqtt_topic_root.rstrip("/")
         #: Subtrees under the root that are not station readings (MQTT filters cannot exclude them).
         self._own_prefixes = tuple(f"{root}/{sub}/" for sub in RESERVED_SUBTREES)
@@ -165,22 +183,26 @@ class Ingest:
         return 0 if self._client is None else len(self._client.messages)
 
     async def run(self) -> None:
+        """Hold the persistent session, on the next broker of ``mqtt_url`` after each loss."""
         backoff = Backoff(tls=self._d.settings.mqtt_tls)
-        client = self._client = make_client(self._d.settings)
-        acks = ManualAck(client)
         topic = subscription(self._d.settings)
+        link = self.link
         while True:
+            client = self._client = make_client(self._d.settings, link=link)
+            acks = ManualAck(client)  # acks of an older connection are dropped: redelivered here
             try:
                 async with client:
                     acks.new_connection()
                     await client.subscribe(topic, qos=1)
+                    link.up()
                     self.connected.set()
-                    log.info("mqtt_connected", host=self._d.settings.mqtt_host, topic=topic)
+                    log.info("mqtt_connected", broker=link.current.url, topic=topic)
                     backoff.reset()
                     async for message in client.messages:
                         await self._handle(message, acks)
             except aiomqtt.MqttError as exc:
                 self.connected.clear()
+                link.down()
                 await backoff.wait("mqtt_disconnected", exc)
 
     async def _handle(self, message: aiomqtt.Message, acks: ManualAck) -> None:
