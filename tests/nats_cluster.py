@@ -208,6 +208,16 @@ class NatsCluster:
                 return str(meta["leader"])
         return None
 
+    def wait_meta_leader_other_than(self, old: str, timeout: float = 60.0) -> str:
+        """Until the running nodes elect a meta leader other than ``old`` (a killed one)."""
+        deadline = time.monotonic() + scaled(timeout)
+        while time.monotonic() < deadline:
+            leader = self.meta_leader()
+            if leader not in (None, old):
+                return str(leader)
+            time.sleep(0.2)  # polling a condition
+        pytest.fail(f"no new JetStream meta leader after {scaled(timeout):.0f} s")
+
     def meta_leader_index(self) -> int:
         leader = self.meta_leader()
         assert leader is not None, "no JetStream meta leader"

@@ -1,0 +1,259 @@
+"""No single broker: the service on a real 3-node NATS cluster (JetStream, MQTT 3.1.1) loses a node.
+
+The service is given all three MQTT listeners (``MARINE_WATCH_MQTT_URL``, comma-separated) and
+``MARINE_WATCH_MQTT_PROTOCOL=3.1.1``. NATS keeps the persistent session, the QoS 1 queue and the
+retained messages in JetStream streams replicated to all three nodes (``stream_replicas: 3``), so
+whichever node the service moves to holds its session. Every test checks InfluxDB point by point:
+each published reading is stored exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import aiomqtt
+import httpx
+import pytest
+
+from marine_watch.settings import Settings
+from tests.integration.conftest import Running, serve
+from tests.integration.test_faults import START_MS, readings, wait_stored
+from tests.nats_cluster import NatsCluster, NatsUser, start_cluster
+from tests.services import HOST, Influx, scaled
+
+pytestmark = [pytest.mark.services, pytest.mark.timeout(300)]
+
+SERVICE = "marine-watch"
+STATION = "station-zhapu"
+N = 240  # readings, one a message
+HEALTHY_AGAIN_S = 30.0  # acceptance: /health ok again within 30 s of the kill
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[NatsCluster]:
+    nats = start_cluster(tmp_path / "nats", (SERVICE, STATION))
+    yield nats
+    nats.stop()
+
+
+def cluster_settings(make_settings, nats: NatsCluster, influx: Influx, db: str) -> Settings:
+    user = nats.user(SERVICE)
+    settings: Settings = make_settings(
+        SimpleNamespace(url=nats.mqtt_url_list),
+        influx=influx,
+        influx_db=db,
+        mqtt_protocol="3.1.1",
+        mqtt_username=user.name,
+        mqtt_password=user.password,
+    )
+    return settings
+
+
+async def publish_through(
+    port: int,
+    user: NatsUser,
+    messages: list[tuple[str, bytes]],
+    *,
+    after: Callable[[int], Awaitable[None]] | None = None,
+    retain: bool = False,
+) -> float:
+    """Publish at QoS 1 through one node, each after the previous PUBACK; resend what had none.
+
+    Returns the longest time one message waited for its acknowledgement (the cluster's own gap).
+    """
+    sent, longest = 0, 0.0
+    async with asyncio.timeout(scaled(150)):
+        while sent < len(messages):
+            with contextlib.suppress(aiomqtt.MqttError):
+                async with aiomqtt.Client(
+                    HOST,
+                    port,
+                    identifier=f"pub-{user.name}",
+                    username=user.name,
+                    password=user.password,
+                    protocol=aiomqtt.ProtocolVersion.V311,
+                    timeout=5,
+                ) as client:
+                    while sent < len(messages):
+                        topic, payload = messages[sent]
+                        began = time.monotonic()
+                        await client.publish(topic, payload, qos=1, retain=retain, timeout=5)
+                        longest = max(longest, time.monotonic() - began)
+                        sent += 1
+                        if after is not None:
+                            await after(sent)
+            await asyncio.sleep(0.2)  # the node is electing stream leaders: try again shortly
+    return longest
+
+
+async def healthy_after(node: Running, killed_at: float) -> float:
+    """Seconds from ``killed_at`` until /health answers ok (polled every 0.2 s)."""
+    async with httpx.AsyncClient(base_url=node.http, timeout=2.0) as http:
+        async with asyncio.timeout(scaled(90)):
+            while True:
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await http.get("/health")).status_code == httpx.codes.OK:
+                        return time.monotonic() - killed_at
+                await asyncio.sleep(0.2)
+
+
+@contextlib.asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[Running]:
+    async with serve(settings) as node:
+        yield node
+
+
+def service_node(node: Running, nats: NatsCluster) -> int:
+    return nats.index_of(node.services.ingest.link.current.port)
+
+
+async def kill_mid_stream(
+    nats: NatsCluster,
+    node: Running,
+    influx: Influx,
+    db: str,
+    topic_root: str,
+    victim: Callable[[], int],
+) -> dict[str, float]:
+    """Publish N readings through a node that survives, SIGKILL ``victim()`` after a third."""
+    killed: dict[str, float] = {}
+    index = victim()
+    through = next(i for i in range(3) if i != index and i != service_node(node, nats))
+
+    async def after(sent: int) -> None:
+        if sent == N // 3:
+            nats.kill(index)
+            killed["at"] = time.monotonic()
+        await asyncio.sleep(0.01)  # a station's pace, so the kill lands mid-stream
+
+    messages = readings(topic_root, N)
+    publisher = asyncio.create_task(
+        publish_through(
+            nats.nodes[through].ports["mqtt"], nats.user(SERVICE), messages, after=after
+        )
+    )
+    async with asyncio.timeout(scaled(60)):
+        while "at" not in killed:  # noqa: ASYNC110 - set by the publisher's callback
+            await asyncio.sleep(0.05)
+    healthy_s = await healthy_after(node, killed["at"])
+    longest_ack_s = await publisher
+    times = await wait_stored(influx, db, N, within_s=120)
+    expected = [(START_MS + 1000 * i) * 1_000_000 for i in range(N)]
+    assert sorted(times) == expected, f"{len(times)} points for {N} readings"
+    print(
+        f"node {index} killed: /health ok after {healthy_s:.1f} s, longest PUBACK {longest_ack_s:.1f} s"
+    )
+    return {"healthy_s": healthy_s, "longest_ack_s": longest_ack_s}
+
+
+async def test_the_service_node_killed_mid_stream_loses_and_doubles_nothing(
+    cluster, influxd, influx_db, make_settings, topic_root
+):
+    """Acceptance: the node the service is on is SIGKILLed while readings flow through another
+    node; every reading is stored exactly once, /health is ok again within 30 s, the failover is
+    counted and the service is on another node."""
+    settings = cluster_settings(make_settings, cluster, influxd, influx_db)
+    async with serving(settings) as node:
+        before = service_node(node, cluster)
+        result = await kill_mid_stream(
+            cluster, node, influxd, influx_db, topic_root, lambda: service_node(node, cluster)
+        )
+        assert result["healthy_s"] <= HEALTHY_AGAIN_S, result
+        link = node.services.ingest.link
+        assert link.failovers >= 1
+        assert service_node(node, cluster) != before
+        async with httpx.AsyncClient(base_url=node.http, timeout=5.0) as http:
+            health = (await http.get("/health")).json()
+        assert health["mqtt_brokers"]["ingest"]["broker"] == link.current.url
+        assert health["mqtt_brokers"]["ingest"]["failovers"] == link.failovers
+
+
+async def test_a_meta_leader_kill_is_survived_the_same_way(
+    cluster, influxd, influx_db, make_settings, topic_root
+):
+    """The JetStream meta leader is SIGKILLed mid-stream (whether or not the service is on it):
+    a new leader is elected, every reading stored exactly once, /health ok within 30 s."""
+    settings = cluster_settings(make_settings, cluster, influxd, influx_db)
+    async with serving(settings) as node:
+        leader = cluster.meta_leader_index()
+        result = await kill_mid_stream(
+            cluster, node, influxd, influx_db, topic_root, lambda: leader
+        )
+        assert result["healthy_s"] <= HEALTHY_AGAIN_S, result
+        elected = await asyncio.to_thread(
+            cluster.wait_meta_leader_other_than, cluster.nodes[leader].name
+        )
+        print(f"meta leader {cluster.nodes[leader].name} killed, {elected} elected")
+
+
+async def retained_colours(port: int, user: NatsUser, root: str, want: int) -> dict[str, bytes]:
+    """The retained messages under ``root/risk/#`` a new subscriber gets from one node (all that
+    arrive within 3 s of subscribing), subscribing again until at least ``want`` came.
+
+    With a node down, NATS 2.9 sometimes answers a SUBSCRIBE before it has the retained messages
+    at hand (docs/BROKER_CLUSTER.md), so a subscriber that got fewer than it knows exist
+    subscribes again, as an API tier would.
+    """
+    got: dict[str, bytes] = {}
+    async with asyncio.timeout(scaled(90)):
+        while len(got) < want or not got:
+            got = {}
+            with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+                async with aiomqtt.Client(
+                    HOST,
+                    port,
+                    identifier=f"reader-{time.monotonic_ns()}",
+                    username=user.name,
+                    password=user.password,
+                    protocol=aiomqtt.ProtocolVersion.V311,
+                    timeout=5,
+                ) as client:
+                    await client.subscribe(f"{root}/risk/#", qos=1)
+                    async with asyncio.timeout(3):
+                        async for message in client.messages:
+                            if message.retain:
+                                got[message.topic.value] = bytes(message.payload)
+    return got
+
+
+def colours(retained: dict[str, bytes]) -> set[str]:
+    return {json.loads(body)["colour"] for body in retained.values()}
+
+
+@pytest.mark.parametrize("lost", [0, 1, 2])
+async def test_retained_risk_colours_survive_the_loss_of_any_one_node(
+    cluster, influxd, influx_db, make_settings, topic_root, lost
+):
+    """The service publishes its colours retained (a red tide level at Zhapu); node ``lost`` is
+    SIGKILLed; both other nodes still hand every colour to a new subscriber, unchanged."""
+    settings = cluster_settings(make_settings, cluster, influxd, influx_db)
+    now_ms = int(time.time() * 1000)
+    red = [
+        (
+            f"{topic_root}/zhapu/tide_level",
+            json.dumps({"ts": now_ms - 60_000 * i, "value": 5.6, "unit": "m"}).encode(),
+        )
+        for i in range(3)
+    ]
+    user = cluster.user(SERVICE)
+    witness = cluster.nodes[(lost + 1) % 3].ports["mqtt"]
+    async with serving(settings) as node:
+        await publish_through(cluster.nodes[0].ports["mqtt"], user, red)
+        async with asyncio.timeout(scaled(60)):
+            while "red" not in colours(await retained_colours(witness, user, topic_root, 1)):  # noqa: ASYNC110
+                await asyncio.sleep(0.5)
+        assert not node.crashes
+    before = await retained_colours(witness, user, topic_root, 1)  # the service has stopped
+    assert "red" in colours(before)
+    cluster.kill(lost)
+    for survivor in (i for i in range(3) if i != lost):
+        after = await retained_colours(
+            cluster.nodes[survivor].ports["mqtt"], user, topic_root, len(before)
+        )
+        assert after == before, f"node {survivor} after node {lost} was killed"
