@@ -29,6 +29,7 @@ from marine_watch.hub import Hub
 from marine_watch.ingest import Ingest, IngestDeps
 from marine_watch.metrics import Metrics
 from marine_watch.mqtt_conn import Brokers
+from marine_watch.partition import stations_of
 from marine_watch.pipeline import Pipeline
 from marine_watch.settings import Settings
 from marine_watch.store import Store
@@ -111,12 +112,23 @@ def create_app(
     """Build the app; nothing starts until the lifespan runs."""
     catalogue = load_catalogue(settings.config_dir)
     constants = load_constants(settings, catalogue)
+    partition = (
+        None
+        if settings.ingest_partition is None
+        else stations_of(
+            settings.ingest_partition,
+            settings.config_dir,
+            [station.id for station in catalogue.stations],
+        )
+    )
     the_clock = clock or WallClock()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Services]]:
         async with AsyncExitStack() as stack:
-            services = await _open_services(stack, settings, catalogue, constants, the_clock)
+            services = await _open_services(
+                stack, settings, catalogue, constants, the_clock, partition
+            )
             jobs = await open_features(stack, services)
             await warm_start(services)
             app.state.services = services
@@ -198,6 +210,7 @@ async def _open_services(
     catalogue: Catalogue,
     constants: dict[str, tide.TideConstants],
     clock: Clock,
+    partition: tuple[str, ...] | None = None,
 ) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = await stack.enter_async_context(
@@ -243,6 +256,7 @@ async def _open_services(
             catalogue.qc,
             store_readings=settings.node_role != "risk",
             brokers=brokers,
+            partition=partition,
             resolution={
                 s.id: {k.value: v for k, v in s.resolution.items()}
                 for s in catalogue.stations

@@ -35,6 +35,7 @@ from marine_watch.mqtt_conn import (
     config_failure,
     service_account,
 )
+from marine_watch.partition import topic_filters
 from marine_watch.settings import Settings
 from marine_watch.writer import Delivery
 from sensors.catalogue import QcRules
@@ -85,6 +86,13 @@ def subscription(settings: Settings) -> str:
     """The topic filter, as a shared subscription when a group is set (scale-out on a broker cluster)."""
     topic = f"{settings.mqtt_topic_root.rstrip('/')}/#"
     return f"$share/{settings.mqtt_shared_group}/{topic}" if settings.mqtt_shared_group else topic
+
+
+def subscriptions(settings: Settings, partition: tuple[str, ...] | None = None) -> list[str]:
+    """The node's topic filters: its partition's stations (``{root}/{station}/#``), else the root."""
+    if partition is None:
+        return [subscription(settings)]
+    return topic_filters(settings.mqtt_topic_root, partition)
 
 
 def make_client(
@@ -152,6 +160,7 @@ class IngestDeps:
     qc: QcRules
     store_readings: bool = True  # False on a risk node: acknowledged once in the live state
     brokers: Brokers | None = None  # which broker each client is on (failover); made if None
+    partition: tuple[str, ...] | None = None  # this node's stations (ingest_partition), else all
     resolution: Mapping[str, Mapping[str, float]] = field(
         default_factory=dict
     )  # station → kind → step
@@ -185,7 +194,7 @@ class Ingest:
     async def run(self) -> None:
         """Hold the persistent session, on the next broker of ``mqtt_url`` after each loss."""
         backoff = Backoff(tls=self._d.settings.mqtt_tls)
-        topic = subscription(self._d.settings)
+        topics = subscriptions(self._d.settings, self._d.partition)
         link = self.link
         while True:
             client = self._client = make_client(self._d.settings, link=link)
@@ -193,10 +202,10 @@ class Ingest:
             try:
                 async with client:
                     acks.new_connection()
-                    await client.subscribe(topic, qos=1)
+                    await client.subscribe([(topic, 1) for topic in topics])
                     link.up()
                     self.connected.set()
-                    log.info("mqtt_connected", broker=link.current.url, topic=topic)
+                    log.info("mqtt_connected", broker=link.current.url, topics=len(topics))
                     backoff.reset()
                     async for message in client.messages:
                         await self._handle(message, acks)

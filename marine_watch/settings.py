@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     mqtt_topic_root: str = "marine/v1"
     mqtt_shared_group: str | None = None
     mqtt_protocol: Literal["5", "3.1.1"] = "5"
+    # Partitioned ingest without $share: "k/n" (hash of station ids) or a part of
+    # config/ingest_partitions.toml; the node subscribes to its stations only (marine_watch/partition.py)
+    ingest_partition: str | None = None
     # The service's broker account (`marine-watch mqtt-accounts` makes it; docs/SECURITY.md). The
     # password comes from the setting or from a file (read at each connect: rotation needs no restart).
     mqtt_username: str | None = None
@@ -110,6 +113,22 @@ class Settings(BaseSettings):
             msg = "a risk node must receive every reading: leave it unset (ingest nodes share the load)"
             raise ValueError(msg)
         return value
+
+    @field_validator("ingest_partition")
+    @classmethod
+    def _one_way_to_split(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        if not value.strip():
+            msg = "k/n or the name of a part of config/ingest_partitions.toml"
+            raise ValueError(msg)
+        if info.data.get("node_role") == "risk":
+            msg = "a risk node must receive every reading: leave it unset (ingest nodes split the load)"
+            raise ValueError(msg)
+        if info.data.get("mqtt_shared_group"):
+            msg = "use a shared group or a partition, not both"
+            raise ValueError(msg)
+        return value.strip()
 
     @field_validator("mqtt_url")
     @classmethod

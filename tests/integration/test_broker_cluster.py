@@ -257,3 +257,38 @@ async def test_retained_risk_colours_survive_the_loss_of_any_one_node(
             cluster.nodes[survivor].ports["mqtt"], user, topic_root, len(before)
         )
         assert after == before, f"node {survivor} after node {lost} was killed"
+
+
+async def test_two_partitioned_ingest_nodes_split_the_coast_without_shared_subscriptions(
+    cluster, influxd, influx_db, make_settings, topic_root, tmp_path
+):
+    """NATS has no ``$share``: two ingest nodes take the two parts of config/ingest_partitions.toml;
+    each stores only its own stations' readings, and between them every reading once."""
+    base = cluster_settings(make_settings, cluster, influxd, influx_db)
+
+    def node(part: str) -> Settings:
+        return base.model_copy(
+            update={
+                "node_role": "ingest",
+                "ingest_partition": part,
+                "mqtt_client_id": f"{base.mqtt_client_id}-{part}",
+                "data_dir": tmp_path / part,
+            }
+        )
+
+    n = 60
+    gauge = readings(topic_root, n)  # Zhapu tide gauge: part "gauges"
+    buoy = [
+        (
+            f"{topic_root}/buoy-bay/wave_height",
+            json.dumps({"ts": START_MS + 1000 * i, "value": 1.0 + 0.01 * i, "unit": "m"}).encode(),
+        )
+        for i in range(n)
+    ]
+    async with serving(node("gauges")) as gauges, serving(node("buoys-masts")) as buoys:
+        await publish_through(cluster.nodes[1].ports["mqtt"], cluster.user(SERVICE), gauge + buoy)
+        times = await wait_stored(influxd, influx_db, 2 * n, within_s=60)
+        assert len(times) == 2 * n
+        for part, running in (("gauges", gauges), ("buoys-masts", buoys)):
+            stored = running.services.metrics.registry.get_sample_value("mw_readings_stored_total")
+            assert stored == n, part
