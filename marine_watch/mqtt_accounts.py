@@ -24,6 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from marine_watch.broker_conf import Grants, Layout, Tls, render_acl, render_conf, render_passwd
 from marine_watch.errors import ConfigError
 from marine_watch.mqtt_conn import Account
+from marine_watch.nats_users import FILE as NATS_USERS
+from marine_watch.nats_users import render_nats_users
 
 ACCOUNTS_TOML = "mqtt_accounts.toml"
 ACCOUNTS_JSON = "accounts.json"
@@ -179,7 +181,8 @@ def write_setup(
     broker_owner: tuple[int, int] | None = None,
     service_owner: tuple[int, int] | None = None,
 ) -> list[Path]:
-    """Write mosquitto.conf, passwd, service.passwd, acl, accounts.json and service.password."""
+    """Write mosquitto.conf, passwd, service.passwd, acl, nats-users.conf (the same accounts for a
+    NATS cluster, marine_watch/nats_users.py), accounts.json and service.password."""
     out = layout.accounts_dir
     out.mkdir(parents=True, exist_ok=True)
     # Others may pass through to the file they own (broker, service), never list the folder.
@@ -199,6 +202,16 @@ def write_setup(
             broker_owner,
         ),
         "acl": (render_acl(grants, root), broker_owner),
+        NATS_USERS: (
+            render_nats_users(
+                accounts.service,
+                accounts.stations,
+                list(accounts.forecasters.values()),
+                list(accounts.readers.values()),
+                root,
+            ),
+            broker_owner,
+        ),
         ACCOUNTS_JSON: (json.dumps(accounts.to_json(), indent=2) + "\n", None),
         SERVICE_PASSWORD: (accounts.service.password + "\n", service_owner),
     }

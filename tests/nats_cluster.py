@@ -130,11 +130,18 @@ class NatsNode:
 
 
 def node_conf(
-    node: NatsNode, peers: list[NatsNode], users: list[NatsUser], *, replicas: int = SIZE
+    node: NatsNode,
+    peers: list[NatsNode],
+    users: list[NatsUser],
+    *,
+    replicas: int = SIZE,
+    max_ack_pending: int = MAX_ACK_PENDING,
+    authorization: str | None = None,
 ) -> str:
     """A nats-server config for ``node``: routes to ``peers``, JetStream, MQTT, password users."""
     routes = ", ".join(f"nats-route://{HOST}:{p.ports['cluster']}" for p in peers)
     accounts = ",\n    ".join(f'{{user: "{u.name}", password: "{u.password}"}}' for u in users)
+    auth = authorization or f"authorization {{\n  users: [\n    {accounts}\n  ]\n}}\n"
     return f"""\
 server_name: {node.name}
 listen: {HOST}:{node.ports["client"]}
@@ -157,15 +164,10 @@ mqtt {{
   listen: {HOST}:{node.ports["mqtt"]}
   stream_replicas: {replicas}
   ack_wait: "30s"
-  max_ack_pending: {MAX_ACK_PENDING}
+  max_ack_pending: {max_ack_pending}
 }}
 
-authorization {{
-  users: [
-    {accounts}
-  ]
-}}
-"""
+{auth}"""
 
 
 @dataclass(slots=True)
@@ -259,10 +261,22 @@ class NatsCluster:
             node.stop()
 
 
-def start_cluster(tmpdir: Path, user_names: tuple[str, ...] = ("marine-watch",)) -> NatsCluster:
-    """Generate configs for three nodes in ``tmpdir``, start them, wait for a meta leader."""
+def start_cluster(
+    tmpdir: Path,
+    user_names: tuple[str, ...] = ("marine-watch",),
+    *,
+    max_ack_pending: int = MAX_ACK_PENDING,
+    authorization: tuple[str, dict[str, str]] | None = None,
+) -> NatsCluster:
+    """Generate configs for three nodes in ``tmpdir``, start them, wait for a meta leader.
+
+    ``authorization``: an ``authorization {...}`` block to use instead of generated users, with
+    the plaintext passwords of its users (for the clients of the test).
+    """
     exe = nats_binary()
     users = {name: NatsUser(name, secrets.token_urlsafe(18)) for name in user_names}
+    if authorization is not None:
+        users = {name: NatsUser(name, pw) for name, pw in authorization[1].items()}
     nodes = []
     used: set[int] = set()
     for i in range(SIZE):
@@ -275,7 +289,14 @@ def start_cluster(tmpdir: Path, user_names: tuple[str, ...] = ("marine-watch",))
         nodes.append(NatsNode(f"n{i + 1}", ports, root, exe))
     for node in nodes:
         peers = [p for p in nodes if p is not node]
-        node.conf.write_text(node_conf(node, peers, list(users.values())), encoding="utf-8")
+        conf = node_conf(
+            node,
+            peers,
+            list(users.values()),
+            max_ack_pending=max_ack_pending,
+            authorization=None if authorization is None else authorization[0],
+        )
+        node.conf.write_text(conf, encoding="utf-8")
     cluster = NatsCluster(nodes, users)
     try:
         for node in nodes:

@@ -21,6 +21,10 @@ import aiomqtt
 import httpx
 import pytest
 
+from marine_watch.ingest import ManualAck, make_client
+from marine_watch.mqtt_accounts import AccountsIn, ForecasterIn, ReaderIn, plan
+from marine_watch.mqtt_conn import Account
+from marine_watch.nats_users import render_nats_users
 from marine_watch.settings import Settings
 from tests.integration.conftest import Running, serve
 from tests.integration.test_faults import START_MS, readings, wait_stored
@@ -292,3 +296,124 @@ async def test_two_partitioned_ingest_nodes_split_the_coast_without_shared_subsc
         for part, running in (("gauges", gauges), ("buoys-masts", buoys)):
             stored = running.services.metrics.registry.get_sample_value("mw_readings_stored_total")
             assert stored == n, part
+
+
+async def test_the_3_1_1_in_flight_window_is_the_brokers_bound(tmp_path, make_settings, topic_root):
+    """MQTT 3.1.1 has no Receive Maximum: the broker's window bounds what is in flight to the
+    service (NATS ``mqtt.max_ack_pending``). The service's 3.1.1 session, acking nothing, gets
+    exactly the window; once it acks, the rest follows."""
+    window = 40
+    nats = start_cluster(tmp_path / "nats", (SERVICE,), max_ack_pending=window)
+    try:
+        user = nats.user(SERVICE)
+        settings = make_settings(
+            SimpleNamespace(url=nats.mqtt_url_list),
+            mqtt_protocol="3.1.1",
+            mqtt_username=user.name,
+            mqtt_password=user.password,
+        )
+        client = make_client(settings)
+        acks = ManualAck(client)
+        held: list[Callable[[], None]] = []
+        async with client:
+            acks.new_connection()
+            await client.subscribe(f"{topic_root}/#", qos=1)
+            await publish_through(
+                nats.nodes[1].ports["mqtt"], user, readings(topic_root, 3 * window)
+            )
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(scaled(5)):
+                    async for message in client.messages:
+                        held.append(acks.acker(message))
+            assert len(held) == window
+            for ack in held:
+                ack()
+            more = 0
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(scaled(5)):
+                    async for _ in client.messages:
+                        more += 1
+            assert more == window  # the next window, unacknowledged again
+    finally:
+        nats.stop()
+
+
+async def _session_gets(port: int, account: Account, topic: str, seconds: float) -> list[str]:
+    """Topics a fresh subscription of ``account`` on ``topic`` receives within ``seconds``."""
+    got: list[str] = []
+    async with aiomqtt.Client(
+        HOST,
+        port,
+        identifier=f"{account.username}-{time.monotonic_ns()}",
+        username=account.username,
+        password=account.password,
+        protocol=aiomqtt.ProtocolVersion.V311,
+        timeout=10,
+    ) as client:
+        await client.subscribe(topic, qos=1)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                async for message in client.messages:
+                    got.append(message.topic.value)
+    return got
+
+
+async def test_the_generated_nats_accounts_refuse_strangers_and_grant_least_privilege(tmp_path):
+    """`marine-watch mqtt-accounts` writes nats-users.conf (bcrypt hashes, permissions): on a real
+    cluster nobody connects without an account, a station publishes under its own id only, a
+    reader reads the colours only, and the service reads everything and writes the colours."""
+    root = "marine/v1"
+    wanted = AccountsIn(
+        readers={"siren": ReaderIn()}, forecasters={"sea": ForecasterIn(source="x")}
+    )
+    accounts = plan(["zhapu", "dushan"], wanted, ("marine-watch", "mw-ingest"), None)
+    conf = render_nats_users(
+        accounts.service,
+        accounts.stations,
+        list(accounts.forecasters.values()),
+        list(accounts.readers.values()),
+        root,
+    )
+    assert accounts.service.password not in conf
+    everyone = [accounts.service, *accounts.field_accounts()]
+    nats = start_cluster(
+        tmp_path / "nats", authorization=(conf, {a.username: a.password for a in everyone})
+    )
+    try:
+        port = nats.nodes[0].ports["mqtt"]
+        for who in (None, Account("marine-watch", "wrong")):
+            with pytest.raises(aiomqtt.MqttError, match=r"135|Not authorized"):
+                async with aiomqtt.Client(
+                    HOST,
+                    port,
+                    identifier="stranger",
+                    username=None if who is None else who.username,
+                    password=None if who is None else who.password,
+                    protocol=aiomqtt.ProtocolVersion.V311,
+                ):
+                    pass
+        zhapu, reader = accounts.stations["zhapu"], accounts.readers["siren"]
+        service = accounts.service
+        watch = asyncio.create_task(_session_gets(port, service, f"{root}/#", scaled(6)))
+        spy = asyncio.create_task(_session_gets(port, zhapu, f"{root}/#", scaled(6)))
+        await asyncio.sleep(1.5)  # both subscribed
+        station_port = nats.nodes[1].ports["mqtt"]
+        body = json.dumps({"ts": START_MS, "value": 1.0, "unit": "m"}).encode()
+        as_zhapu, as_reader, as_service = (
+            NatsUser(a.username, a.password) for a in (zhapu, reader, service)
+        )
+        await publish_through(station_port, as_zhapu, [(f"{root}/zhapu/tide_level", body)])
+        await publish_through(station_port, as_zhapu, [(f"{root}/dushan/tide_level", body)])
+        await publish_through(station_port, as_reader, [(f"{root}/risk/zhapu", b"{}")], retain=True)
+        await publish_through(
+            station_port, as_service, [(f"{root}/risk/dushan", b"{}")], retain=True
+        )
+        assert await watch == [f"{root}/zhapu/tide_level", f"{root}/risk/dushan"]
+        assert await spy == []  # a station reads nothing, not even its own readings
+        # the reader's retained colours: the service's, not the one it tried to write itself
+        assert await _session_gets(port, reader, f"{root}/risk/#", scaled(3)) == [
+            f"{root}/risk/dushan"
+        ]
+        assert await _session_gets(port, reader, f"{root}/#", scaled(2)) == []  # readings: no
+    finally:
+        nats.stop()

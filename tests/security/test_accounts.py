@@ -11,7 +11,15 @@ from marine_watch.settings import Settings
 from tests.security.broker import generate
 from tests.services import CONFIG_DIR
 
-FILES = {"mosquitto.conf", "passwd", "service.passwd", "acl", "accounts.json", "service.password"}
+FILES = {
+    "mosquitto.conf",
+    "passwd",
+    "service.passwd",
+    "acl",
+    "nats-users.conf",  # the same accounts for a NATS cluster (tests/integration/test_broker_cluster.py)
+    "accounts.json",
+    "service.password",
+}
 
 
 def station_ids() -> list[str]:
