@@ -12,7 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import signal
+import subprocess
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -29,7 +33,7 @@ from marine_watch.settings import Settings
 from tests.integration.conftest import Running, serve
 from tests.integration.test_faults import START_MS, readings, wait_stored
 from tests.nats_cluster import NatsCluster, NatsUser, start_cluster
-from tests.services import HOST, Influx, scaled
+from tests.services import CONFIG_DIR, HOST, Influx, free_port, scaled
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(300)]
 
@@ -96,9 +100,9 @@ async def publish_through(
     return longest
 
 
-async def healthy_after(node: Running, killed_at: float) -> float:
+async def healthy_after(base: str, killed_at: float) -> float:
     """Seconds from ``killed_at`` until /health answers ok (polled every 0.2 s)."""
-    async with httpx.AsyncClient(base_url=node.http, timeout=2.0) as http:
+    async with httpx.AsyncClient(base_url=base, timeout=2.0) as http:
         async with asyncio.timeout(scaled(90)):
             while True:
                 with contextlib.suppress(httpx.HTTPError):
@@ -117,22 +121,25 @@ def service_node(node: Running, nats: NatsCluster) -> int:
     return nats.index_of(node.services.ingest.link.current.port)
 
 
+async def node_of(base: str, nats: NatsCluster) -> int:
+    """The node ingest is on, as the service's /health says."""
+    async with httpx.AsyncClient(base_url=base, timeout=5.0) as http:
+        url = (await http.get("/health")).json()["mqtt_brokers"]["ingest"]["broker"]
+    return nats.index_of(int(url.rsplit(":", 1)[1]))
+
+
 async def kill_mid_stream(
-    nats: NatsCluster,
-    node: Running,
-    influx: Influx,
-    db: str,
-    topic_root: str,
-    victim: Callable[[], int],
+    nats: NatsCluster, base: str, influx: Influx, db: str, topic_root: str, victim: int
 ) -> dict[str, float]:
-    """Publish N readings through a node that survives, SIGKILL ``victim()`` after a third."""
+    """Publish N readings through a node that survives, SIGKILL node ``victim`` after a third;
+    every reading must be stored exactly once."""
     killed: dict[str, float] = {}
-    index = victim()
-    through = next(i for i in range(3) if i != index and i != service_node(node, nats))
+    on = await node_of(base, nats)
+    through = next(i for i in range(3) if i not in (victim, on))
 
     async def after(sent: int) -> None:
         if sent == N // 3:
-            nats.kill(index)
+            nats.kill(victim)
             killed["at"] = time.monotonic()
         await asyncio.sleep(0.01)  # a station's pace, so the kill lands mid-stream
 
@@ -145,13 +152,13 @@ async def kill_mid_stream(
     async with asyncio.timeout(scaled(60)):
         while "at" not in killed:  # noqa: ASYNC110 - set by the publisher's callback
             await asyncio.sleep(0.05)
-    healthy_s = await healthy_after(node, killed["at"])
+    healthy_s = await healthy_after(base, killed["at"])
     longest_ack_s = await publisher
     times = await wait_stored(influx, db, N, within_s=120)
     expected = [(START_MS + 1000 * i) * 1_000_000 for i in range(N)]
     assert sorted(times) == expected, f"{len(times)} points for {N} readings"
     print(
-        f"node {index} killed: /health ok after {healthy_s:.1f} s, longest PUBACK {longest_ack_s:.1f} s"
+        f"node {victim} killed: /health ok after {healthy_s:.1f} s, longest PUBACK {longest_ack_s:.1f} s"
     )
     return {"healthy_s": healthy_s, "longest_ack_s": longest_ack_s}
 
@@ -165,9 +172,7 @@ async def test_the_service_node_killed_mid_stream_loses_and_doubles_nothing(
     settings = cluster_settings(make_settings, cluster, influxd, influx_db)
     async with serving(settings) as node:
         before = service_node(node, cluster)
-        result = await kill_mid_stream(
-            cluster, node, influxd, influx_db, topic_root, lambda: service_node(node, cluster)
-        )
+        result = await kill_mid_stream(cluster, node.http, influxd, influx_db, topic_root, before)
         assert result["healthy_s"] <= HEALTHY_AGAIN_S, result
         link = node.services.ingest.link
         assert link.failovers >= 1
@@ -186,9 +191,7 @@ async def test_a_meta_leader_kill_is_survived_the_same_way(
     settings = cluster_settings(make_settings, cluster, influxd, influx_db)
     async with serving(settings) as node:
         leader = cluster.meta_leader_index()
-        result = await kill_mid_stream(
-            cluster, node, influxd, influx_db, topic_root, lambda: leader
-        )
+        result = await kill_mid_stream(cluster, node.http, influxd, influx_db, topic_root, leader)
         assert result["healthy_s"] <= HEALTHY_AGAIN_S, result
         elected = await asyncio.to_thread(
             cluster.wait_meta_leader_other_than, cluster.nodes[leader].name
@@ -417,3 +420,49 @@ async def test_the_generated_nats_accounts_refuse_strangers_and_grant_least_priv
         assert await _session_gets(port, reader, f"{root}/#", scaled(2)) == []  # readings: no
     finally:
         nats.stop()
+
+
+async def test_marine_watch_serve_given_three_nats_nodes_survives_the_loss_of_its_node(
+    cluster, influxd, influx_db, topic_root, tmp_path
+):
+    """The acceptance run with the real command: `marine-watch serve` configured only through
+    MARINE_WATCH_* (three URLs, MQTT 3.1.1, the password in a file); the node it is on is
+    SIGKILLed mid-stream; every reading is stored once and /health is ok within 30 s."""
+    user = cluster.user(SERVICE)
+    secret = tmp_path / "service.password"
+    secret.write_text(user.password + "\n", encoding="utf-8")
+    secret.chmod(0o600)
+    port = free_port()
+    env = {
+        **os.environ,
+        "MARINE_WATCH_CONFIG_DIR": str(CONFIG_DIR),
+        "MARINE_WATCH_DATA_DIR": str(tmp_path / "data"),
+        "MARINE_WATCH_MQTT_URL": cluster.mqtt_url_list,
+        "MARINE_WATCH_MQTT_PROTOCOL": "3.1.1",
+        "MARINE_WATCH_MQTT_USERNAME": user.name,
+        "MARINE_WATCH_MQTT_PASSWORD_FILE": str(secret),
+        "MARINE_WATCH_MQTT_TOPIC_ROOT": topic_root,
+        "MARINE_WATCH_MQTT_CLIENT_ID": f"serve-{uuid.uuid4().hex[:8]}",
+        "MARINE_WATCH_STORE": "influxdb",
+        "MARINE_WATCH_INFLUX_URL": influxd.url,
+        "MARINE_WATCH_INFLUX_DB": influx_db,
+        "MARINE_WATCH_HTTP_PORT": str(port),
+        "MARINE_WATCH_BATCH_MAX_WAIT_S": "0.05",
+    }
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        proc = await asyncio.create_subprocess_exec(
+            "marine-watch", "serve", env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    base = f"http://{HOST}:{port}"
+    try:
+        await healthy_after(base, time.monotonic())
+        victim = await node_of(base, cluster)
+        result = await kill_mid_stream(cluster, base, influxd, influx_db, topic_root, victim)
+        assert result["healthy_s"] <= HEALTHY_AGAIN_S, result
+        assert await node_of(base, cluster) != victim
+        assert user.password not in log.read_text(encoding="utf-8")  # never logged
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), scaled(30)) in (0, -signal.SIGTERM)
+    assert "Traceback" not in log.read_text(encoding="utf-8")
