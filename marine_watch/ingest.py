@@ -25,6 +25,7 @@ import paho.mqtt.client as paho
 import structlog
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from marine_watch.deadletters import DeadLetter, DeadLetters
 from marine_watch.metrics import Metrics
@@ -122,6 +123,21 @@ def side_client(settings: Settings, role: str, link: BrokerLink | None = None) -
     return endpoint.client(f"{settings.mqtt_client_id}-{role}", service_account(settings))
 
 
+def _check_granted(topics: list[str], granted: object) -> None:
+    """A subscription the broker refused (SUBACK failure, e.g. no permission) is no subscription."""
+    codes = list(granted) if isinstance(granted, list | tuple) else []
+    refused = [
+        topic
+        for topic, code in zip(topics, codes, strict=False)
+        if (code.is_failure if isinstance(code, ReasonCode) else int(code) >= 0x80)
+    ]
+    if refused:
+        msg = (
+            f"the broker refused the subscription to {', '.join(refused)}: check the account's ACL"
+        )
+        raise aiomqtt.MqttError(msg)
+
+
 @dataclass
 class Backoff:
     """Reconnect delays: doubling from ``first_s`` to ``cap_s``, with jitter (aiomqtt docs/reconnection.md)."""
@@ -202,7 +218,8 @@ class Ingest:
             try:
                 async with client:
                     acks.new_connection()
-                    await client.subscribe([(topic, 1) for topic in topics])
+                    granted = await client.subscribe([(topic, 1) for topic in topics])
+                    _check_granted(topics, granted)
                     link.up()
                     self.connected.set()
                     log.info("mqtt_connected", broker=link.current.url, topics=len(topics))

@@ -34,6 +34,8 @@ _CONFIG_FAILURES = {
     "code:134": _REFUSED,
     "code:135": _REFUSED,
     "Not authorized": _REFUSED,
+    "refused the subscription": "give the service's account read access to its topics (ACL or "
+    "NATS permissions, docs/SECURITY.md)",
 }
 
 

@@ -9,10 +9,13 @@ import time
 import aiomqtt
 import httpx
 import pytest
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.reasoncodes import ReasonCode
 from pydantic import ValidationError
 
+from marine_watch.ingest import _check_granted
 from marine_watch.metrics import Metrics
-from marine_watch.mqtt_conn import BrokerLink, Brokers, MqttEndpoint
+from marine_watch.mqtt_conn import BrokerLink, Brokers, MqttEndpoint, config_failure
 from marine_watch.settings import MAX_BROKERS, Settings
 from tests.integration.conftest import serve
 from tests.services import HOST, free_port, scaled
@@ -103,3 +106,15 @@ async def test_the_service_skips_a_dead_broker_and_says_where_it_is(
             text = (await http.get("/metrics")).text
             assert f'mw_mqtt_broker{{broker="{mosquitto.url}",client="ingest"}} 1.0' in text
             assert 'mw_mqtt_failovers_total{client="ingest"}' in text
+
+
+def test_a_refused_subscription_is_an_error_with_a_hint() -> None:
+    """A SUBACK failure (0x80: no permission) must not leave ingest 'connected' to nothing."""
+    ok, refused = (ReasonCode(PacketTypes.SUBACK, identifier=i) for i in (1, 0x80))
+    _check_granted(["marine/v1/zhapu/#"], [ok])
+    _check_granted(["marine/v1/zhapu/#"], (1,))
+    with pytest.raises(aiomqtt.MqttError, match="marine/v1/dushan/#") as err:
+        _check_granted(["marine/v1/zhapu/#", "marine/v1/dushan/#"], [ok, refused])
+    assert "read access" in (config_failure(err.value) or "")
+    with pytest.raises(aiomqtt.MqttError):
+        _check_granted(["marine/v1/#"], (0x80,))
