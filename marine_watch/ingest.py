@@ -14,6 +14,7 @@ store absorbs the duplicates.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections import Counter
@@ -228,8 +229,20 @@ class Ingest:
                         await self._handle(message, acks)
             except aiomqtt.MqttError as exc:
                 self.connected.clear()
+                await self._leftovers(client, acks)
                 link.down()
                 await backoff.wait("mqtt_disconnected", exc)
+
+    async def _leftovers(self, client: aiomqtt.Client, acks: ManualAck) -> None:
+        """Handle what the lost connection delivered but ingest had not yet taken.
+
+        Their acks are dropped (the connection is gone), so a broker that kept them redelivers them
+        and the idempotent store absorbs the duplicate; a broker that crashed forgot them, and this
+        is their only copy. The next connection is a new client, so this is the last chance.
+        """
+        with contextlib.suppress(aiomqtt.MqttError):
+            while len(client.messages):
+                await self._handle(await anext(client.messages), acks)
 
     async def _handle(self, message: aiomqtt.Message, acks: ManualAck) -> None:
         d = self._d
