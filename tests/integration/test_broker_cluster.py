@@ -341,8 +341,15 @@ async def test_the_3_1_1_in_flight_window_is_the_brokers_bound(tmp_path, make_se
         nats.stop()
 
 
-async def _session_gets(port: int, account: Account, topic: str, seconds: float) -> list[str]:
-    """Topics a fresh subscription of ``account`` on ``topic`` receives within ``seconds``."""
+async def _session_gets(
+    port: int,
+    account: Account,
+    topic: str,
+    seconds: float,
+    subscribed: asyncio.Event | None = None,
+) -> list[str]:
+    """Topics a fresh subscription of ``account`` on ``topic`` receives within ``seconds`` of its
+    SUBACK (``subscribed`` is set then)."""
     got: list[str] = []
     async with aiomqtt.Client(
         HOST,
@@ -354,6 +361,8 @@ async def _session_gets(port: int, account: Account, topic: str, seconds: float)
         timeout=10,
     ) as client:
         await client.subscribe(topic, qos=1)
+        if subscribed is not None:
+            subscribed.set()
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds):
                 async for message in client.messages:
@@ -397,9 +406,11 @@ async def test_the_generated_nats_accounts_refuse_strangers_and_grant_least_priv
                     pass
         zhapu, reader = accounts.stations["zhapu"], accounts.readers["siren"]
         service = accounts.service
-        watch = asyncio.create_task(_session_gets(port, service, f"{root}/#", scaled(6)))
-        spy = asyncio.create_task(_session_gets(port, zhapu, f"{root}/#", scaled(6)))
-        await asyncio.sleep(1.5)  # both subscribed
+        ready = asyncio.Event(), asyncio.Event()
+        watch = asyncio.create_task(_session_gets(port, service, f"{root}/#", scaled(10), ready[0]))
+        spy = asyncio.create_task(_session_gets(port, zhapu, f"{root}/#", scaled(10), ready[1]))
+        async with asyncio.timeout(scaled(30)):
+            await asyncio.gather(ready[0].wait(), ready[1].wait())
         station_port = nats.nodes[1].ports["mqtt"]
         body = json.dumps({"ts": START_MS, "value": 1.0, "unit": "m"}).encode()
         as_zhapu, as_reader, as_service = (
