@@ -10,7 +10,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from marine_watch.serial import SerialExecutor, connect_durable
+from marine_watch.serial import SqliteFile
 
 MAX_RAW_BYTES = 4096
 
@@ -31,50 +31,44 @@ class DeadLetters:
     """Append-only dead-letter table on a single-thread executor."""
 
     def __init__(self, path: Path) -> None:
-        self._path = path
-        self._exec = SerialExecutor("deadletters")
-        self._db: sqlite3.Connection | None = None
+        self._sql = SqliteFile(path, "deadletters")
 
     async def open(self) -> None:
-        await self._exec.run(self._open)
+        await self._sql.run(self._open)
 
-    def _open(self) -> None:
-        db = connect_durable(self._path)
+    def _open(self, db: sqlite3.Connection) -> None:
         db.execute(
             "CREATE TABLE IF NOT EXISTS dead_letter (id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT,"
             " received_s REAL, reason TEXT, detail TEXT, raw BLOB, size INTEGER)"
         )
         db.execute("CREATE INDEX IF NOT EXISTS dead_letter_reason ON dead_letter (reason, id)")
         db.commit()
-        self._db = db
 
     async def add(self, letters: list[DeadLetter]) -> None:
         """Store dead letters durably (raw bytes capped at MAX_RAW_BYTES, full size kept)."""
         if letters:
-            await self._exec.run(self._add, letters)
+            await self._sql.run(self._add, letters)
 
-    def _add(self, letters: list[DeadLetter]) -> None:
-        assert self._db is not None
+    def _add(self, db: sqlite3.Connection, letters: list[DeadLetter]) -> None:
         rows = [
             (d.topic, d.received_s, d.reason, d.detail[:500], d.raw[:MAX_RAW_BYTES], d.size)
             for d in letters
         ]
-        self._db.executemany(
+        db.executemany(
             "INSERT INTO dead_letter (topic, received_s, reason, detail, raw, size) VALUES (?,?,?,?,?,?)",
             rows,
         )
-        self._db.commit()
+        db.commit()
 
     async def query(
         self, *, reason: str | None = None, limit: int = 100, before_id: int | None = None
     ) -> list[dict[str, object]]:
         """Newest first, optionally of one reason, paginated by id."""
-        return await self._exec.run(self._query, reason, limit, before_id)
+        return await self._sql.run(self._query, reason, limit, before_id)
 
     def _query(
-        self, reason: str | None, limit: int, before_id: int | None
+        self, db: sqlite3.Connection, reason: str | None, limit: int, before_id: int | None
     ) -> list[dict[str, object]]:
-        assert self._db is not None
         sql = "SELECT id, topic, received_s, reason, detail, raw, size FROM dead_letter WHERE 1=1"
         args: list[object] = []
         if reason:
@@ -87,21 +81,17 @@ class DeadLetters:
         args.append(limit)
         cols = ("id", "topic", "received_s", "reason", "detail", "raw", "size")
         out = []
-        for row in self._db.execute(sql, args):
+        for row in db.execute(sql, args):
             item = dict(zip(cols, row, strict=True))
             item["raw"] = bytes(row[5]).decode("utf-8", errors="replace")
             out.append(item)
         return out
 
     async def count(self) -> int:
-        return await self._exec.run(self._count)
+        return await self._sql.run(self._count)
 
-    def _count(self) -> int:
-        assert self._db is not None
-        return int(self._db.execute("SELECT count(*) FROM dead_letter").fetchone()[0])
+    def _count(self, db: sqlite3.Connection) -> int:
+        return int(db.execute("SELECT count(*) FROM dead_letter").fetchone()[0])
 
     async def close(self) -> None:
-        if self._db is not None:
-            await self._exec.run(self._db.close)
-            self._db = None
-        self._exec.shutdown()
+        await self._sql.close()

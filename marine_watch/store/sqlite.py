@@ -6,17 +6,15 @@ upserts it. Downsampling groups by (bucket, kind, qc) with buckets aligned to th
 with their start, as InfluxDB's ``GROUP BY time(Ns), "kind", "qc"`` does.
 """
 
-import asyncio
 import math
 import re
 import sqlite3
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from pathlib import Path
 from typing import Final, TypeVar
 
 from marine_watch.errors import StoreRejected, StoreUnavailable
+from marine_watch.serial import SqliteFile
 from marine_watch.store import SeriesPoint
 from sensors.reading import Reading
 
@@ -76,9 +74,15 @@ class SqliteStore:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
-        self._db: sqlite3.Connection | None = None  # touched on the executor thread only
-        self._closed = False
+        # autocommit: a batch is one explicit transaction; FULL syncs the WAL at each commit, so a
+        # batch is durable before it is acknowledged
+        self._sql = SqliteFile(
+            self.path,
+            "sqlite",
+            setup=lambda db: db.executescript(SCHEMA),
+            autocommit=True,
+            busy_timeout_ms=5000,
+        )
 
     async def __aenter__(self) -> "SqliteStore":
         await self.open()
@@ -88,30 +92,17 @@ class SqliteStore:
         await self.close()
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        if self._closed:
+        if self._sql.closed:
             msg = f"sqlite {self.path}: store is closed"
             raise StoreUnavailable(msg)
-        loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._executor, partial(self._call, fn))
+            return await self._sql.run(fn)
         except sqlite3.OperationalError as exc:  # locked, disk I/O, cannot open: may pass
             msg = f"sqlite {self.path}: {exc}"
             raise StoreUnavailable(msg) from exc
         except sqlite3.DatabaseError as exc:  # constraint, bad value: will not pass on retry
             msg = f"sqlite {self.path}: {exc}"
             raise StoreRejected(msg) from exc
-
-    def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        if self._db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, isolation_level=None)
-            db.execute("PRAGMA journal_mode = WAL")
-            # FULL syncs the WAL at each commit: a batch is durable before it is acknowledged.
-            db.execute("PRAGMA synchronous = FULL")
-            db.execute("PRAGMA busy_timeout = 5000")
-            db.executescript(SCHEMA)
-            self._db = db
-        return fn(self._db)
 
     async def open(self) -> None:
         """Open the file and create the schema (otherwise done by the first call)."""
@@ -184,14 +175,4 @@ class SqliteStore:
         return True
 
     async def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-
-        def shut() -> None:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
-
-        await asyncio.get_running_loop().run_in_executor(self._executor, shut)
-        self._executor.shutdown(wait=False)  # its one job is done: the thread exits at once
+        await self._sql.close()
