@@ -475,5 +475,7 @@ async def test_marine_watch_serve_given_three_nats_nodes_survives_the_loss_of_it
         assert user.password not in log.read_text(encoding="utf-8")  # never logged
     finally:
         proc.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(proc.wait(), scaled(30)) in (0, -signal.SIGTERM)
+        code = await asyncio.wait_for(proc.wait(), scaled(30))
+        print(log.read_text(encoding="utf-8")[-4000:])  # shown when the test fails
+    assert code in (0, -signal.SIGTERM)
     assert "Traceback" not in log.read_text(encoding="utf-8")
