@@ -28,6 +28,8 @@ from marine_watch.features import Job, open_features
 from marine_watch.hub import Hub
 from marine_watch.ingest import Ingest, IngestDeps
 from marine_watch.metrics import Metrics
+from marine_watch.mqtt_conn import Brokers
+from marine_watch.partition import stations_of
 from marine_watch.pipeline import Pipeline
 from marine_watch.settings import Settings
 from marine_watch.store import Store
@@ -68,6 +70,7 @@ class Services:
     ingest: Ingest
     writer: Writer
     numerics: ThreadPoolExecutor
+    brokers: Brokers  # which broker each MQTT client is on, failovers (/health, /metrics)
     extras: dict[str, object] = field(default_factory=dict)
 
 
@@ -109,12 +112,23 @@ def create_app(
     """Build the app; nothing starts until the lifespan runs."""
     catalogue = load_catalogue(settings.config_dir)
     constants = load_constants(settings, catalogue)
+    partition = (
+        None
+        if settings.ingest_partition is None
+        else stations_of(
+            settings.ingest_partition,
+            settings.config_dir,
+            [station.id for station in catalogue.stations],
+        )
+    )
     the_clock = clock or WallClock()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Services]]:
         async with AsyncExitStack() as stack:
-            services = await _open_services(stack, settings, catalogue, constants, the_clock)
+            services = await _open_services(
+                stack, settings, catalogue, constants, the_clock, partition
+            )
             jobs = await open_features(stack, services)
             await warm_start(services)
             app.state.services = services
@@ -196,6 +210,7 @@ async def _open_services(
     catalogue: Catalogue,
     constants: dict[str, tide.TideConstants],
     clock: Clock,
+    partition: tuple[str, ...] | None = None,
 ) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = await stack.enter_async_context(
@@ -219,6 +234,7 @@ async def _open_services(
     hub = Hub(capacity=settings.ws_client_queue, stall_s=settings.ws_stall_s)
     pipeline = Pipeline(catalogue, constants, hub, metrics, clock, numerics)
     queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=settings.ingest_queue_size)
+    brokers = Brokers(settings, metrics)
     writer = Writer(
         queue,
         store,
@@ -239,6 +255,8 @@ async def _open_services(
             clock.now,
             catalogue.qc,
             store_readings=settings.node_role != "risk",
+            brokers=brokers,
+            partition=partition,
             resolution={
                 s.id: {k.value: v for k, v in s.resolution.items()}
                 for s in catalogue.stations
@@ -260,6 +278,7 @@ async def _open_services(
         ingest,
         writer,
         numerics,
+        brokers,
     )
 
 

@@ -110,12 +110,16 @@ async def open_features(stack: AsyncExitStack, services: "Services") -> list[Job
         (
             "forecasts",
             subscribe_forecasts(
-                s, forecasts, services.dead_letters, services.pipeline.request_evaluation
+                s,
+                forecasts,
+                services.dead_letters,
+                services.pipeline.request_evaluation,
+                services.brokers.link("forecasts"),
             ),
         ),
     ]
     if s.risk_topics:
-        topics = RiskTopics(s)
+        topics = RiskTopics(s, services.brokers.link("risk_topics"))
         services.pipeline.listeners.append(topics.on_change)
         jobs.append(("risk_topics", topics.run()))
     return jobs

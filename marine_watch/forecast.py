@@ -29,6 +29,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from marine_watch.assessment import Assessment
 from marine_watch.deadletters import DeadLetter, DeadLetters
 from marine_watch.ingest import Backoff, side_client
+from marine_watch.mqtt_conn import BrokerLink
 from marine_watch.outlook import at_hours, merge, wind_hours
 from marine_watch.settings import Settings
 from marine_watch.surge_assess import strongest
@@ -300,21 +301,29 @@ async def subscribe_forecasts(
     book: ForecastBook,
     dead_letters: DeadLetters,
     on_new: Callable[[], None],
+    link: BrokerLink | None = None,
 ) -> None:
     """Worker: forecasts from ``{root}/forecast/+``, ``…/+/wind`` and ``…/+/waves``; bad ones
-    dead-lettered."""
+    dead-lettered.
+
+    With ``link``, a lost connection moves the client on to the next broker of ``mqtt_url``.
+    """
     root = settings.mqtt_topic_root.rstrip("/")
-    backoff = Backoff()
+    backoff = Backoff(tls=settings.mqtt_tls)
     while True:
         try:
-            async with side_client(settings, "forecast") as client:
+            async with side_client(settings, "forecast", link) as client:
                 await client.subscribe(f"{root}/forecast/+", qos=1)
                 await client.subscribe(f"{root}/forecast/+/wind", qos=1)
                 await client.subscribe(f"{root}/forecast/+/waves", qos=1)
+                if link is not None:
+                    link.up()
                 backoff.reset()
                 async for message in client.messages:
                     await _take(message, root, book, dead_letters, on_new)
         except aiomqtt.MqttError as exc:
+            if link is not None:
+                link.down()
             await backoff.wait("forecast_mqtt_disconnected", exc)
 
 

@@ -12,6 +12,7 @@ import aiomqtt
 import structlog
 
 from marine_watch.ingest import Backoff, side_client
+from marine_watch.mqtt_conn import BrokerLink
 from marine_watch.settings import Settings
 from marine_watch.zones import PlaceColour
 
@@ -21,8 +22,9 @@ log = structlog.get_logger(__name__)
 class RiskTopics:
     """Pipeline listener plus publisher worker with its own MQTT client."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, link: BrokerLink | None = None) -> None:
         self._settings = settings
+        self._link = link  # moves on to the next broker of mqtt_url after a lost connection
         self._pending: dict[str, bytes] = {}
         self._ready = asyncio.Event()
         self.root = f"{settings.mqtt_topic_root.rstrip('/')}/risk"
@@ -36,13 +38,18 @@ class RiskTopics:
             self._ready.set()
 
     async def run(self) -> None:
-        backoff = Backoff()
+        backoff = Backoff(tls=self._settings.mqtt_tls)
+        link = self._link
         while True:
             try:
-                async with side_client(self._settings, "risk") as client:
+                async with side_client(self._settings, "risk", link) as client:
+                    if link is not None:
+                        link.up()
                     backoff.reset()
                     await self._publish_forever(client)
             except aiomqtt.MqttError as exc:
+                if link is not None:
+                    link.down()
                 await backoff.wait("risk_topics_disconnected", exc)
 
     async def _publish_forever(self, client: aiomqtt.Client) -> None:
