@@ -15,6 +15,7 @@ from pathlib import Path
 
 MODULES = (
     "bench_levels",
+    "bench_outlook",
     "bench_tide",
     "bench_tide_rws",
     "bench_ingest",

@@ -301,6 +301,7 @@ def _check_config(_args: argparse.Namespace) -> int:
     from marine_watch.app import load_constants
     from marine_watch.config import load_catalogue
     from marine_watch.settings import load_settings
+    from marine_watch.teams import load_teams
 
     settings = load_settings()
     catalogue = load_catalogue(settings.config_dir)
@@ -312,6 +313,15 @@ def _check_config(_args: argparse.Namespace) -> int:
         cases = list_cases(settings.config_dir)
     except HindcastError as exc:  # a broken storm case is a broken config file
         raise ConfigError(settings.config_dir / "hindcast", "-", str(exc)) from None
+    teams = load_teams(
+        settings.teams_file or settings.config_dir / "teams.toml", {z.id for z in catalogue.zones}
+    )
+    delays = ", ".join(f"{t.value} {d:g} s" for t, d in teams.escalation.delay_s.items())
+    mail = (
+        f"SMTP {settings.smtp_host}:{settings.smtp_port} (STARTTLS)"
+        if settings.smtp_host
+        else "off"
+    )
     sys.stdout.write(
         f"config ok: {Path(settings.config_dir).resolve()}\n"
         f"  stations: {len(catalogue.stations)} ({samples} SAMPLE), tide constants: {len(constants)}\n"
@@ -319,6 +329,7 @@ def _check_config(_args: argparse.Namespace) -> int:
         f"  qc: ranges for {len(catalogue.qc.range)} kinds, spike limits for {len(catalogue.qc.spike.limit)} ({catalogue.qc.status})\n"
         f"  storm cases (hindcast): {len(cases)}, surge forecast: {catalogue.rules.surge_forecast}\n"
         f"  store: {settings.store}, broker: {settings.mqtt_url}, http: {settings.http_host}:{settings.http_port}\n"
+        f"  teams: {len(teams.teams)}, escalation after {delays or 'never'} ({teams.escalation.status}), e-mail: {mail}\n"
     )
     return EXIT_OK
 

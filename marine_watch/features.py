@@ -13,10 +13,13 @@ from marine_watch.alert_store import AlertStore
 from marine_watch.alerting import AlertService
 from marine_watch.alerts import AlertBook
 from marine_watch.auth import KeyRing, RateLimiter
+from marine_watch.escalation import Escalator
 from marine_watch.forecast import ForecastBook, subscribe_forecasts
+from marine_watch.mailer import Mailer, MailStore
 from marine_watch.netguard import TargetGuard, pinned_client
 from marine_watch.risk_topics import RiskTopics
 from marine_watch.roads import RoadNotes
+from marine_watch.teams import load_teams
 from marine_watch.webhooks import Policy, Replay, Sender, WebhookStore
 from marine_watch.wording import Wording
 
@@ -52,8 +55,34 @@ async def open_features(stack: AsyncExitStack, services: "Services") -> list[Job
         s.webhook_queue,
     )
     sender = Sender(webhook_store, http, policy)
+    outbox = MailStore(s.data_dir / "mail.sqlite3")
+    await outbox.open()
+    stack.push_async_callback(outbox.close)
+    mailer = Mailer(outbox, s)
+    teams = load_teams(
+        s.teams_file or s.config_dir / "teams.toml", {z.id for z in services.catalogue.zones}
+    )
+    escalator = Escalator(
+        alert_store,
+        book,
+        teams,
+        outbox,
+        mailer,
+        webhook_store,
+        sender,
+        services.hub,
+        services.clock,
+        s.public_url,
+    )
     alerts = AlertService(
-        alert_store, book, services.hub, webhook_store, sender, services.pipeline, s.public_url
+        alert_store,
+        book,
+        services.hub,
+        webhook_store,
+        sender,
+        services.pipeline,
+        s.public_url,
+        escalator,
     )
     services.pipeline.async_listeners.append(alerts.on_change)
     roads = RoadNotes(s.data_dir / "roads.sqlite3")
@@ -70,9 +99,14 @@ async def open_features(stack: AsyncExitStack, services: "Services") -> list[Job
         replay=Replay(),
         roads=roads,
         forecasts=forecasts,
+        teams=teams,
+        escalator=escalator,
+        outbox=outbox,
     )
     jobs: list[Job] = [
         ("webhooks", sender.run()),
+        ("email", mailer.run()),
+        ("escalation", escalator.run(s.escalation_check_s)),
         (
             "forecasts",
             subscribe_forecasts(

@@ -102,6 +102,21 @@ class Settings(BaseSettings):
     # (e.g. ["127.0.0.0/8"] for a receiver on this machine). marine_watch/netguard.py.
     webhook_allow_networks: tuple[str, ...] = ()
 
+    # Teams, their preferences and the escalation of unacknowledged alerts (docs/ALERTS.md); unset:
+    # config_dir/teams.toml (no file: no teams, no e-mail, no escalation)
+    teams_file: Path | None = None
+    escalation_check_s: PositiveFloat = 5.0  # how often open alerts are checked (wall seconds)
+    # E-mail channel: an SMTP submission server, always with STARTTLS and a verified certificate.
+    # Unset smtp_host: no e-mail is sent (they wait in the outbox). The password is never logged.
+    smtp_host: str | None = None
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_ca_file: Path | None = None  # CA bundle that signed the SMTP server's certificate
+    smtp_from: str = "marine-watch@pinghu.sample.invalid"
+    smtp_timeout_s: PositiveFloat = 10.0
+    smtp_max_attempts: PositiveInt = 12
+
     # Retained MQTT risk topics {mqtt_topic_root}/risk/{zone} for more API nodes (ingest skips them)
     risk_topics: bool = True
     forecast_max_age_s: PositiveFloat = 12 * 3600.0
@@ -157,7 +172,7 @@ class Settings(BaseSettings):
             raise ValueError(msg)
         return value
 
-    @field_validator("mqtt_password_file", "mqtt_ca_file")
+    @field_validator("mqtt_password_file", "mqtt_ca_file", "smtp_ca_file", "teams_file")
     @classmethod
     def _readable(cls, value: Path | None) -> Path | None:
         if value is not None and not os.access(value, os.R_OK):
