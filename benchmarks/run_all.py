@@ -15,6 +15,7 @@ from pathlib import Path
 
 MODULES = (
     "bench_levels",
+    "bench_outlook",
     "bench_tide",
     "bench_tide_rws",
     "bench_ingest",
@@ -24,6 +25,7 @@ MODULES = (
     "bench_ws",
     "bench_lb",
     "bench_api_nodes",
+    "bench_broker_cluster",
 )
 OUT = Path(__file__).resolve().parent / "results" / "latest.jsonl"
 

@@ -171,6 +171,20 @@ class AlertStore:
         rows = db.execute(sql, [*args, limit]).fetchall()
         return [dict(zip(cols, r, strict=True)) for r in reversed(rows)]
 
+    async def events(self, identifier: str, action: str) -> list[dict[str, object]]:
+        """Audit rows of one message and action (e.g. acknowledged, escalated), oldest first."""
+        return await self._sql.run(self._events, identifier, action)
+
+    def _events(
+        self, db: sqlite3.Connection, identifier: str, action: str
+    ) -> list[dict[str, object]]:
+        cols = ("ts_s", "actor", "action", "subject_id", "identifier", "detail")
+        rows = db.execute(
+            f"SELECT {', '.join(cols)} FROM audit WHERE identifier = ? AND action = ? ORDER BY id",
+            (identifier, action),
+        ).fetchall()
+        return [dict(zip(cols, r, strict=True)) for r in rows]
+
     async def acknowledgements(self, identifiers: list[str]) -> dict[str, list[dict[str, object]]]:
         """The acknowledgements of each of these messages (oldest first), in one read."""
         return await self._sql.run(self._acknowledgements, identifiers)

@@ -13,6 +13,7 @@ import structlog
 from marine_watch.alert_store import AlertStore
 from marine_watch.alerts import AlertBook, AlertMessage, AuditEntry
 from marine_watch.auth import Principal
+from marine_watch.escalation import Escalator
 from marine_watch.hub import Hub
 from marine_watch.pipeline import Pipeline
 from marine_watch.webhooks import Sender, WebhookStore
@@ -32,6 +33,7 @@ class AlertService:
     sender: Sender
     pipeline: Pipeline
     public_url: str
+    escalator: Escalator | None = None  # e-mail to the teams, escalation (docs/ALERTS.md)
     listeners: list[Callable[[AlertMessage], None]] = field(default_factory=list)
 
     async def on_change(self, changed: list[PlaceColour], now_s: float) -> None:
@@ -69,12 +71,14 @@ class AlertService:
         spooled = await self.webhooks.enqueue(message, body)
         if spooled:
             self.sender.wake.set()
+        emails = await self.escalator.notify(message) if self.escalator else 0
         log.info(
             "alert_sent",
             msg_type=message.msg_type.value,
             subject=message.subject_id,
             level=message.level,
             webhooks=spooled,
+            emails=emails,
         )
 
     async def lift(self, station: str, who: Principal, note: str, now_s: float) -> list[str]:

@@ -28,6 +28,8 @@ from marine_watch.features import Job, open_api_features, open_features
 from marine_watch.hub import Hub
 from marine_watch.ingest import Ingest, IngestDeps
 from marine_watch.metrics import Metrics
+from marine_watch.mqtt_conn import Brokers
+from marine_watch.partition import stations_of
 from marine_watch.pipeline import Pipeline
 from marine_watch.regions import restrict
 from marine_watch.settings import Settings
@@ -69,6 +71,7 @@ class Services:
     ingest: Ingest
     writer: Writer
     numerics: ThreadPoolExecutor
+    brokers: Brokers  # which broker each MQTT client is on, failovers (/health, /metrics)
     extras: dict[str, object] = field(default_factory=dict)
 
 
@@ -118,13 +121,22 @@ def create_app(
             raise ConfigError(where, "regions", str(exc)) from None
     elsewhere = everything.station_ids - catalogue.station_ids
     constants = load_constants(settings, catalogue)
+    partition = (
+        None
+        if settings.ingest_partition is None
+        else stations_of(
+            settings.ingest_partition,
+            settings.config_dir,
+            [station.id for station in catalogue.stations],
+        )
+    )
     the_clock = clock or WallClock()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Services]]:
         async with AsyncExitStack() as stack:
             services = await _open_services(
-                stack, settings, catalogue, constants, the_clock, elsewhere
+                stack, settings, catalogue, constants, the_clock, elsewhere, partition
             )
             if settings.node_role == "api":  # answers from the retained risk topics only
                 jobs = await open_api_features(stack, services)
@@ -215,7 +227,8 @@ async def _open_services(
     catalogue: Catalogue,
     constants: dict[str, tide.TideConstants],
     clock: Clock,
-    elsewhere: frozenset[str],
+    elsewhere: frozenset[str] = frozenset(),
+    partition: tuple[str, ...] | None = None,
 ) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = await stack.enter_async_context(
@@ -239,6 +252,7 @@ async def _open_services(
     hub = Hub(capacity=settings.ws_client_queue, stall_s=settings.ws_stall_s)
     pipeline = Pipeline(catalogue, constants, hub, metrics, clock, numerics)
     queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=settings.ingest_queue_size)
+    brokers = Brokers(settings, metrics)
     writer = Writer(
         queue,
         store,
@@ -260,6 +274,8 @@ async def _open_services(
             catalogue.qc,
             store_readings=settings.node_role != "risk",
             elsewhere=elsewhere,
+            brokers=brokers,
+            partition=partition,
             resolution={
                 s.id: {k.value: v for k, v in s.resolution.items()}
                 for s in catalogue.stations
@@ -281,6 +297,7 @@ async def _open_services(
         ingest,
         writer,
         numerics,
+        brokers,
     )
 
 

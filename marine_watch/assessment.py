@@ -17,8 +17,11 @@ class Assessment:
     level: int  # UNKNOWN (-1) or 0..4
     explanation: Mapping[str, object]
     reason: str | None = None  # why UNKNOWN
-    outlook: tuple[int, ...] = ()  # hourly levels ahead (storm surge)
+    # hourly levels ahead from the evaluation time (marine_watch/outlook.py); -1: no forecast that
+    # hour; empty: this hazard is not forecast here
+    outlook: tuple[int, ...] = ()
     data_s: float | None = None  # time of the newest reading it rests on
+    water_hourly_m: tuple[float, ...] = ()  # overtopping: the hourly forecast water it used
 
     @property
     def key(self) -> str:
@@ -32,6 +35,7 @@ class SurgeView:
 
     water_m: float
     peak_time_s: float | None
+    hourly_m: tuple[float, ...] = ()  # forecast hourly maximum water level ahead (m, 1985 datum)
 
 
 def unknown(place: str, hazard: Hazard, reason: str) -> Assessment:

@@ -139,6 +139,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(func=_check_config)
 
+    parts = sub.add_parser(
+        "check-partitions",
+        help="print and check the ingest partition map against config/stations.toml (exit 2 on a "
+        "station covered twice or never)",
+    )
+    parts.add_argument(
+        "--nodes",
+        type=int,
+        default=None,
+        help="the hash partition k/N for N nodes (MARINE_WATCH_INGEST_PARTITION=k/N); without it, "
+        "config/ingest_partitions.toml",
+    )
+    parts.set_defaults(func=_check_partitions)
+
     from marine_watch.cli_numerics import add_numeric_commands
 
     add_numeric_commands(sub)
@@ -167,8 +181,9 @@ def _station_links(
 ) -> tuple[MqttEndpoint, dict[str, Account] | None]:
     from marine_watch.mqtt_accounts import load_accounts
     from marine_watch.mqtt_conn import MqttEndpoint
+    from marine_watch.settings import split_mqtt_urls
 
-    url = args.broker or settings.mqtt_url
+    url = split_mqtt_urls(args.broker or settings.mqtt_url)[0]  # a cluster: its first member
     endpoint = MqttEndpoint.from_url(
         url, ca_file=settings.mqtt_ca_file, protocol=settings.mqtt_protocol
     )
@@ -286,6 +301,7 @@ def _check_config(_args: argparse.Namespace) -> int:
     from marine_watch.app import load_constants
     from marine_watch.config import load_catalogue
     from marine_watch.settings import load_settings
+    from marine_watch.teams import load_teams
 
     settings = load_settings()
     catalogue = load_catalogue(settings.config_dir)
@@ -297,6 +313,15 @@ def _check_config(_args: argparse.Namespace) -> int:
         cases = list_cases(settings.config_dir)
     except HindcastError as exc:  # a broken storm case is a broken config file
         raise ConfigError(settings.config_dir / "hindcast", "-", str(exc)) from None
+    teams = load_teams(
+        settings.teams_file or settings.config_dir / "teams.toml", {z.id for z in catalogue.zones}
+    )
+    delays = ", ".join(f"{t.value} {d:g} s" for t, d in teams.escalation.delay_s.items())
+    mail = (
+        f"SMTP {settings.smtp_host}:{settings.smtp_port} (STARTTLS)"
+        if settings.smtp_host
+        else "off"
+    )
     sys.stdout.write(
         f"config ok: {Path(settings.config_dir).resolve()}\n"
         f"  stations: {len(catalogue.stations)} ({samples} SAMPLE), tide constants: {len(constants)}\n"
@@ -304,7 +329,37 @@ def _check_config(_args: argparse.Namespace) -> int:
         f"  qc: ranges for {len(catalogue.qc.range)} kinds, spike limits for {len(catalogue.qc.spike.limit)} ({catalogue.qc.status})\n"
         f"  storm cases (hindcast): {len(cases)}, surge forecast: {catalogue.rules.surge_forecast}\n"
         f"  store: {settings.store}, broker: {settings.mqtt_url}, http: {settings.http_host}:{settings.http_port}\n"
+        f"  teams: {len(teams.teams)}, escalation after {delays or 'never'} ({teams.escalation.status}), e-mail: {mail}\n"
     )
+    return EXIT_OK
+
+
+def _check_partitions(args: argparse.Namespace) -> int:
+    from marine_watch.config import load_catalogue
+    from marine_watch.partition import MAP_FILE, MAX_PARTS, hash_map, load_map, problems
+    from marine_watch.settings import load_settings
+
+    settings = load_settings()
+    stations = [s.id for s in load_catalogue(settings.config_dir).stations]
+    if args.nodes is not None:
+        if not 1 <= args.nodes <= MAX_PARTS:
+            sys.stderr.write(f"marine-watch: check-partitions: --nodes must be 1..{MAX_PARTS}\n")
+            return EXIT_USAGE
+        parts, source = hash_map(stations, args.nodes), f"hash of station ids, {args.nodes} nodes"
+    else:
+        parts, source = load_map(settings.config_dir), str(settings.config_dir / MAP_FILE)
+    sys.stdout.write(f"ingest partitions ({source}):\n")
+    for name, members in parts.items():
+        sys.stdout.write(f"  {name}: {', '.join(members) or '(none)'}\n")
+    found = problems(parts, stations)
+    empty = [name for name, members in parts.items() if not members]
+    if empty:
+        found.append(f"no station in {', '.join(empty)} (that node would refuse to start)")
+    for problem in found:
+        sys.stderr.write(f"marine-watch: check-partitions: {problem}\n")
+    if found:
+        return EXIT_USAGE
+    sys.stdout.write(f"every one of {len(stations)} stations in exactly one partition\n")
     return EXIT_OK
 
 

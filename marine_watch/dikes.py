@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from risk_models import levels, waves
-from risk_models.overtopping import OutsideValidity
-from risk_models.overtopping_walls import overtopping_report
+from risk_models.overtopping import OutsideValidity, slope_discharge
+from risk_models.overtopping_walls import overtopping_report, wall_discharge
 from risk_models.types import Hazard
 from sensors.catalogue import DikeSegment, HazardTable
 
@@ -90,4 +90,34 @@ def assess_segment(
     return level, body
 
 
-__all__ = ["OutsideValidity", "SegmentDischarge", "assess_segment", "segment_discharge"]
+def segment_levels(
+    seg: DikeSegment, table: HazardTable, water_m: np.ndarray, *, hm0_m: float, tp_s: float
+) -> np.ndarray:
+    """Levels of the segment at many water levels at once, as :func:`assess_segment` gives each.
+
+    One vectorised EurOtop evaluation (the same equations, design approach, toe depth and overflow
+    rule); raises OutsideValidity when any of them is outside the formula's range.
+    """
+    tm10 = float(waves.tm10_from_tp(tp_s))
+    water = np.asarray(water_m, dtype=np.float64)
+    freeboard = seg.crest_level_m - water
+    q_lps = np.full(water.shape, np.inf)  # water at or above the crest: overflow, red
+    below = freeboard > 0
+    if below.any():
+        rc = freeboard[below]
+        if seg.structure == "sloping":
+            q = slope_discharge(hm0_m, tm10, seg.cot_alpha, rc, gamma_f=seg.gamma_f).q_m3s_per_m
+        else:
+            depth = np.maximum(water[below] - seg.toe_level_m, 0.01)
+            q = wall_discharge(hm0_m, tm10, rc, depth_m=depth).q_m3s_per_m
+        q_lps[below] = 1000.0 * np.asarray(q, dtype=np.float64)
+    return np.asarray(levels.classify(q_lps, table.thresholds()), dtype=np.int64)
+
+
+__all__ = [
+    "OutsideValidity",
+    "SegmentDischarge",
+    "assess_segment",
+    "segment_discharge",
+    "segment_levels",
+]

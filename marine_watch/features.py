@@ -13,12 +13,16 @@ from marine_watch.alert_store import AlertStore
 from marine_watch.alerting import AlertService
 from marine_watch.alerts import AlertBook, Subject
 from marine_watch.auth import KeyRing, RateLimiter
+from marine_watch.config import load_catalogue
+from marine_watch.escalation import Escalator
 from marine_watch.forecast import ForecastBook, subscribe_forecasts
+from marine_watch.mailer import Mailer, MailStore
 from marine_watch.mirror import MirroredAlerts, RiskMirror
 from marine_watch.netguard import TargetGuard, pinned_client
 from marine_watch.regions import regions_of
 from marine_watch.risk_topics import FEED_SIZE, RiskTopics
 from marine_watch.roads import RoadNotes
+from marine_watch.teams import load_teams
 from marine_watch.webhooks import Policy, Replay, Sender, WebhookStore
 from marine_watch.wording import Wording
 
@@ -54,8 +58,35 @@ async def open_features(stack: AsyncExitStack, services: "Services") -> list[Job
         s.webhook_queue,
     )
     sender = Sender(webhook_store, http, policy)
+    outbox = MailStore(s.data_dir / "mail.sqlite3")
+    await outbox.open()
+    stack.push_async_callback(outbox.close)
+    mailer = Mailer(outbox, s)
+    known = {z.id for z in services.catalogue.zones}
+    if s.regions:  # a regional risk node: the other regions' teams are valid, just not its own
+        known |= {z.id for z in load_catalogue(s.config_dir).zones}
+    teams = load_teams(s.teams_file or s.config_dir / "teams.toml", known)
+    escalator = Escalator(
+        alert_store,
+        book,
+        teams,
+        outbox,
+        mailer,
+        webhook_store,
+        sender,
+        services.hub,
+        services.clock,
+        s.public_url,
+    )
     alerts = AlertService(
-        alert_store, book, services.hub, webhook_store, sender, services.pipeline, s.public_url
+        alert_store,
+        book,
+        services.hub,
+        webhook_store,
+        sender,
+        services.pipeline,
+        s.public_url,
+        escalator,
     )
     services.pipeline.async_listeners.append(alerts.on_change)
     roads = RoadNotes(s.data_dir / "roads.sqlite3")
@@ -72,9 +103,14 @@ async def open_features(stack: AsyncExitStack, services: "Services") -> list[Job
         replay=Replay(),
         roads=roads,
         forecasts=forecasts,
+        teams=teams,
+        escalator=escalator,
+        outbox=outbox,
     )
     jobs: list[Job] = [
         ("webhooks", sender.run()),
+        ("email", mailer.run()),
+        ("escalation", escalator.run(s.escalation_check_s)),
         (
             "forecasts",
             subscribe_forecasts(
@@ -82,12 +118,13 @@ async def open_features(stack: AsyncExitStack, services: "Services") -> list[Job
                 forecasts,
                 services.dead_letters,
                 services.pipeline.request_evaluation,
+                services.brokers.link("forecasts"),
                 services.catalogue.station_ids if s.regions else None,
             ),
         ),
     ]
     if s.risk_topics:
-        topics = RiskTopics(s, services.pipeline)
+        topics = RiskTopics(s, services.pipeline, services.brokers.link("risk_topics"))
         topics.seed_alerts(await alert_store.messages(limit=FEED_SIZE, subject=Subject.ZONE))
         alerts.listeners.append(topics.on_alert)
         services.pipeline.listeners.append(topics.on_change)

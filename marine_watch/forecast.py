@@ -3,8 +3,9 @@
 A surge forecast lists high waters (time, level in the station's warning-level datum, 1985 NVD) for
 one tide station; a typhoon wind forecast lists times with mean wind and gust for one station that
 measures wind. They arrive on MQTT ``{root}/forecast/{station}`` (surge, v1) and
-``{root}/forecast/{station}/wind`` (typhoon wind), or by ``POST /api/v1/forecasts`` and
-``POST /api/v1/forecasts/wind``; a bad one is refused (422) or dead-lettered with the reason.
+``{root}/forecast/{station}/wind`` (typhoon wind), ``…/waves`` (:mod:`marine_watch.wave_forecast`),
+or by ``POST /api/v1/forecasts``, ``…/wind`` and ``…/waves``; a bad one is refused (422) or
+dead-lettered with the reason.
 
 Rules (docs/WARNINGS.md): a valid forecast (issued within ``forecast_max_age_s``) drives the
 colour with or without the station's readings. Surge: every forecast high water within
@@ -28,10 +29,19 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 from marine_watch.assessment import Assessment
 from marine_watch.deadletters import DeadLetter, DeadLetters
 from marine_watch.ingest import Backoff, side_client
+from marine_watch.mqtt_conn import BrokerLink
+from marine_watch.outlook import at_hours, merge, wind_hours
 from marine_watch.settings import Settings
 from marine_watch.surge_assess import strongest
+from marine_watch.wave_forecast import (
+    WaveForecast,
+    WaveForecastIn,
+    overtopping_with_forecast,
+    to_forecast,
+    waves_with_forecast,
+)
 from marine_watch.wind_assess import TYPHOON_LABEL, wind_body
-from risk_models import levels, wind
+from risk_models import levels, surge, wind
 from risk_models.types import UNKNOWN, Hazard
 from sensors.catalogue import Catalogue
 from sensors.reading import Kind
@@ -118,6 +128,7 @@ class ForecastBook:
         self._max_age_s = max_age_s
         self.latest: dict[StationId, Forecast] = {}
         self.wind: dict[StationId, WindForecast] = {}
+        self.waves: dict[StationId, WaveForecast] = {}
 
     def put(self, incoming: ForecastIn) -> Forecast:
         """Keep a surge forecast (ValueError when the station has no warning levels)."""
@@ -154,9 +165,17 @@ class ForecastBook:
             self.wind[station.id] = forecast
         return forecast
 
+    def put_waves(self, incoming: WaveForecastIn) -> WaveForecast:
+        """Keep a wave forecast (ValueError when the station does not measure waves)."""
+        forecast = to_forecast(self._catalogue, incoming)
+        current = self.waves.get(forecast.station)
+        if current is None or forecast.issued_s >= current.issued_s:
+            self.waves[forecast.station] = forecast
+        return forecast
+
     def adjust(self, assessments: list[Assessment], now_s: float) -> list[Assessment]:
-        """Pipeline hook: forecasts drive surge and wind assessments, with or without readings."""
-        if not self.latest and not self.wind:
+        """Pipeline hook: forecasts drive surge, wind, waves and overtopping assessments."""
+        if not self.latest and not self.wind and not self.waves:
             return assessments
         return [self._one(a, now_s) for a in assessments]
 
@@ -172,6 +191,20 @@ class ForecastBook:
             fc = self.wind.get(a.place)
             if fc is not None and self._fresh(fc.issued_s, now_s):
                 return self._wind(a, fc, now_s)
+        if a.hazard in (Hazard.WAVES, Hazard.OVERTOPPING):
+            return self._waves(a, now_s)
+        return a
+
+    def _waves(self, a: Assessment, now_s: float) -> Assessment:
+        if a.hazard == Hazard.WAVES:
+            waves_fc = self.waves.get(a.place)
+            if waves_fc is not None and self._fresh(waves_fc.issued_s, now_s):
+                return waves_with_forecast(a, waves_fc, self._catalogue, now_s)
+            return a
+        seg = next((s for s in self._catalogue.segments if s.id == a.place), None)
+        waves_fc = self.waves.get(seg.wave_station) if seg else None
+        if waves_fc is not None and self._fresh(waves_fc.issued_s, now_s):
+            return overtopping_with_forecast(a, waves_fc, self._catalogue, now_s)
         return a
 
     def _surge(self, a: Assessment, forecast: Forecast, now_s: float) -> Assessment:
@@ -184,6 +217,9 @@ class ForecastBook:
         best = strongest(forecast.times_s[inside], forecast.levels_m[inside], wl.thresholds())
         assert best is not None
         peak_t, peak_m, onset, level = best
+        hours = self._catalogue.rules.outlook_hours
+        per_hw = surge.surge_level(forecast.levels_m[inside], wl.thresholds())
+        ahead = merge(a.outlook, at_hours(forecast.times_s[inside], per_hw, now_s, hours))
         note: dict[str, object] = {
             "forecast_m": round(peak_m, 3),
             "forecast_issued_s": forecast.issued_s,
@@ -197,7 +233,7 @@ class ForecastBook:
                 a.level,
                 {**a.explanation, **note, "forecast_source": source},
                 a.reason,
-                a.outlook,
+                ahead,
                 a.data_s,
             )
         exp = levels.explain(
@@ -222,10 +258,8 @@ class ForecastBook:
         }
         if a.level == UNKNOWN:  # the gauge has no data: the forecast alone drives the colour
             body["gauge"] = {"status": "no data", "reason": a.reason}
-            return Assessment(a.place, a.hazard, level, body, a.reason, (), None)
-        return Assessment(
-            a.place, a.hazard, max(level, a.level), body, a.reason, a.outlook, a.data_s
-        )
+            return Assessment(a.place, a.hazard, level, body, a.reason, ahead, None)
+        return Assessment(a.place, a.hazard, max(level, a.level), body, a.reason, ahead, a.data_s)
 
     def _wind(self, a: Assessment, fc: WindForecast, now_s: float) -> Assessment:
         rules = self._catalogue.rules
@@ -257,7 +291,9 @@ class ForecastBook:
         )
         if a.level == UNKNOWN:
             body["observations"] = {"status": "no data", "reason": a.reason}
-        return Assessment(a.place, a.hazard, level, body, a.reason, (), a.data_s)
+        hours = rules.outlook_hours
+        hourly = wind_hours(fc.times_s, fc.mean_mps, fc.gust_mps, now_s, hours)
+        return Assessment(a.place, a.hazard, level, body, a.reason, hourly, a.data_s)
 
 
 async def subscribe_forecasts(
@@ -265,24 +301,32 @@ async def subscribe_forecasts(
     book: ForecastBook,
     dead_letters: DeadLetters,
     on_new: Callable[[], None],
+    link: BrokerLink | None = None,
     stations: frozenset[str] | None = None,
 ) -> None:
-    """Worker: forecasts from ``{root}/forecast/+`` and ``…/+/wind``; bad ones dead-lettered.
+    """Worker: forecasts from ``{root}/forecast/+``, ``…/+/wind`` and ``…/+/waves``; bad ones
+    dead-lettered.
 
-    A regional risk node (``stations`` given) subscribes to its own stations' forecasts only.
+    With ``link``, a lost connection moves the client on to the next broker of ``mqtt_url``. A
+    regional risk node (``stations`` given) subscribes to its own stations' forecasts only.
     """
     root = settings.mqtt_topic_root.rstrip("/")
-    backoff = Backoff()
+    backoff = Backoff(tls=settings.mqtt_tls)
     names = ["+"] if stations is None else sorted(stations)
-    filters = [(f"{root}/forecast/{n}{wind}", 1) for n in names for wind in ("", "/wind")]
+    kinds = ("", "/wind", "/waves")
+    filters = [(f"{root}/forecast/{n}{kind}", 1) for n in names for kind in kinds]
     while True:
         try:
-            async with side_client(settings, "forecast") as client:
+            async with side_client(settings, "forecast", link) as client:
                 await client.subscribe(filters, qos=1)
+                if link is not None:
+                    link.up()
                 backoff.reset()
                 async for message in client.messages:
                     await _take(message, root, book, dead_letters, on_new)
         except aiomqtt.MqttError as exc:
+            if link is not None:
+                link.down()
             await backoff.wait("forecast_mqtt_disconnected", exc)
 
 
@@ -297,9 +341,11 @@ async def _take(
     raw = bytes(message.payload)
     station, _, what = topic.removeprefix(f"{root}/forecast/").partition("/")
     try:
-        incoming: ForecastIn | WindForecastIn
+        incoming: ForecastIn | WindForecastIn | WaveForecastIn
         if what == "wind":
             incoming = WindForecastIn.model_validate_json(raw)
+        elif what == "waves":
+            incoming = WaveForecastIn.model_validate_json(raw)
         else:
             incoming = ForecastIn.model_validate_json(raw)
         if incoming.station != station:
@@ -307,6 +353,8 @@ async def _take(
             raise ValueError(msg)
         if isinstance(incoming, WindForecastIn):
             book.put_wind(incoming)
+        elif isinstance(incoming, WaveForecastIn):
+            book.put_waves(incoming)
         else:
             book.put(incoming)
     except (ValidationError, ValueError) as exc:

@@ -7,19 +7,19 @@ stale or silent station never drives a colour: its assessments are UNKNOWN with 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from marine_watch.assessment import Assessment, SurgeView, unknown
-from marine_watch.dikes import OutsideValidity, assess_segment
+from marine_watch.dikes import OutsideValidity, assess_segment, segment_levels
 from marine_watch.state import CoastState
 from marine_watch.surge_assess import assess_surge
 from marine_watch.wind_assess import assess_red_tide, assess_wind
 from risk_models import levels, tide, waves
-from risk_models.types import Hazard
-from sensors.catalogue import Catalogue, DikeSegment, RiskRules, Station
+from risk_models.types import UNKNOWN, Hazard
+from sensors.catalogue import Catalogue, DikeSegment, HazardTable, RiskRules, Station
 from sensors.reading import Kind
 
 HOUR_S = 3600.0
@@ -141,9 +141,56 @@ class Assessor:
         except OutsideValidity as exc:
             return unknown(seg.id, Hazard.OVERTOPPING, f"outside EurOtop 2018 validity: {exc}")
         tide_seen = state.last_seen_s.get(seg.tide_station, now_s)
+        outlook = overtopping_outlook(seg, table, view.hourly_m, hs[1], tp[1])
+        if outlook:
+            body = {**body, "outlook_method": OVERTOPPING_OUTLOOK_METHOD}
         return Assessment(
-            seg.id, Hazard.OVERTOPPING, level, body, data_s=min(hs[0], tp[0], tide_seen)
+            seg.id,
+            Hazard.OVERTOPPING,
+            level,
+            body,
+            outlook=outlook,
+            data_s=min(hs[0], tp[0], tide_seen),
+            water_hourly_m=view.hourly_m,
         )
+
+
+OVERTOPPING_OUTLOOK_METHOD = (
+    "forecast hourly water level (predicted tide + forecast surge) with the last observed waves"
+)
+
+
+def overtopping_outlook(
+    seg: DikeSegment, table: HazardTable, hourly_m: Sequence[float], hm0_m: float, tp_s: float
+) -> tuple[int, ...]:
+    """Hourly overtopping levels ahead: each hour's highest forecast water, the waves held.
+
+    The last observed Hm0 and Tp are held over the outlook; a wave forecast replaces them in the
+    hours it covers (marine_watch/wave_forecast.py; docs/WARNINGS.md, the outlook). All hours are
+    computed at once (:func:`marine_watch.dikes.segment_levels`); when one is outside EurOtop's
+    validity they are computed one by one, and that hour has no forecast (-1).
+    """
+    if not hourly_m:
+        return ()
+    try:
+        found = segment_levels(seg, table, np.asarray(hourly_m), hm0_m=hm0_m, tp_s=tp_s)
+    except OutsideValidity:
+        return overtopping_outlook_each_hour(seg, table, hourly_m, hm0_m, tp_s)
+    return tuple(int(x) for x in found)
+
+
+def overtopping_outlook_each_hour(
+    seg: DikeSegment, table: HazardTable, hourly_m: Sequence[float], hm0_m: float, tp_s: float
+) -> tuple[int, ...]:
+    """The same outlook with one EurOtop evaluation per hour (the reference the tests compare)."""
+    out = []
+    for water_m in hourly_m:
+        try:
+            level, _ = assess_segment(seg, table, water_m=water_m, hm0_m=hm0_m, tp_s=tp_s)
+        except OutsideValidity:
+            level = UNKNOWN
+        out.append(level)
+    return tuple(out)
 
 
 def _hazards_of(station: Station, rules: RiskRules) -> list[Hazard]:

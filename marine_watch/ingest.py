@@ -14,6 +14,7 @@ store absorbs the duplicates.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections import Counter
@@ -25,10 +26,18 @@ import paho.mqtt.client as paho
 import structlog
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from marine_watch.deadletters import DeadLetter, DeadLetters
 from marine_watch.metrics import Metrics
-from marine_watch.mqtt_conn import MqttEndpoint, config_failure, service_account
+from marine_watch.mqtt_conn import (
+    BrokerLink,
+    Brokers,
+    MqttEndpoint,
+    config_failure,
+    service_account,
+)
+from marine_watch.partition import topic_filters
 from marine_watch.settings import Settings
 from marine_watch.writer import Delivery
 from sensors.catalogue import QcRules
@@ -81,10 +90,26 @@ def subscription(settings: Settings) -> str:
     return f"$share/{settings.mqtt_shared_group}/{topic}" if settings.mqtt_shared_group else topic
 
 
-def make_client(settings: Settings, *, client_id: str | None = None) -> aiomqtt.Client:
-    """An MQTT 5 client with a persistent session; must be created inside the running loop."""
+def subscriptions(settings: Settings, partition: tuple[str, ...] | None = None) -> list[str]:
+    """The node's topic filters: its partition's stations (``{root}/{station}/#``), else the root."""
+    if partition is None:
+        return [subscription(settings)]
+    return topic_filters(settings.mqtt_topic_root, partition)
+
+
+def make_client(
+    settings: Settings, *, client_id: str | None = None, link: BrokerLink | None = None
+) -> aiomqtt.Client:
+    """A client with a persistent session on the link's current broker (else the first of
+    ``mqtt_url``); must be created inside the running loop.
+
+    MQTT 5: ``clean_start=false``, session expiry 7 days, Receive Maximum 65,535. MQTT 3.1.1:
+    ``clean_session=false``; the session lives until the broker drops it and the in-flight window
+    is the broker's setting (docs/DELIVERY.md).
+    """
     identifier = client_id or settings.mqtt_client_id
-    endpoint, account = MqttEndpoint.of_service(settings), service_account(settings)
+    endpoint = MqttEndpoint.of_service(settings) if link is None else link.current
+    account = service_account(settings)
     if settings.mqtt_protocol == "3.1.1":
         return endpoint.client(identifier, account, clean_session=False, keepalive=30)
     props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
@@ -93,11 +118,25 @@ def make_client(settings: Settings, *, client_id: str | None = None) -> aiomqtt.
     return endpoint.client(identifier, account, clean_start=False, properties=props, keepalive=30)
 
 
-def side_client(settings: Settings, role: str) -> aiomqtt.Client:
+def side_client(settings: Settings, role: str, link: BrokerLink | None = None) -> aiomqtt.Client:
     """A plain client of the service for ``role`` (forecast input, risk output): own id, no session."""
-    return MqttEndpoint.of_service(settings).client(
-        f"{settings.mqtt_client_id}-{role}", service_account(settings)
-    )
+    endpoint = MqttEndpoint.of_service(settings) if link is None else link.current
+    return endpoint.client(f"{settings.mqtt_client_id}-{role}", service_account(settings))
+
+
+def _check_granted(topics: list[str], granted: object) -> None:
+    """A subscription the broker refused (SUBACK failure, e.g. no permission) is no subscription."""
+    codes = list(granted) if isinstance(granted, list | tuple) else []
+    refused = [
+        topic
+        for topic, code in zip(topics, codes, strict=False)
+        if (code.is_failure if isinstance(code, ReasonCode) else int(code) >= 0x80)
+    ]
+    if refused:
+        msg = (
+            f"the broker refused the subscription to {', '.join(refused)}: check the account's ACL"
+        )
+        raise aiomqtt.MqttError(msg)
 
 
 @dataclass
@@ -138,6 +177,8 @@ class IngestDeps:
     qc: QcRules
     store_readings: bool = True  # False on a risk node: acknowledged once in the live state
     elsewhere: frozenset[str] = frozenset()  # other regions' stations: acknowledged, ignored
+    brokers: Brokers | None = None  # which broker each client is on (failover); made if None
+    partition: tuple[str, ...] | None = None  # this node's stations (ingest_partition), else all
     resolution: Mapping[str, Mapping[str, float]] = field(
         default_factory=dict
     )  # station → kind → step
@@ -150,6 +191,9 @@ class Ingest:
         self._d = deps
         self.connected = asyncio.Event()
         self._client: aiomqtt.Client | None = None
+        if deps.brokers is None:
+            deps.brokers = Brokers(deps.settings, deps.metrics)
+        self.link = deps.brokers.link("ingest")
         root = deps.settings.mqtt_topic_root.rstrip("/")
         self._root = root + "/"
         #: Subtrees under the root that are not station readings (MQTT filters cannot exclude them).
@@ -167,30 +211,43 @@ class Ingest:
         return 0 if self._client is None else len(self._client.messages)
 
     async def run(self) -> None:
+        """Hold the persistent session, on the next broker of ``mqtt_url`` after each loss."""
         backoff = Backoff(tls=self._d.settings.mqtt_tls)
-        client = self._client = make_client(self._d.settings)
-        acks = ManualAck(client)
-        topic = subscription(self._d.settings)
-        if self._d.settings.regions:  # a regional risk node: its own stations' topics only
-            root = self._d.settings.mqtt_topic_root.rstrip("/")
-            filters = [(f"{root}/{s}/#", 1) for s in sorted(self._d.stations)]
+        partition = self._d.partition
+        if partition is None and self._d.settings.regions:  # a regional risk node: its stations
+            partition = tuple(sorted(self._d.stations))
+        topics = subscriptions(self._d.settings, partition)
+        link = self.link
         while True:
+            client = self._client = make_client(self._d.settings, link=link)
+            acks = ManualAck(client)  # acks of an older connection are dropped: redelivered here
             try:
                 async with client:
                     acks.new_connection()
-                    if self._d.settings.regions:
-                        await client.subscribe(filters, qos=1)
-                        topic = f"{len(filters)} station subtrees"
-                    else:
-                        await client.subscribe(topic, qos=1)
+                    granted = await client.subscribe([(topic, 1) for topic in topics])
+                    _check_granted(topics, granted)
+                    link.up()
                     self.connected.set()
-                    log.info("mqtt_connected", host=self._d.settings.mqtt_host, topic=topic)
+                    log.info("mqtt_connected", broker=link.current.url, topics=len(topics))
                     backoff.reset()
                     async for message in client.messages:
                         await self._handle(message, acks)
             except aiomqtt.MqttError as exc:
                 self.connected.clear()
+                await self._leftovers(client, acks)
+                link.down()
                 await backoff.wait("mqtt_disconnected", exc)
+
+    async def _leftovers(self, client: aiomqtt.Client, acks: ManualAck) -> None:
+        """Handle what the lost connection delivered but ingest had not yet taken.
+
+        Their acks are dropped (the connection is gone), so a broker that kept them redelivers them
+        and the idempotent store absorbs the duplicate; a broker that crashed forgot them, and this
+        is their only copy. The next connection is a new client, so this is the last chance.
+        """
+        with contextlib.suppress(aiomqtt.MqttError):
+            while len(client.messages):
+                await self._handle(await anext(client.messages), acks)
 
     async def _handle(self, message: aiomqtt.Message, acks: ManualAck) -> None:
         d = self._d

@@ -50,4 +50,19 @@ class Metrics:
         self.ws_clients = Gauge(
             "mw_ws_clients", "Connected websocket clients", ["channel"], registry=r
         )
+        self.mqtt_broker = Gauge(
+            "mw_mqtt_broker",
+            "1 for the broker each MQTT client of the service is on, 0 for one it left",
+            ["client", "broker"],
+            registry=r,
+        )
+        self.mqtt_connected = Gauge(
+            "mw_mqtt_connected", "1 while the MQTT client is connected", ["client"], registry=r
+        )
+        self.mqtt_failovers = Counter(
+            "mw_mqtt_failovers",
+            "Moves of an MQTT client to the next broker",
+            ["client"],
+            registry=r,
+        )
         self.risk_changes = Counter("mw_risk_changes", "Zone or segment colour changes", registry=r)

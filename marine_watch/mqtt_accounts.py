@@ -24,6 +24,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from marine_watch.broker_conf import Grants, Layout, Tls, render_acl, render_conf, render_passwd
 from marine_watch.errors import ConfigError
 from marine_watch.mqtt_conn import Account
+from marine_watch.nats_users import FILE as NATS_USERS
+from marine_watch.nats_users import render_nats_users
 
 ACCOUNTS_TOML = "mqtt_accounts.toml"
 ACCOUNTS_JSON = "accounts.json"
@@ -178,8 +180,10 @@ def write_setup(
     *,
     broker_owner: tuple[int, int] | None = None,
     service_owner: tuple[int, int] | None = None,
+    nats: bool = False,
 ) -> list[Path]:
-    """Write mosquitto.conf, passwd, service.passwd, acl, accounts.json and service.password."""
+    """Write mosquitto.conf, passwd, service.passwd, acl, accounts.json and service.password; with
+    ``nats`` also nats-users.conf (the same accounts for a NATS cluster, marine_watch/nats_users.py)."""
     out = layout.accounts_dir
     out.mkdir(parents=True, exist_ok=True)
     # Others may pass through to the file they own (broker, service), never list the folder.
@@ -202,6 +206,15 @@ def write_setup(
         ACCOUNTS_JSON: (json.dumps(accounts.to_json(), indent=2) + "\n", None),
         SERVICE_PASSWORD: (accounts.service.password + "\n", service_owner),
     }
+    if nats:
+        users = render_nats_users(
+            accounts.service,
+            accounts.stations,
+            list(accounts.forecasters.values()),
+            list(accounts.readers.values()),
+            root,
+        )
+        files[NATS_USERS] = (users, broker_owner)
     for name, (text, owner) in files.items():
         write_private(out / name, text, owner)
     if layout.persistence_dir.is_relative_to(out) and not layout.persistence_dir.exists():
@@ -244,6 +257,11 @@ def add_accounts_command(sub: "argparse._SubParsersAction[argparse.ArgumentParse
     cmd.add_argument("--cafile", type=Path, help="CA chain of the server certificate (PEM)")
     cmd.add_argument("--service-tls", action="store_true", help="TLS on the service listener too")
     cmd.add_argument("--persistence-dir", type=Path, help="broker database (default DIR/data)")
+    cmd.add_argument(
+        "--nats",
+        action="store_true",
+        help="also DIR/nats-users.conf: the accounts for a NATS broker cluster (bcrypt, permissions)",
+    )
     cmd.add_argument(
         "--broker-user",
         help="user the broker runs as: owns its files; a name also goes in the config as `user`",
@@ -301,6 +319,7 @@ def _run(args: argparse.Namespace) -> int:
         settings.mqtt_topic_root,
         broker_owner=owner_of(args.broker_user) if args.broker_user else None,
         service_owner=owner_of(args.service_user) if args.service_user else None,
+        nats=args.nats,
     )
     kept = "new passwords" if previous is None or args.rotate else "passwords kept"
     scheme = "mqtts" if layout.service_tls else "mqtt"

@@ -12,11 +12,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import aiomqtt
+import structlog
 
 from marine_watch.settings import split_mqtt_url
 
 if TYPE_CHECKING:
+    from marine_watch.metrics import Metrics
     from marine_watch.settings import Settings
+
+log = structlog.get_logger(__name__)
 
 _REFUSED = (
     "the broker refused the account: check MARINE_WATCH_MQTT_USERNAME, the password (file) and "
@@ -30,6 +34,8 @@ _CONFIG_FAILURES = {
     "code:134": _REFUSED,
     "code:135": _REFUSED,
     "Not authorized": _REFUSED,
+    "refused the subscription": "give the service's account read access to its topics (ACL or "
+    "NATS permissions, docs/SECURITY.md)",
 }
 
 
@@ -81,10 +87,21 @@ class MqttEndpoint:
 
     @classmethod
     def of_service(cls, settings: "Settings") -> "MqttEndpoint":
-        """The broker the service is configured for (``mqtt_url``, ``mqtt_ca_file``)."""
-        return cls.from_url(
-            settings.mqtt_url, ca_file=settings.mqtt_ca_file, protocol=settings.mqtt_protocol
+        """The first broker the service is configured for (``mqtt_url``, ``mqtt_ca_file``)."""
+        return cls.all_of_service(settings)[0]
+
+    @classmethod
+    def all_of_service(cls, settings: "Settings") -> tuple["MqttEndpoint", ...]:
+        """Every broker of ``mqtt_url``, in the order given (members of one cluster)."""
+        return tuple(
+            cls.from_url(url, ca_file=settings.mqtt_ca_file, protocol=settings.mqtt_protocol)
+            for url in settings.mqtt_urls
         )
+
+    @property
+    def url(self) -> str:
+        """``mqtt[s]://host:port``: the broker's address, never an account."""
+        return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
 
     @property
     def version(self) -> aiomqtt.ProtocolVersion:
@@ -109,3 +126,89 @@ def service_account(settings: "Settings") -> Account | None:
     if settings.mqtt_username is None:
         return None
     return Account(settings.mqtt_username, settings.mqtt_secret() or "")
+
+
+class BrokerLink:
+    """Which of the configured brokers one MQTT client of the service is on, and how often it moved.
+
+    The brokers of ``mqtt_url`` are members of one cluster that share the client's persistent
+    session: when the connection is lost (or cannot be made), the client moves on to the next one,
+    round-robin, with the same client id, and the session — with every message not yet
+    acknowledged — continues there. Nobody has to act: a node that comes back is simply in the
+    round again.
+    """
+
+    def __init__(
+        self, name: str, endpoints: tuple[MqttEndpoint, ...], metrics: "Metrics | None" = None
+    ) -> None:
+        if not endpoints:
+            msg = "at least one broker"
+            raise ValueError(msg)
+        self.name = name
+        self.endpoints = endpoints
+        self.index = 0
+        self.failovers = 0
+        self.connected = False
+        self.active = False  # set once the client has tried to connect (its worker runs)
+        self._metrics = metrics
+
+    @property
+    def current(self) -> MqttEndpoint:
+        return self.endpoints[self.index]
+
+    def client(self, identifier: str, account: Account | None, **options: object) -> aiomqtt.Client:
+        """A client for the current broker (create it inside the running loop)."""
+        return self.current.client(identifier, account, **options)
+
+    def up(self) -> None:
+        """The client is connected (and subscribed) on the current broker."""
+        self.connected = self.active = True
+        self._show()
+
+    def down(self) -> None:
+        """The connection is lost or was refused: next time, try the next broker of the list."""
+        was = self.current
+        self.connected, self.active = False, True
+        if len(self.endpoints) > 1:
+            self._unshow(was)
+            self.index = (self.index + 1) % len(self.endpoints)
+            self.failovers += 1
+            if self._metrics is not None:
+                self._metrics.mqtt_failovers.labels(self.name).inc()
+            log.warning("mqtt_failover", client=self.name, left=was.url, to=self.current.url)
+        self._show()
+
+    def status(self) -> dict[str, object]:
+        return {
+            "broker": self.current.url,
+            "connected": self.connected,
+            "failovers": self.failovers,
+        }
+
+    def _show(self) -> None:
+        if self._metrics is not None:
+            self._metrics.mqtt_broker.labels(self.name, self.current.url).set(1)
+            self._metrics.mqtt_connected.labels(self.name).set(1 if self.connected else 0)
+
+    def _unshow(self, endpoint: MqttEndpoint) -> None:
+        if self._metrics is not None:
+            self._metrics.mqtt_broker.labels(self.name, endpoint.url).set(0)
+
+
+class Brokers:
+    """The broker links of the service's MQTT clients (ingest, forecasts, risk topics), by name."""
+
+    def __init__(self, settings: "Settings", metrics: "Metrics | None" = None) -> None:
+        self._endpoints = MqttEndpoint.all_of_service(settings)
+        self._metrics = metrics
+        self._links: dict[str, BrokerLink] = {}
+
+    def link(self, name: str) -> BrokerLink:
+        """The link of client ``name`` (made on first use)."""
+        if name not in self._links:
+            self._links[name] = BrokerLink(name, self._endpoints, self._metrics)
+        return self._links[name]
+
+    def status(self) -> dict[str, dict[str, object]]:
+        """Per client: the broker it is on, whether connected, how many failovers so far."""
+        return {name: link.status() for name, link in sorted(self._links.items()) if link.active}

@@ -28,6 +28,7 @@ import structlog
 from marine_watch.alerts import AlertMessage, MsgType, Subject
 from marine_watch.assessment import Assessment
 from marine_watch.ingest import Backoff, side_client
+from marine_watch.mqtt_conn import BrokerLink
 from marine_watch.settings import Settings
 from marine_watch.zones import PlaceColour
 from risk_models.types import Hazard
@@ -95,6 +96,7 @@ def assessment_wire(a: Assessment) -> dict[str, object]:
         "reason": a.reason,
         "outlook": list(a.outlook),
         "data_s": a.data_s,
+        "water_hourly_m": list(a.water_hourly_m),
     }
 
 
@@ -109,6 +111,7 @@ def assessment_from_wire(body: Mapping[str, object]) -> Assessment:
         None if body.get("reason") is None else str(body["reason"]),
         tuple(int(x) for x in body.get("outlook") or ()),  # type: ignore[attr-defined]
         None if data_s is None else float(data_s),  # type: ignore[arg-type]
+        tuple(float(x) for x in body.get("water_hourly_m") or ()),  # type: ignore[attr-defined]
     )
 
 
@@ -145,9 +148,15 @@ def alert_from_wire(body: Mapping[str, object]) -> AlertMessage:
 class RiskTopics:
     """Pipeline listener plus publisher worker with its own MQTT client."""
 
-    def __init__(self, settings: Settings, pipeline: Pipeline | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        pipeline: Pipeline | None = None,
+        link: BrokerLink | None = None,
+    ) -> None:
         self._settings = settings
         self._pipeline = pipeline
+        self._link = link  # moves on to the next broker of mqtt_url after a lost connection
         self._pending: dict[str, bytes] = {}
         self._sent_stations: dict[str, bytes] = {}  # last station body sent, without its ts
         self._feed: deque[AlertMessage] = deque(maxlen=FEED_SIZE)
@@ -204,13 +213,18 @@ class RiskTopics:
                 self._pending[f"{STATION}/{station.id}"] = _dumps({**body, "ts": now_s})
 
     async def run(self) -> None:
-        backoff = Backoff()
+        backoff = Backoff(tls=self._settings.mqtt_tls)
+        link = self._link
         while True:
             try:
-                async with side_client(self._settings, "risk") as client:
+                async with side_client(self._settings, "risk", link) as client:
+                    if link is not None:
+                        link.up()
                     backoff.reset()
                     await self._publish_forever(client)
             except aiomqtt.MqttError as exc:
+                if link is not None:
+                    link.down()
                 await backoff.wait("risk_topics_disconnected", exc)
 
     async def _publish_forever(self, client: aiomqtt.Client) -> None:

@@ -27,6 +27,7 @@ ENV_PREFIX = "MARINE_WATCH_"
 SETTINGS_FILE = "marine_watch.toml"
 PositiveFloat = Annotated[float, Field(gt=0)]
 PositiveInt = Annotated[int, Field(gt=0)]
+MAX_BROKERS = 8  # broker URLs one client fails over between (mqtt_url, comma-separated)
 ROLES = frozenset({"duty_officer", "emergency_team", "admin", "forecaster"})
 # Well-known keys accepted only when environment = "demo" (refused in api_keys, like "changethis").
 DEMO_KEYS = {
@@ -56,6 +57,9 @@ class Settings(BaseSettings):
     mqtt_topic_root: str = "marine/v1"
     mqtt_shared_group: str | None = None
     mqtt_protocol: Literal["5", "3.1.1"] = "5"
+    # Partitioned ingest without $share: "k/n" (hash of station ids) or a part of
+    # config/ingest_partitions.toml; the node subscribes to its stations only (marine_watch/partition.py)
+    ingest_partition: str | None = None
     # The service's broker account (`marine-watch mqtt-accounts` makes it; docs/SECURITY.md). The
     # password comes from the setting or from a file (read at each connect: rotation needs no restart).
     mqtt_username: str | None = None
@@ -100,6 +104,21 @@ class Settings(BaseSettings):
     # (e.g. ["127.0.0.0/8"] for a receiver on this machine). marine_watch/netguard.py.
     webhook_allow_networks: tuple[str, ...] = ()
 
+    # Teams, their preferences and the escalation of unacknowledged alerts (docs/ALERTS.md); unset:
+    # config_dir/teams.toml (no file: no teams, no e-mail, no escalation)
+    teams_file: Path | None = None
+    escalation_check_s: PositiveFloat = 5.0  # how often open alerts are checked (wall seconds)
+    # E-mail channel: an SMTP submission server, always with STARTTLS and a verified certificate.
+    # Unset smtp_host: no e-mail is sent (they wait in the outbox). The password is never logged.
+    smtp_host: str | None = None
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_ca_file: Path | None = None  # CA bundle that signed the SMTP server's certificate
+    smtp_from: str = "marine-watch@pinghu.sample.invalid"
+    smtp_timeout_s: PositiveFloat = 10.0
+    smtp_max_attempts: PositiveInt = 12
+
     # Retained MQTT risk topics {mqtt_topic_root}/risk/{zone} for more API nodes (ingest skips them)
     risk_topics: bool = True
     forecast_max_age_s: PositiveFloat = 12 * 3600.0
@@ -128,18 +147,50 @@ class Settings(BaseSettings):
             raise ValueError(msg)
         return value
 
+    @field_validator("ingest_partition")
+    @classmethod
+    def _one_way_to_split(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        if not value.strip():
+            msg = "k/n or the name of a part of config/ingest_partitions.toml"
+            raise ValueError(msg)
+        if info.data.get("node_role") == "risk":
+            msg = "a risk node must receive every reading: leave it unset (ingest nodes split the load)"
+            raise ValueError(msg)
+        if info.data.get("mqtt_shared_group"):
+            msg = "use a shared group or a partition, not both"
+            raise ValueError(msg)
+        return value.strip()
+
     @field_validator("mqtt_url")
     @classmethod
     def _mqtt_scheme(cls, value: str) -> str:
-        if not value.startswith(("mqtt://", "mqtts://")):
-            msg = "must look like mqtt://host:port or mqtts://host:port"
+        urls = split_mqtt_urls(value)
+        if not urls or len(urls) > MAX_BROKERS:
+            msg = f"one to {MAX_BROKERS} broker URLs, separated by commas"
             raise ValueError(msg)
-        if "@" in value:
-            msg = "no account in the URL: use mqtt_username and mqtt_password(_file)"
+        for url in urls:
+            if not url.startswith(("mqtt://", "mqtts://")):
+                msg = "must look like mqtt://host:port or mqtts://host:port (several: comma-separated)"
+                raise ValueError(msg)
+            if "@" in url:
+                msg = "no account in the URL: use mqtt_username and mqtt_password(_file)"
+                raise ValueError(msg)
+            try:
+                split_mqtt_url(url)
+            except ValueError:
+                msg = f"{url!r}: the port must be a number"
+                raise ValueError(msg) from None
+        if len({url.split("://", 1)[0] for url in urls}) > 1:
+            msg = "every broker URL must use the same scheme: all mqtt:// or all mqtts://"
+            raise ValueError(msg)
+        if len(set(urls)) != len(urls):
+            msg = "a broker URL is listed twice"
             raise ValueError(msg)
         return value
 
-    @field_validator("mqtt_password_file", "mqtt_ca_file")
+    @field_validator("mqtt_password_file", "mqtt_ca_file", "smtp_ca_file", "teams_file")
     @classmethod
     def _readable(cls, value: Path | None) -> Path | None:
         if value is not None and not os.access(value, os.R_OK):
@@ -201,9 +252,14 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, toml)
 
     @property
+    def mqtt_urls(self) -> tuple[str, ...]:
+        """The brokers of ``mqtt_url`` in order: one, or the members of a cluster to fail over between."""
+        return split_mqtt_urls(self.mqtt_url)
+
+    @property
     def mqtt_tls(self) -> bool:
-        """True for an mqtts:// broker: TLS with the certificate and host name verified."""
-        return self.mqtt_url.startswith("mqtts://")
+        """True for mqtts:// brokers: TLS with the certificate and host name verified."""
+        return self.mqtt_url.strip().startswith("mqtts://")
 
     def mqtt_secret(self) -> str | None:
         """The service's broker password, from the setting or (read now) from the password file."""
@@ -213,17 +269,22 @@ class Settings(BaseSettings):
 
     @property
     def mqtt_host(self) -> str:
-        """Broker host from mqtt_url."""
+        """Host of the first broker of mqtt_url."""
         return self._mqtt_parts()[0]
 
     @property
     def mqtt_port(self) -> int:
-        """Broker port from mqtt_url."""
+        """Port of the first broker of mqtt_url."""
         return self._mqtt_parts()[1]
 
     def _mqtt_parts(self) -> tuple[str, int]:
-        host, port, _ = split_mqtt_url(self.mqtt_url)
+        host, port, _ = split_mqtt_url(self.mqtt_urls[0])
         return host, port
+
+
+def split_mqtt_urls(value: str) -> tuple[str, ...]:
+    """The URLs of a comma-separated ``mqtt_url`` (blanks around commas ignored)."""
+    return tuple(url.strip() for url in value.split(",") if url.strip())
 
 
 def split_mqtt_url(url: str) -> tuple[str, int, bool]:

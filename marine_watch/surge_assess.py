@@ -97,6 +97,10 @@ def persistence(
     inside = hw.is_high & (hw.times_s >= now_s) & (hw.times_s <= now_s + hours * HOUR_S)
     per_hour = int(HOUR_S / OUTLOOK_STEP_S)
     hourly = water[: hours * per_hour].reshape(hours, per_hour).max(axis=1)
+    # a high water between grid points counts in its hour, so the hourly outlook reaches the level
+    # of the highest high water, as the colour does
+    hw_hour = np.minimum((hw.times_s[inside] - now_s) // HOUR_S, hours - 1).astype(np.int64)
+    np.maximum.at(hourly, hw_hour, hw.heights_m[inside])
     extra: dict[str, object] = {
         "residual_m": None if math.isnan(residual) else round(residual, 3),
         "skew_surge_m": None if math.isnan(skew_m) else round(skew_m, 3),
@@ -195,7 +199,8 @@ def assess_surge(
     if constants is not None and (method != "observed" or wl is None):
         fc = persistence(state, station, constants, now_s, rules.outlook_hours, method)
     if wl is None:
-        return _fallback(station, rules, obs_t, obs_v, fc), SurgeView(obs_v, obs_t)
+        hourly_fc = tuple(float(x) for x in _hourly_water(fc, obs_v)) if fc is not None else ()
+        return _fallback(station, rules, obs_t, obs_v, fc), SurgeView(obs_v, obs_t, hourly_fc)
     thresholds = wl.thresholds()
     peak_m, peak_t = obs_v, obs_t
     onset: float | None = obs_t
@@ -209,7 +214,7 @@ def assess_surge(
             {"ts_s": float(t), "level_m": round(float(h), 3)}
             for t, h in zip(fc.hw_times_s, fc.hw_m, strict=True)
         ]
-        outlook = tuple(int(x) for x in surge.surge_level(fc.hourly_max_m, thresholds))
+        outlook = tuple(int(x) for x in surge.surge_level(_hourly_water(fc, obs_v), thresholds))
         best = strongest(fc.hw_times_s, fc.hw_m, thresholds)
         if best is not None and best[1] > peak_m:
             peak_t, peak_m, onset, _ = best
@@ -243,7 +248,16 @@ def assess_surge(
     assessment = Assessment(
         station.id, Hazard.STORM_SURGE, level, body, outlook=outlook, data_s=obs_t
     )
-    return assessment, SurgeView(peak_m, peak_t)
+    hourly = tuple(float(x) for x in _hourly_water(fc, obs_v)) if fc is not None else ()
+    return assessment, SurgeView(peak_m, peak_t, hourly)
+
+
+def _hourly_water(fc: Persistence, observed_m: float) -> np.ndarray:
+    """Forecast hourly maximum water, the first hour holding the level observed now too."""
+    hourly = fc.hourly_max_m.copy()
+    if hourly.size:
+        hourly[0] = max(float(hourly[0]), observed_m)
+    return hourly
 
 
 def _fallback(

@@ -1,10 +1,9 @@
 """Signed webhooks to emergency teams: subscriptions per zone and tier, durable deliveries, retries.
 
 Every delivery is written to SQLite (data_dir/webhooks.sqlite3) before anything is sent: the table
-is the disk spool, so nothing is dropped when a receiver is down or the process restarts. The sender
-takes at most ``webhook_queue`` due deliveries at a time (the bounded in-memory part), retries with
-exponential backoff and jitter up to ``webhook_max_attempts``, then marks the delivery ``failed``
-(kept in the log; ``redeliver`` puts it back). Each attempt is logged.
+is the disk spool (nothing dropped when a receiver is down or on restart). The sender takes at most
+``webhook_queue`` due deliveries at a time, retries with backoff and jitter up to
+``webhook_max_attempts``, then marks it ``failed`` (``redeliver`` puts it back). Attempts are logged.
 
 Signature (also used to verify signed acknowledgements coming back):
 ``X-MarineWatch-Signature: sha256=HEX(HMAC-SHA256(secret, f"{timestamp}." + body))`` with
@@ -13,14 +12,11 @@ Signature (also used to verify signed acknowledgements coming back):
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import json
 import random
 import secrets
 import sqlite3
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,53 +25,24 @@ import structlog
 
 from marine_watch.alerts import AlertMessage
 from marine_watch.serial import SqliteFile
+from marine_watch.signing import DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, Replay, sign
 
+__all__ = [  # the signing scheme is re-exported: receivers and tests import it from here
+    "SIGNATURE_HEADER",
+    "TIMESTAMP_HEADER",
+    "Policy",
+    "Replay",
+    "Sender",
+    "Subscription",
+    "WebhookStore",
+    "sign",
+]
 log = structlog.get_logger(__name__)
-SIGNATURE_HEADER = "X-MarineWatch-Signature"
-TIMESTAMP_HEADER = "X-MarineWatch-Timestamp"
-DELIVERY_HEADER = "X-MarineWatch-Delivery"
-REPLAY_WINDOW_S = 300
-SEEN_MAX = 10_000
-
-
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    """The signature header value for ``body`` sent at ``timestamp``."""
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"sha256={mac.hexdigest()}"
-
-
-class Replay:
-    """Verifies signed requests: fresh timestamp, matching HMAC, never seen before."""
-
-    def __init__(self, window_s: float = REPLAY_WINDOW_S) -> None:
-        self._window_s = window_s
-        self._seen: OrderedDict[str, float] = OrderedDict()
-
-    def check(
-        self, secret: str, timestamp: str | None, signature: str | None, body: bytes, now_s: float
-    ) -> str | None:
-        """None when valid, else why not (for a 401)."""
-        if not timestamp or not signature:
-            return f"unsigned request: send {TIMESTAMP_HEADER} and {SIGNATURE_HEADER}"
-        try:
-            ts = int(timestamp)
-        except ValueError:
-            return f"{TIMESTAMP_HEADER} must be Unix seconds"
-        if abs(now_s - ts) > self._window_s:
-            return f"timestamp outside the {self._window_s:.0f} s window (clock skew or replay)"
-        if not hmac.compare_digest(sign(secret, ts, body), signature):
-            return "bad signature"
-        if signature in self._seen:
-            return "replayed request: this signature was already used"
-        self._seen[signature] = now_s
-        while len(self._seen) > SEEN_MAX:
-            self._seen.popitem(last=False)
-        return None
 
 
 @dataclass(frozen=True, slots=True)
 class Subscription:
-    """Where a team wants alerts of some zones and tiers (empty = all)."""
+    """Where a team wants alerts: zones, tiers, hazards (empty = all) and a minimum colour."""
 
     id: str
     owner: str
@@ -85,12 +52,19 @@ class Subscription:
     subjects: tuple[str, ...]  # "zone", "station"
     secret: str
     created_s: float
+    hazards: tuple[str, ...] = ()
+    min_level: int = 0  # zone messages below it are not sent (a Cancel always is)
 
     def wants(self, message: AlertMessage) -> bool:
+        # a Cancel passes hazard and colour: the all-clear of whatever the alert was about
+        free = message.subject.value != "zone" or message.msg_type.value == "Cancel"
+        hazard = (message.explanation or {}).get("hazard")
         return (
             message.subject.value in self.subjects
             and (not self.zones or message.subject_id in self.zones)
             and (not self.tiers or message.tier in self.tiers)
+            and (free or not self.hazards or hazard in self.hazards)
+            and (free or message.level >= self.min_level)
         )
 
     def public(self) -> dict[str, object]:
@@ -102,6 +76,8 @@ class Subscription:
             "zones": list(self.zones),
             "tiers": list(self.tiers),
             "subjects": list(self.subjects),
+            "hazards": list(self.hazards),
+            "min_level": self.min_level,
             "created_s": self.created_s,
         }
 
@@ -117,7 +93,7 @@ class Policy:
     batch: int
 
 
-_SUB_COLS = "id, owner, url, zones, tiers, subjects, secret, created_s"
+_SUB_COLS = "id, owner, url, zones, tiers, subjects, secret, created_s, hazards, min_level"
 
 
 class WebhookStore:
@@ -140,11 +116,18 @@ class WebhookStore:
             " next_at_s REAL, last_error TEXT, created_s REAL, delivered_s REAL)"
         )
         db.execute("CREATE INDEX IF NOT EXISTS delivery_due ON delivery (status, next_at_s)")
+        if "key" not in {row[1] for row in db.execute("PRAGMA table_info(delivery)")}:
+            db.execute("ALTER TABLE delivery ADD COLUMN key TEXT")  # escalations: once per key
+        db.execute("CREATE UNIQUE INDEX IF NOT EXISTS delivery_key ON delivery (key)")
         db.execute(
             "CREATE TABLE IF NOT EXISTS attempt (delivery INTEGER, ts_s REAL, http_status INTEGER,"
             " error TEXT, ms REAL)"
         )
         db.commit()
+        have = {row[1] for row in db.execute("PRAGMA table_info(subscription)")}
+        for column in ("hazards TEXT", "min_level INTEGER"):  # added later: older files lack them
+            if column.split()[0] not in have:
+                db.execute(f"ALTER TABLE subscription ADD COLUMN {column}")
         rows = db.execute(f"SELECT {_SUB_COLS} FROM subscription WHERE active = 1")
         self.subscriptions = {r[0]: _subscription(r) for r in rows}
 
@@ -155,6 +138,8 @@ class WebhookStore:
         zones: tuple[str, ...],
         tiers: tuple[str, ...],
         subjects: tuple[str, ...],
+        hazards: tuple[str, ...] = (),
+        min_level: int = 0,
     ) -> Subscription:
         sub = Subscription(
             "wh_" + secrets.token_hex(8),
@@ -165,6 +150,8 @@ class WebhookStore:
             subjects,
             secrets.token_urlsafe(32),
             time.time(),
+            hazards,
+            min_level,
         )
         await self._sql.run(self._insert_sub, sub)
         self.subscriptions[sub.id] = sub
@@ -172,7 +159,7 @@ class WebhookStore:
 
     def _insert_sub(self, db: sqlite3.Connection, s: Subscription) -> None:
         db.execute(
-            f"INSERT INTO subscription ({_SUB_COLS}) VALUES (?,?,?,?,?,?,?,?)",
+            f"INSERT INTO subscription ({_SUB_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (
                 s.id,
                 s.owner,
@@ -182,6 +169,8 @@ class WebhookStore:
                 json.dumps(s.subjects),
                 s.secret,
                 s.created_s,
+                json.dumps(s.hazards),
+                s.min_level,
             ),
         )
         db.commit()
@@ -198,19 +187,30 @@ class WebhookStore:
         """Spool one delivery per interested subscription; return how many."""
         targets = [s.id for s in self.subscriptions.values() if s.wants(message)]
         if targets:
-            await self._sql.run(self._enqueue, targets, message.identifier, body)
+            await self._sql.run(self._enqueue, targets, message.identifier, body, None)
         return len(targets)
 
+    async def enqueue_to(self, sub_ids: list[str], identifier: str, body: bytes, key: str) -> int:
+        """Spool to the given subscriptions once per ``key:subscription``; return how many new."""
+        targets = [i for i in sub_ids if i in self.subscriptions]
+        return await self._sql.run(self._enqueue, targets, identifier, body, key) if targets else 0
+
     def _enqueue(
-        self, db: sqlite3.Connection, targets: list[str], identifier: str, body: bytes
-    ) -> None:
-        now = time.time()
+        self,
+        db: sqlite3.Connection,
+        targets: list[str],
+        identifier: str,
+        body: bytes,
+        key: str | None,
+    ) -> int:
+        now, before = time.time(), db.total_changes
         db.executemany(
-            "INSERT INTO delivery (subscription, identifier, body, status, attempts, next_at_s, created_s)"
-            " VALUES (?,?,?,'pending',0,?,?)",
-            [(t, identifier, body, now, now) for t in targets],
+            "INSERT OR IGNORE INTO delivery (subscription, identifier, body, status, attempts,"
+            " next_at_s, created_s, key) VALUES (?,?,?,'pending',0,?,?,?)",
+            [(t, identifier, body, now, now, key and f"{key}:{t}") for t in targets],
         )
         db.commit()
+        return int(db.total_changes - before)
 
     async def due(self, now_s: float, limit: int) -> list[tuple[int, str, bytes, int]]:
         """(id, subscription, body, attempts) of pending deliveries whose time has come."""
@@ -308,7 +308,7 @@ class WebhookStore:
 
 
 def _subscription(row: tuple[object, ...]) -> Subscription:
-    sid, owner, url, zones, tiers, subjects, secret, created = row
+    sid, owner, url, zones, tiers, subjects, secret, created, hazards, min_level = row
     return Subscription(
         str(sid),
         str(owner),
@@ -318,6 +318,8 @@ def _subscription(row: tuple[object, ...]) -> Subscription:
         tuple(json.loads(str(subjects))),
         str(secret),
         float(str(created)),
+        tuple(json.loads(str(hazards))) if hazards else (),
+        int(str(min_level)) if min_level is not None else 0,
     )
 
 

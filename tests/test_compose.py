@@ -11,7 +11,8 @@ import yaml  # type: ignore[import-untyped]  # PyYAML ships no stubs; only read 
 from marine_watch.broker_conf import render_conf
 from marine_watch.cli import _parser
 from marine_watch.mqtt_accounts import layout_of
-from marine_watch.mqtt_conn import MqttEndpoint
+from marine_watch.mqtt_conn import Account, MqttEndpoint
+from marine_watch.nats_users import render_nats_users
 from marine_watch.settings import load_settings
 from tests.security.broker import ROOT as TOPIC_ROOT
 from tests.security.broker import SecuredBroker, start_secured
@@ -63,7 +64,7 @@ def mounts(service: dict[str, Any]) -> list[str]:
 def test_compose_runs_broker_database_and_service() -> None:
     """Mosquitto 2 with our config and generated accounts, InfluxDB 1.8 with its database, and marine-watch."""
     services = compose_config()["services"]
-    default = {name for name, service in services.items() if not service.get("profiles")}
+    default = {name for name, svc in services.items() if not svc.get("profiles")}
     assert default == {"mqtt-accounts", "mosquitto", "influxdb", "marine-watch"}
     broker = services["mosquitto"]
     assert broker["image"] == "eclipse-mosquitto:2"
@@ -267,3 +268,61 @@ def test_cluster_haproxy_config_renders_and_passes_haproxy_check(tmp_path: Path)
         [exe, "-c", "-f", str(local)], capture_output=True, text=True, check=False
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+NATS_DIR = ROOT / "deploy" / "nats"
+
+
+def test_the_broker_cluster_profile_gives_the_service_three_nats_nodes() -> None:
+    """`--profile broker-cluster`: three NATS nodes with MQTT and the generated accounts, and a
+    marine-watch given all three (MQTT 3.1.1), starting once every node is healthy."""
+    services = compose_config()["services"]
+    profiled = {
+        name for name, svc in services.items() if "broker-cluster" in svc.get("profiles", [])
+    }
+    assert profiled == {"nats-1", "nats-2", "nats-3", "marine-watch-nats"}
+    for i in (1, 2, 3):
+        node = services[f"nats-{i}"]
+        assert node["image"].startswith("nats:2.9")
+        assert f"{NATS_DIR / f'nats-{i}.conf'}:/etc/nats/nats.conf" in mounts(node)
+        assert "mqtt-accounts:/etc/nats/accounts" in mounts(node)
+        assert "healthcheck" in node
+    app = services["marine-watch-nats"]
+    env = app["environment"]
+    assert env["MARINE_WATCH_MQTT_URL"].split(",") == [f"mqtt://nats-{i}:1883" for i in (1, 2, 3)]
+    assert env["MARINE_WATCH_MQTT_PROTOCOL"] == "3.1.1"
+    assert env["MARINE_WATCH_MQTT_PASSWORD_FILE"] == "/run/mqtt/service.password"
+    assert load_settings(
+        mqtt_url=env["MARINE_WATCH_MQTT_URL"], mqtt_protocol="3.1.1"
+    ).mqtt_urls == tuple(env["MARINE_WATCH_MQTT_URL"].split(","))
+    assert app["depends_on"] == {
+        **{f"nats-{i}": {"condition": "service_healthy"} for i in (1, 2, 3)},
+        "influxdb": {"condition": "service_healthy"},
+    }
+
+
+@pytest.mark.parametrize("i", [1, 2, 3])
+def test_each_nats_node_config_is_valid_and_routes_to_the_other_two(i: int, tmp_path: Path) -> None:
+    """deploy/nats/nats-N.conf passes `nats-server -t` with the accounts file mqtt-accounts writes;
+    it names itself, routes to the two others and replicates MQTT state to all three."""
+    exe = find_binary("nats-server", "nats-server")
+    text = (NATS_DIR / f"nats-{i}.conf").read_text(encoding="utf-8")
+    assert f"server_name: nats-{i}" in text
+    others = [j for j in (1, 2, 3) if j != i]
+    assert f"routes: [{', '.join(f'nats-route://nats-{j}:6222' for j in others)}]" in text
+    assert "stream_replicas: 3" in text
+    assert 'include "accounts/nats-users.conf"' in text
+    (tmp_path / "accounts").mkdir()
+    account = Account("marine-watch", "not-a-real-password")
+    (tmp_path / "accounts" / "nats-users.conf").write_text(
+        render_nats_users(account, {}, [], [], TOPIC_ROOT), encoding="utf-8"
+    )
+    (tmp_path / "nats.conf").write_text(text, encoding="utf-8")
+    done = subprocess.run(
+        [exe, "-c", str(tmp_path / "nats.conf"), "-t"],
+        capture_output=True,
+        text=True,
+        timeout=scaled(30),
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

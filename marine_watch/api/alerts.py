@@ -17,8 +17,11 @@ from marine_watch.api.extras import extra
 from marine_watch.api.security import RateLimited, Responder, authorise, keyring_of
 from marine_watch.auth import Principal, Role
 from marine_watch.cap import atom_feed, cap_document
+from marine_watch.mailer import MailStore
 from marine_watch.netguard import TargetGuard, TargetRefused
 from marine_watch.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, Replay, WebhookStore
+from risk_models.levels import COLOUR_OF_CODE
+from risk_models.types import Hazard
 from sensors.catalogue import Tier
 
 router = APIRouter(prefix="/api/v1")
@@ -106,11 +109,15 @@ async def list_alerts(
         Query(alias="with", description="acks: each item carries its acknowledgements"),
     ] = None,
 ) -> dict[str, object]:
-    """Alert messages, newest first (zone and station alerts); ``active`` = open incidents only;
+    """Alert messages, newest first (zone and station alerts); ``active`` = open incidents only,
+    each with the ``escalations`` of its newest message (to whom, when, after which delay);
     ``with=acks`` adds each message's acknowledgements (one read for the whole list)."""
     service = _alerts(services)
-    if active:
-        items = [chain[-1].to_dict() for chain in service.book.active.values()]
+    if active:  # open incidents, with the escalations of their newest message (dashboard)
+        items = [
+            {**chain[-1].to_dict(), "escalations": await _escalations(service, chain[-1])}
+            for chain in service.book.active.values()
+        ]
     else:
         items = [
             m.to_dict() for m in await service.store.messages(subject_id=subject_id, limit=limit)
@@ -130,13 +137,26 @@ async def _message(services: ServicesDep, identifier: str) -> AlertMessage:
 
 @router.get("/alerts/{identifier}", tags=["alerts"], response_model=answers.AlertAnswer)
 async def get_alert(identifier: str, services: ServicesDep, _who: Responder) -> dict[str, object]:
-    """One message with its acknowledgements."""
+    """One message with its acknowledgements, escalations and e-mails (status per address)."""
     message = await _message(services, identifier)
     trail = await _alerts(services).store.trail(
         subject_id=message.subject_id, action="acknowledged"
     )
     acks = [t for t in trail if t["identifier"] == identifier]
-    return {**message.to_dict(), "acknowledgements": acks}
+    outbox = services.extras.get("outbox")
+    emails = await outbox.of_alert(identifier) if isinstance(outbox, MailStore) else []
+    return {
+        **message.to_dict(),
+        "acknowledgements": acks,
+        "escalations": await _escalations(_alerts(services), message),
+        "emails": emails,
+    }
+
+
+async def _escalations(service: AlertService, message: AlertMessage) -> list[dict[str, object]]:
+    """The escalation steps of a message (audit trail rows), oldest first."""
+    rows = await service.store.events(message.identifier, "escalated")
+    return [{"ts_s": r["ts_s"], **json.loads(str(r["detail"]))} for r in rows]
 
 
 class AckIn(BaseModel):
@@ -233,6 +253,10 @@ class WebhookIn(BaseModel):
     zones: list[str] = Field(default=[], max_length=200, description="zone ids; empty = all")
     tiers: list[Tier] = Field(default=[], description="city/town/village; empty = all")
     subjects: list[Literal["zone", "station"]] = Field(default=["zone"], min_length=1)
+    hazards: list[Hazard] = Field(default=[], description="hazards of zone alerts; empty = all")
+    min_colour: Literal["blue", "yellow", "orange", "red"] = Field(
+        default="blue", description="zone alerts from this colour (a Cancel is always sent)"
+    )
 
     @field_validator("url")
     @classmethod
@@ -272,6 +296,8 @@ async def subscribe(body: WebhookIn, services: ServicesDep, who: Responder) -> d
         tuple(body.zones),
         tuple(t.value for t in body.tiers),
         tuple(body.subjects),
+        tuple(h.value for h in body.hazards),
+        COLOUR_OF_CODE.index(body.min_colour) - 1,
     )
     return {**sub.public(), "secret": sub.secret}
 

@@ -17,6 +17,7 @@ from marine_watch.forecast import (
     wind_forecast_dict,
 )
 from marine_watch.roads import RoadNotes, RoadState
+from marine_watch.wave_forecast import WaveForecastIn, wave_forecast_dict
 
 router = APIRouter(prefix="/api/v1")
 Lon = Annotated[float, Field(ge=-180, le=180)]
@@ -148,3 +149,36 @@ async def list_wind_forecasts(services: ServicesDep) -> list[dict[str, object]]:
     """The latest typhoon wind forecast of each station."""
     book = extra(services, "forecasts", ForecastBook)
     return [wind_forecast_dict(f) for f in book.wind.values()]
+
+
+@router.post(
+    "/forecasts/waves",
+    tags=["forecasts"],
+    status_code=201,
+    response_model=answers.WaveForecastMade,
+)
+async def post_wave_forecast(
+    body: WaveForecastIn, services: ServicesDep, who: Forecaster
+) -> dict[str, object]:
+    """A wave forecast (Hs, Tp) for one wave station: it sets the waves colour (the higher of it and
+    the observations, docs/DOMAIN.md §1.6), their outlook, and the overtopping outlook of the dikes
+    that station serves, with or without its own readings."""
+    book = extra(services, "forecasts", ForecastBook)
+    try:
+        forecast = book.put_waves(body)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    services.pipeline.request_evaluation()
+    return {**wave_forecast_dict(forecast), "by": who.name}
+
+
+@router.get(
+    "/forecasts/waves",
+    tags=["forecasts"],
+    dependencies=[RateLimited],
+    response_model=list[answers.WaveForecast],
+)
+async def list_wave_forecasts(services: ServicesDep) -> list[dict[str, object]]:
+    """The latest wave forecast of each station."""
+    book = extra(services, "forecasts", ForecastBook)
+    return [wave_forecast_dict(f) for f in book.waves.values()]

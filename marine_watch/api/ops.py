@@ -39,6 +39,7 @@ async def health(services: ServicesDep) -> JSONResponse:
         "status": "ok" if store_ok and mqtt_ok else "degraded",
         "node_role": services.settings.node_role,
         "mqtt": "connected" if mqtt_ok else "disconnected",
+        "mqtt_brokers": services.brokers.status(),
         "store": {"kind": services.store.name, "reachable": store_ok},
         "spool_pending_batches": services.spool.pending,
         "last_evaluation_s": services.pipeline.evaluated_s,

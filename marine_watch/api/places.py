@@ -13,6 +13,7 @@ from marine_watch.api.extras import extra
 from marine_watch.api.security import RateLimited, check_rate
 from marine_watch.app_types import place_dict
 from marine_watch.hub import encode as encode_json
+from marine_watch.outlook import Outlook, place_outlook
 from sensors.catalogue import Shelter, Zone
 
 if TYPE_CHECKING:
@@ -63,9 +64,11 @@ async def risk_here(
     colour, explanation, no_data, no_data_since (members holding their last known level: station,
     hazard, level, ts_s, local HH:MM +08:00, reason), since_s, evaluated_s (service time of the
     evaluation answered from), advice (per hazard, en and zh, with
-    its CAP responseType and SAMPLE tag), zone, chain, outlook, shelters, roads, freshness (the
-    colours' age: colours_age_s, max_age_s, stale, stale_regions; an API node answers level -1
-    past max_age_s without its risk node), contact, sample.
+    its CAP responseType and SAMPLE tag), zone, chain, outlook (hourly slots; the first is the
+    colour now), outlook_covers and outlook_not_covered (hazards the outlook forecasts, and those
+    it cannot, with the reason: docs/WARNINGS.md), shelters, roads, freshness (the colours' age:
+    colours_age_s, max_age_s, stale, stale_regions; an API node answers level -1 past max_age_s
+    without its risk node), contact, sample.
     """
     return risk_response(request, lat, lon)
 
@@ -189,6 +192,7 @@ class RiskAnswers:
         services = self._services
         colour = services.pipeline.book.current.get(village.id)
         hazard = (colour.driver or {}).get("hazard") if colour else None
+        outlook = _outlook(services, village)
         head = {
             **place_dict(colour),
             "advice": services.catalogue.advice.resident(
@@ -205,7 +209,9 @@ class RiskAnswers:
                 }
                 for z in services.zones.chain(village)
             ],
-            "outlook": _outlook(services, village),
+            "outlook": outlook.slots,
+            "outlook_covers": outlook.covers,
+            "outlook_not_covered": outlook.not_covered,
             # the service's time of the evaluation behind this answer (scenario time in the demo),
             # for "updated"; null before the first evaluation
             "evaluated_s": services.pipeline.evaluated_s,
@@ -267,19 +273,28 @@ def _level_of(services: ServicesDep, place: str) -> dict[str, object]:
     }
 
 
-def _outlook(services: ServicesDep, village: Zone) -> list[dict[str, object]]:
-    """Hourly storm-surge outlook of the village's tide stations (max over them)."""
-    hours: list[int] = []
-    for station in village.stations:
-        assessment = services.pipeline.assessments.get((station, "storm_surge"))
-        if assessment and assessment.outlook:
-            hours = (
-                [max(a, b) for a, b in zip(hours, assessment.outlook, strict=False)]
-                if hours
-                else list(assessment.outlook)
-            )
-    start = services.pipeline.evaluated_s or services.clock.now()
-    return [{"hour": i, "ts": start + 3600 * i, "level": lv} for i, lv in enumerate(hours)]
+def _outlook(services: ServicesDep, village: Zone) -> Outlook:
+    """The village's 24 h outlook over every hazard of its stations and dikes; slot 0 is now.
+
+    Empty before the first evaluation: nothing is assessed yet, and the answer stays the same
+    from one request to the next (it is encoded once per evaluation)."""
+    pipeline = services.pipeline
+    if pipeline.evaluated_s is None:
+        return Outlook([], [], [])
+    colour = pipeline.book.current.get(village.id)
+    members = [
+        a
+        for (place, _), a in pipeline.assessments.items()
+        if place in village.stations or place in village.segments
+    ]
+    hazard = (colour.driver or {}).get("hazard") if colour else None
+    return place_outlook(
+        colour.level if colour else -1,
+        members,
+        pipeline.evaluated_s,
+        services.catalogue.rules.outlook_hours,
+        None if hazard is None else str(hazard),
+    )
 
 
 def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

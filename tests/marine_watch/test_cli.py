@@ -86,7 +86,10 @@ def test_replay_help_shows_an_example(capsys: pytest.CaptureFixture[str]) -> Non
 def test_check_config_ok(isolated: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A sound config/ is summarised with exit code 0."""
     assert main(["check-config"]) == 0
-    assert "config ok" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "config ok" in out
+    assert "teams: 3, escalation after village 900 s, town 1200 s, city 1800 s (SAMPLE)" in out
+    assert "e-mail: off" in out
 
 
 def test_check_config_names_file_key_and_problem(
@@ -255,3 +258,15 @@ def test_overtopping_outside_validity_exits_2(capsys: pytest.CaptureFixture[str]
     argv = ["overtopping", "--structure", "sloping", "--hm0", "2", "--tm10", "6"]
     assert main([*argv, "--cot-alpha", "0.2", "--freeboard", "2", "--json"]) == 2
     assert "cot_alpha = 0.2 is outside the validity range" in capsys.readouterr().err
+
+
+def test_check_config_refuses_a_team_of_an_unknown_zone(
+    isolated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A team naming a zone that does not exist stops with exit 2, naming the file and the key."""
+    path = isolated / "teams.toml"
+    path.write_text(path.read_text().replace('"zhapu-harbour", "tianfei"', '"atlantis"', 1))
+    assert main(["check-config"]) == 2
+    err = capsys.readouterr().err
+    assert "teams.toml" in err
+    assert "teams.zhapu-harbour-group.zones: unknown zones ['atlantis']" in err

@@ -114,3 +114,35 @@ async def test_deliveries_survive_a_restart_and_fail_visibly(tmp_path: Path) -> 
     assert await again.redeliver(sub.id) == 1
     assert (await again.log(sub.id))[0]["status"] == "pending"
     await again.close()
+
+
+async def test_subscription_preferences_hazards_and_minimum_colour_survive_a_reopen(
+    tmp_path: Path,
+) -> None:
+    """Hazards and minimum colour filter zone alerts (a Cancel always passes), are kept in the
+    file, and an escalation's keyed delivery is spooled once however often it is enqueued."""
+    store = WebhookStore(tmp_path / "webhooks.sqlite3")
+    await store.open()
+    sub = await store.subscribe(
+        "team:a", "https://team.example/hook", (), (), ("zone",), ("overtopping",), 3
+    )
+    book = AlertBook()
+
+    def message(level: int, hazard: str):
+        c = PlaceColour("tianfei", "zone", "village", level, "x", {"hazard": hazard}, (), 0.0)
+        return book.on_colour(c, 1.8e9 + level)
+
+    assert not sub.wants(message(2, "overtopping"))  # yellow: below orange
+    assert sub.wants(message(3, "overtopping"))
+    assert not sub.wants(message(4, "storm_surge"))  # another hazard
+    assert sub.wants(message(0, "storm_surge"))  # the all-clear
+    await store.close()
+    again = WebhookStore(tmp_path / "webhooks.sqlite3")
+    await again.open()
+    kept = again.subscriptions[sub.id]
+    assert (kept.hazards, kept.min_level) == (("overtopping",), 3)
+    assert kept.public()["hazards"] == ["overtopping"]
+    assert await again.enqueue_to([sub.id, "wh_gone"], "mw-1", b"{}", "mw-1:escalation1") == 1
+    assert await again.enqueue_to([sub.id], "mw-1", b"{}", "mw-1:escalation1") == 0
+    assert len(await again.log(sub.id)) == 1
+    await again.close()

@@ -11,7 +11,14 @@ from marine_watch.settings import Settings
 from tests.security.broker import generate
 from tests.services import CONFIG_DIR
 
-FILES = {"mosquitto.conf", "passwd", "service.passwd", "acl", "accounts.json", "service.password"}
+FILES = {
+    "mosquitto.conf",
+    "passwd",
+    "service.passwd",
+    "acl",
+    "accounts.json",
+    "service.password",
+}
 
 
 def station_ids() -> list[str]:
@@ -48,6 +55,29 @@ def test_writes_every_file_0600_with_the_accounts_json_shape(
     assert all(line.split(":", 1)[1].startswith("$7$10000$") for line in passwd)  # PBKDF2-SHA512
     assert (tmp_path / "service.passwd").read_text().startswith("marine-watch:$7$")
     assert (tmp_path / "service.password").read_text().strip() == doc["service"]["password"]
+
+
+def test_nats_writes_the_same_accounts_hashed_for_a_nats_cluster(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--nats adds nats-users.conf (0600): every account, bcrypt-hashed, none in clear; a station
+    may publish under its own id only (tests/integration/test_broker_cluster.py runs it)."""
+    assert generate(tmp_path, monkeypatch, "--port", "1883", "--nats") == 0
+    path = tmp_path / "nats-users.conf"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    text = path.read_text()
+    doc = json.loads((tmp_path / "accounts.json").read_text())
+    accounts = [
+        doc["service"],
+        *(a for g in ("stations", "forecasters", "readers") for a in doc[g].values()),
+    ]
+    assert not [a["password"] for a in accounts if a["password"] in text]
+    users = [json.loads(line.rstrip(",")) for line in text.splitlines() if line.startswith("    {")]
+    assert [u["user"] for u in users] == [a["username"] for a in accounts]
+    assert all(u["password"].startswith("$2a$11$") for u in users)
+    zhapu = next(u for u in users if u["user"] == "station-zhapu")
+    assert zhapu["permissions"]["publish"]["allow"] == ["marine.v1.zhapu", "marine.v1.zhapu.>"]
+    assert zhapu["permissions"]["subscribe"] == {"deny": [">"]}
 
 
 def test_running_again_keeps_passwords_and_rotate_replaces_them(

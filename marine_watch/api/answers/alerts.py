@@ -20,6 +20,30 @@ class Acknowledgement(Answer):
     detail: str
 
 
+class Escalation(Answer):
+    """One escalation step: not acknowledged in time, sent to the next team (docs/ALERTS.md)."""
+
+    ts_s: float
+    step: int
+    to: str = Field(description="team id")
+    to_name: str
+    delay_s: float
+    due_s: float = Field(description="the message's send time + step x delay")
+    emails: int
+
+
+class Email(Answer):
+    """One e-mail of an alert message, from the outbox (sent once per key)."""
+
+    key: str
+    team: str
+    address: str
+    status: Literal["pending", "sent", "failed"]
+    attempts: int
+    last_error: str | None
+    sent_s: float | None
+
+
 class AlertAnswer(Answer):
     """An alert message (CAP Alert, Update or Cancel)."""
 
@@ -39,6 +63,13 @@ class AlertAnswer(Answer):
     explanation: Open | None
     acknowledgements: list[Acknowledgement] | None = Field(
         default=None, description="with=acks, and GET /alerts/{identifier}: who acknowledged it"
+    )
+    escalations: list[Escalation] | None = Field(
+        default=None,
+        description="active=true, and GET /alerts/{identifier}: to whom it went unacknowledged",
+    )
+    emails: list[Email] | None = Field(
+        default=None, description="GET /alerts/{identifier}: its e-mails and their status"
     )
 
 
@@ -103,6 +134,8 @@ class Webhook(Answer):
     zones: list[str]
     tiers: list[str]
     subjects: list[str]
+    hazards: list[str] = Field(description="hazards of zone alerts; empty = all")
+    min_level: int = Field(description="zone alerts from this level (a Cancel: always)")
     created_s: float
 
 

@@ -68,6 +68,29 @@ class WindForecast(Answer):
     points: list[WindPoint]
 
 
+class WavePoint(Answer):
+    """Forecast waves at one time."""
+
+    ts_s: float
+    hs_m: float
+    tp_s: float
+
+
+class WaveForecast(Answer):
+    """A station's latest wave forecast."""
+
+    station: str
+    issued_s: float
+    source: str
+    points: list[WavePoint]
+
+
+class WaveForecastMade(WaveForecast):
+    """A wave forecast just taken, and who sent it."""
+
+    by: str
+
+
 class SurgeForecastMade(SurgeForecast):
     """A storm-surge forecast just taken, and who sent it."""
 

@@ -141,11 +141,23 @@ class ChainLink(Answer):
 
 
 class OutlookHour(Answer):
-    """The storm-surge level expected in one hour of the next 24."""
+    """One hour of the outlook: the highest level of the hazards that can be forecast; the first
+    slot is the colour shown now (docs/WARNINGS.md, the outlook)."""
 
     hour: int
     ts: float
     level: int
+    colour: str
+    hazard: str | None = Field(description="the hazard that sets this hour (the card's, in slot 0)")
+    now: bool = Field(description="true in slot 0 only: the colour shown now")
+    forecast_level: int = Field(description="what the forecasts alone give for this hour")
+
+
+class OutlookGap(Answer):
+    """A hazard of the place that the outlook does not forecast, and why."""
+
+    hazard: str
+    reason: str
 
 
 class ShelterNear(Answer):
@@ -175,6 +187,8 @@ class RiskAnswer(Answer):
     zone: ZoneRef
     chain: list[ChainLink]
     outlook: list[OutlookHour]
+    outlook_covers: list[str] = Field(description="the hazards the outlook forecasts")
+    outlook_not_covered: list[OutlookGap]
     evaluated_s: float | None
     shelters: list[ShelterNear]
     roads: list[Open]

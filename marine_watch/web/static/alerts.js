@@ -27,6 +27,7 @@ export function connect() {
   ws = MW.socket(`/ws/alerts?token=${encodeURIComponent(key)}`, {
     onMessage(message) {
       if (message.type === "alert") { scheduleReload(message.identifier); }
+      if (message.type === "escalation") { scheduleReload(message.identifier); }
       if (message.type === "ack") {
         addAck(message.identifier, message.by, message.ts);
         render();
@@ -113,7 +114,8 @@ function render(fresh) {
     const colour = a.colour && a.colour in MW.COLOURS ? a.colour : MW.colourOf(a.level);
     const subject = opts.placeName(a.subject_id);
     const when = MW.fmtTime(a.sent_s, true);
-    const status = done.length ? `${t("acked_by")} ${done.map((d) => d.actor).join(", ")}` : t("not_acked");
+    const escalated = a.escalations?.length ? ` · ${t("escalated_to")} ${a.escalations.at(-1).to_name}` : "";
+    const status = (done.length ? `${t("acked_by")} ${done.map((d) => d.actor).join(", ")}` : t("not_acked")) + escalated;
     // each alert is a stop in the tab order (it reads out whole); its Acknowledge button is the next
     const row = el("li", {
       class: `alert${a.identifier === fresh ? " new" : ""}`, "data-alert": a.identifier, "data-testid": "alert",
@@ -123,7 +125,11 @@ function render(fresh) {
       el("div", {},
         el("div", { class: "head" }, el("span", { class: `chip bg-${colour}` }, MW.levelWord(a.level)), " ", subject),
         el("div", { class: "meta" }, `${a.msg_type} · ${a.tier || a.subject} · ${when}`),
-        el("div", { class: "meta" }, a.headline)),
+        el("div", { class: "meta" }, a.headline),
+        ...(a.escalations?.length
+          ? [el("div", { class: "meta escalated", "data-testid": "escalated", "data-to": a.escalations.at(-1).to },
+            `⇡ ${t("escalated_to")} ${a.escalations.map((e) => `${e.to_name} (${MW.fmtTime(e.ts_s, true)})`).join(" → ")}`)]
+          : [])),
       done.length
         ? el("div", { class: "acked", "data-testid": "acked" }, `✓ ${t("acked_by")} ${done.map((d) => d.actor).join(", ")}`)
         : el("button", { type: "button", class: "primary", "data-testid": "ack", "aria-label": `${t("ack")}: ${subject}`, onclick: (e) => acknowledge(a.identifier, e.currentTarget) }, t("ack")));

@@ -22,7 +22,9 @@ MW.extend({
     r_outside: "This position is outside the covered coast.",
     r_bad_input: "Type two numbers: latitude, longitude (e.g. 30.60, 121.07).",
     r_geo_denied: "Location is not available here: tap the map or type a position instead.",
-    r_outlook: "Next 24 hours (storm surge outlook)",
+    r_outlook: "Now and the next 24 hours",
+    r_outlook_covers: "Forecast for: {list}. The first slot is the colour now.",
+    r_outlook_gaps: "Not forecast (counted in the colour now only): {list}.",
     r_shelters: "Nearest shelters",
     r_contact: "Your community contact",
     r_map: "Map: tap to choose a place",
@@ -79,7 +81,9 @@ MW.extend({
     r_outside: "该位置不在本系统覆盖的海岸范围内。",
     r_bad_input: "请输入两个数字：纬度, 经度（如 30.60, 121.07）。",
     r_geo_denied: "无法获取定位：请点击地图或输入位置。",
-    r_outlook: "未来 24 小时（风暴潮趋势）",
+    r_outlook: "现在及未来 24 小时",
+    r_outlook_covers: "预报灾种：{list}。第一格为当前颜色。",
+    r_outlook_gaps: "未预报（仅计入当前颜色）：{list}。",
     r_shelters: "最近的避灾安置点",
     r_contact: "村（社区）联系人",
     r_map: "地图：点击选择位置",
@@ -204,7 +208,15 @@ function render() {
 
   $("outlook-box").hidden = !a.outlook?.length;
   const hours = a.outlook || [];
-  $("outlook").replaceChildren(...hours.slice(0, 24).map((h) => el("div", { class: `bg-${MW.colourOf(h.level)}`, title: `${MW.fmtTime(h.ts)} ${MW.levelWord(h.level)}`, "data-level": h.level })));
+  $("outlook").replaceChildren(...hours.slice(0, 24).map((h) => el("div", { class: `bg-${MW.colourOf(h.level)}${h.now ? " now" : ""}`, title: `${h.now ? t("now") + " " : ""}${MW.fmtTime(h.ts)} ${MW.levelWord(h.level)}${h.hazard ? " · " + t(`hazard_${h.hazard}`) : ""}`, "data-level": h.level, "data-hazard": h.hazard || "" })));
+  const names = (list) => list.map((x) => t(`hazard_${x}`)).join(", ");
+  const gaps = (a.outlook_not_covered || []).map((g) => g.hazard);
+  $("outlook-covers").textContent = [
+    a.outlook_covers?.length ? fill(t("r_outlook_covers"), { list: names(a.outlook_covers) }) : "",
+    gaps.length ? fill(t("r_outlook_gaps"), { list: names(gaps) }) : "",
+  ].filter(Boolean).join(" ");
+  $("outlook-covers").dataset.covers = (a.outlook_covers || []).join(",");
+  $("outlook-covers").dataset.gaps = gaps.join(",");
   $("outlook-hours").replaceChildren(...hours.filter((h) => h.hour % 3 === 0).slice(0, 8).map((h) => el("span", {}, MW.fmtTime(h.ts))));
 
   $("shelter-box").hidden = !a.shelters?.length;
