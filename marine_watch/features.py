@@ -142,7 +142,7 @@ async def open_api_features(stack: AsyncExitStack, services: "Services") -> list
     s = services.settings
     privacy.install()
     region_of = regions_of(services.catalogue)
-    mirror = RiskMirror(s, services.pipeline, region_of)
+    mirror = RiskMirror(s, services.pipeline, region_of, link=services.brokers.link("risk_mirror"))
     services.extras.update(
         ratelimit=RateLimiter(s.rate_limit_per_s, s.rate_limit_burst),
         roads=RoadNotes(s.data_dir / "roads.sqlite3"),  # not mirrored: no notes on an API node

@@ -27,7 +27,7 @@ import structlog
 from marine_watch.alerts import AlertMessage, Subject
 from marine_watch.assessment import Assessment
 from marine_watch.ingest import Backoff
-from marine_watch.mqtt_conn import MqttEndpoint, service_account
+from marine_watch.mqtt_conn import BrokerLink, MqttEndpoint, service_account
 from marine_watch.pipeline import Pipeline
 from marine_watch.risk_topics import (
     ALERTS,
@@ -72,6 +72,9 @@ class RiskMirror:
     stale_regions: set[str] = field(default_factory=set)
     refused: int = 0
     connected: asyncio.Event = field(default_factory=asyncio.Event)
+    link: BrokerLink | None = (
+        None  # moves on to the next broker of mqtt_url after a lost connection
+    )
     _pending: dict[str, PlaceColour] = field(default_factory=dict)
     _pending_since: float = 0.0
     _pending_ts: float = 0.0  # the service time of the evaluation the pending colours come from
@@ -108,15 +111,19 @@ class RiskMirror:
 
     # -- broker --------------------------------------------------------------------------------
     async def run(self) -> None:
-        backoff = Backoff()
-        endpoint = MqttEndpoint.of_service(self.settings)
+        """Follow the risk topics; with ``link``, on the next broker of ``mqtt_url`` after a loss."""
+        backoff = Backoff(tls=self.settings.mqtt_tls)
+        link = self.link
         while True:
+            endpoint = MqttEndpoint.of_service(self.settings) if link is None else link.current
             try:
                 client = endpoint.client(
                     f"{self.settings.mqtt_client_id}-api", service_account(self.settings)
                 )
                 async with client:
                     await client.subscribe(f"{self.root}/#", qos=1)
+                    if link is not None:
+                        link.up()
                     backoff.reset()
                     messages = aiter(client.messages)
                     await self._take_retained(messages)
@@ -128,6 +135,8 @@ class RiskMirror:
                         self.on_message(str(message.topic), message.payload)
             except aiomqtt.MqttError as exc:
                 self.connected.clear()
+                if link is not None:
+                    link.down()
                 await backoff.wait("risk_mirror_disconnected", exc)
 
     async def _take_retained(self, messages: AsyncIterator[aiomqtt.Message]) -> None:
