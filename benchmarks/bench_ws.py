@@ -58,6 +58,7 @@ FILLER = {  # kind: (base, noise), inside physical range and spike limits
 STATION_TOML = """
 [[stations]]
 id = "{id}"
+region = "pinghu"
 name = "Benchmark wave buoy {id}"
 lat = 30.70
 lon = 121.02

@@ -24,6 +24,7 @@ MODULES = (
     "bench_api",
     "bench_ws",
     "bench_lb",
+    "bench_api_nodes",
     "bench_broker_cluster",
 )
 OUT = Path(__file__).resolve().parent / "results" / "latest.jsonl"

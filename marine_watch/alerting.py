@@ -5,7 +5,8 @@ spooled for every webhook subscriber: backpressure instead of a queue that could
 """
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import structlog
 
@@ -33,6 +34,7 @@ class AlertService:
     pipeline: Pipeline
     public_url: str
     escalator: Escalator | None = None  # e-mail to the teams, escalation (docs/ALERTS.md)
+    listeners: list[Callable[[AlertMessage], None]] = field(default_factory=list)
 
     async def on_change(self, changed: list[PlaceColour], now_s: float) -> None:
         """Pipeline hook: record colour changes, then raise/update/cancel alerts.
@@ -58,6 +60,8 @@ class AlertService:
 
     async def emit(self, message: AlertMessage) -> None:
         await self.store.add(message)
+        for listener in self.listeners:
+            listener(message)
         payload = {"type": "alert", **message.to_dict()}
         self.hub.publish("alerts", message.identifier, payload)
         body = json.dumps(

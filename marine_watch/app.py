@@ -19,18 +19,19 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from marine_watch.api import register_routes
-from marine_watch.api.nodes import IngestOnly
+from marine_watch.api.nodes import RoleLimit
 from marine_watch.clock import Clock, WallClock
 from marine_watch.config import load_catalogue, load_tide_constants
 from marine_watch.deadletters import DeadLetters
 from marine_watch.errors import ConfigError, StoreError
-from marine_watch.features import Job, open_features
+from marine_watch.features import Job, open_api_features, open_features
 from marine_watch.hub import Hub
 from marine_watch.ingest import Ingest, IngestDeps
 from marine_watch.metrics import Metrics
 from marine_watch.mqtt_conn import Brokers
 from marine_watch.partition import stations_of
 from marine_watch.pipeline import Pipeline
+from marine_watch.regions import restrict
 from marine_watch.settings import Settings
 from marine_watch.store import Store
 from marine_watch.store.factory import open_store
@@ -110,7 +111,15 @@ def create_app(
     workers: tuple[tuple[str, Worker], ...] = (),
 ) -> FastAPI:
     """Build the app; nothing starts until the lifespan runs."""
-    catalogue = load_catalogue(settings.config_dir)
+    everything = load_catalogue(settings.config_dir)
+    catalogue = everything
+    if settings.regions:  # a regional risk node evaluates its part of the coast
+        try:
+            catalogue = restrict(everything, settings.regions)
+        except ValueError as exc:
+            where = "env MARINE_WATCH_REGIONS"
+            raise ConfigError(where, "regions", str(exc)) from None
+    elsewhere = everything.station_ids - catalogue.station_ids
     constants = load_constants(settings, catalogue)
     partition = (
         None
@@ -127,10 +136,13 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Services]]:
         async with AsyncExitStack() as stack:
             services = await _open_services(
-                stack, settings, catalogue, constants, the_clock, partition
+                stack, settings, catalogue, constants, the_clock, elsewhere, partition
             )
-            jobs = await open_features(stack, services)
-            await warm_start(services)
+            if settings.node_role == "api":  # answers from the retained risk topics only
+                jobs = await open_api_features(stack, services)
+            else:
+                jobs = await open_features(stack, services)
+                await warm_start(services)
             app.state.services = services
             tasks = _start_workers(services, jobs, workers, on_fatal)
             try:
@@ -148,8 +160,8 @@ def create_app(
         swagger_ui_parameters={"validatorUrl": None},  # no spec check against an outside validator
     )
     register_routes(app)
-    if settings.node_role == "ingest":
-        app.add_middleware(IngestOnly)
+    if settings.node_role in ("ingest", "api"):
+        app.add_middleware(RoleLimit, role=settings.node_role)
     return app
 
 
@@ -161,7 +173,12 @@ def _start_workers(
 ) -> list[asyncio.Task[None]]:
     """The tasks of this node's role: storing (writer, replay), colours (pipeline and features)."""
     role = services.settings.node_role
-    coros: list[tuple[str, Awaitable[None]]] = [("ingest", services.ingest.run())]
+    coros: list[tuple[str, Awaitable[None]]] = []
+    if role == "api":  # no ingest, no store, no evaluation: the mirror and the websockets
+        coros += [*jobs, ("heartbeat", services.hub.heartbeat(HEARTBEAT_S))]
+        coros += [(name, worker(services)) for name, worker in workers]
+        return [asyncio.create_task(supervised(n, c, on_fatal), name=n) for n, c in coros]
+    coros.append(("ingest", services.ingest.run()))
     if role != "risk":
         coros += [("writer", services.writer.run()), ("replay", services.writer.replay())]
     if role != "ingest":
@@ -210,12 +227,13 @@ async def _open_services(
     catalogue: Catalogue,
     constants: dict[str, tide.TideConstants],
     clock: Clock,
+    elsewhere: frozenset[str] = frozenset(),
     partition: tuple[str, ...] | None = None,
 ) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = await stack.enter_async_context(
         open_store(
-            settings.store,
+            "sqlite" if settings.node_role == "api" else settings.store,  # API: never written
             influx_url=settings.influx_url,
             influx_db=settings.influx_db,
             influx_token=settings.influx_token,
@@ -255,6 +273,7 @@ async def _open_services(
             clock.now,
             catalogue.qc,
             store_readings=settings.node_role != "risk",
+            elsewhere=elsewhere,
             brokers=brokers,
             partition=partition,
             resolution={
@@ -289,10 +308,11 @@ def _ignore(blocks: list[Block]) -> None:
 
 async def _shutdown(tasks: list[asyncio.Task[None]], services: Services) -> None:
     """Stop intake first, let the writer drain what is queued (bounded), then cancel the rest."""
-    ingest = next(t for t in tasks if t.get_name() == "ingest")
-    ingest.cancel()
-    with contextlib.suppress(asyncio.CancelledError, Exception):
-        await ingest
+    ingest = next((t for t in tasks if t.get_name() == "ingest"), None)
+    if ingest is not None:
+        ingest.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await ingest
     queue_empty = asyncio.create_task(services.writer.drained())
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(queue_empty, timeout=5.0)

@@ -11,13 +11,16 @@ from typing import TYPE_CHECKING
 from marine_watch import privacy
 from marine_watch.alert_store import AlertStore
 from marine_watch.alerting import AlertService
-from marine_watch.alerts import AlertBook
+from marine_watch.alerts import AlertBook, Subject
 from marine_watch.auth import KeyRing, RateLimiter
+from marine_watch.config import load_catalogue
 from marine_watch.escalation import Escalator
 from marine_watch.forecast import ForecastBook, subscribe_forecasts
 from marine_watch.mailer import Mailer, MailStore
+from marine_watch.mirror import MirroredAlerts, RiskMirror
 from marine_watch.netguard import TargetGuard, pinned_client
-from marine_watch.risk_topics import RiskTopics
+from marine_watch.regions import regions_of
+from marine_watch.risk_topics import FEED_SIZE, RiskTopics
 from marine_watch.roads import RoadNotes
 from marine_watch.teams import load_teams
 from marine_watch.webhooks import Policy, Replay, Sender, WebhookStore
@@ -59,9 +62,10 @@ async def open_features(stack: AsyncExitStack, services: "Services") -> list[Job
     await outbox.open()
     stack.push_async_callback(outbox.close)
     mailer = Mailer(outbox, s)
-    teams = load_teams(
-        s.teams_file or s.config_dir / "teams.toml", {z.id for z in services.catalogue.zones}
-    )
+    known = {z.id for z in services.catalogue.zones}
+    if s.regions:  # a regional risk node: the other regions' teams are valid, just not its own
+        known |= {z.id for z in load_catalogue(s.config_dir).zones}
+    teams = load_teams(s.teams_file or s.config_dir / "teams.toml", known)
     escalator = Escalator(
         alert_store,
         book,
@@ -115,11 +119,34 @@ async def open_features(stack: AsyncExitStack, services: "Services") -> list[Job
                 services.dead_letters,
                 services.pipeline.request_evaluation,
                 services.brokers.link("forecasts"),
+                services.catalogue.station_ids if s.regions else None,
             ),
         ),
     ]
     if s.risk_topics:
-        topics = RiskTopics(s, services.brokers.link("risk_topics"))
+        topics = RiskTopics(s, services.pipeline, services.brokers.link("risk_topics"))
+        topics.seed_alerts(await alert_store.messages(limit=FEED_SIZE, subject=Subject.ZONE))
+        alerts.listeners.append(topics.on_alert)
         services.pipeline.listeners.append(topics.on_change)
         jobs.append(("risk_topics", topics.run()))
     return jobs
+
+
+async def open_api_features(stack: AsyncExitStack, services: "Services") -> list[Job]:
+    """An API node's services: the risk-topic mirror, the public rate limit, empty road notes.
+
+    It holds no keys, alerts, webhooks or forecasts: the endpoints that need them are refused
+    (marine_watch/api/nodes.py). The mirror's workers follow the broker and the colours' age.
+    """
+    del stack  # nothing of its own to close: the road notes are never opened
+    s = services.settings
+    privacy.install()
+    region_of = regions_of(services.catalogue)
+    mirror = RiskMirror(s, services.pipeline, region_of, link=services.brokers.link("risk_mirror"))
+    services.extras.update(
+        ratelimit=RateLimiter(s.rate_limit_per_s, s.rate_limit_burst),
+        roads=RoadNotes(s.data_dir / "roads.sqlite3"),  # not mirrored: no notes on an API node
+        mirror=mirror,
+        public_alerts=MirroredAlerts(mirror),
+    )
+    return [("risk_mirror", mirror.run()), ("risk_age", mirror.watch())]

@@ -302,20 +302,23 @@ async def subscribe_forecasts(
     dead_letters: DeadLetters,
     on_new: Callable[[], None],
     link: BrokerLink | None = None,
+    stations: frozenset[str] | None = None,
 ) -> None:
     """Worker: forecasts from ``{root}/forecast/+``, ``…/+/wind`` and ``…/+/waves``; bad ones
     dead-lettered.
 
-    With ``link``, a lost connection moves the client on to the next broker of ``mqtt_url``.
+    With ``link``, a lost connection moves the client on to the next broker of ``mqtt_url``. A
+    regional risk node (``stations`` given) subscribes to its own stations' forecasts only.
     """
     root = settings.mqtt_topic_root.rstrip("/")
     backoff = Backoff(tls=settings.mqtt_tls)
+    names = ["+"] if stations is None else sorted(stations)
+    kinds = ("", "/wind", "/waves")
+    filters = [(f"{root}/forecast/{n}{kind}", 1) for n in names for kind in kinds]
     while True:
         try:
             async with side_client(settings, "forecast", link) as client:
-                await client.subscribe(f"{root}/forecast/+", qos=1)
-                await client.subscribe(f"{root}/forecast/+/wind", qos=1)
-                await client.subscribe(f"{root}/forecast/+/waves", qos=1)
+                await client.subscribe(filters, qos=1)
                 if link is not None:
                     link.up()
                 backoff.reset()

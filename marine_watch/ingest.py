@@ -176,6 +176,7 @@ class IngestDeps:
     now_s: Callable[[], float]
     qc: QcRules
     store_readings: bool = True  # False on a risk node: acknowledged once in the live state
+    elsewhere: frozenset[str] = frozenset()  # other regions' stations: acknowledged, ignored
     brokers: Brokers | None = None  # which broker each client is on (failover); made if None
     partition: tuple[str, ...] | None = None  # this node's stations (ingest_partition), else all
     resolution: Mapping[str, Mapping[str, float]] = field(
@@ -194,6 +195,7 @@ class Ingest:
             deps.brokers = Brokers(deps.settings, deps.metrics)
         self.link = deps.brokers.link("ingest")
         root = deps.settings.mqtt_topic_root.rstrip("/")
+        self._root = root + "/"
         #: Subtrees under the root that are not station readings (MQTT filters cannot exclude them).
         self._own_prefixes = tuple(f"{root}/{sub}/" for sub in RESERVED_SUBTREES)
         self._qc = QcHistory(
@@ -211,7 +213,10 @@ class Ingest:
     async def run(self) -> None:
         """Hold the persistent session, on the next broker of ``mqtt_url`` after each loss."""
         backoff = Backoff(tls=self._d.settings.mqtt_tls)
-        topics = subscriptions(self._d.settings, self._d.partition)
+        partition = self._d.partition
+        if partition is None and self._d.settings.regions:  # a regional risk node: its stations
+            partition = tuple(sorted(self._d.stations))
+        topics = subscriptions(self._d.settings, partition)
         link = self.link
         while True:
             client = self._client = make_client(self._d.settings, link=link)
@@ -252,6 +257,9 @@ class Ingest:
         ack = acks.acker(message)
         if topic.startswith(self._own_prefixes):  # our own outputs and forecast inputs
             ack()
+            return
+        if d.elsewhere and topic[len(self._root) :].split("/", 1)[0] in d.elsewhere:
+            ack()  # another region's station (an older subscription of this session): not ours
             return
         try:
             decoded = decode(

@@ -60,6 +60,10 @@ class Pipeline:
         self._snapshot: tuple[object, str] | None = None
         self.async_listeners: list[AsyncChangeListener] = []  # awaited: backpressure, no queue
         self.adjusters: list[Adjuster] = []
+        #: On an API node, the station summaries as the risk nodes published them (mirror.py).
+        self.summaries: dict[str, dict[str, object]] | None = None
+        #: On an API node, the age of the mirrored colours (mirror.py); else that of the evaluation.
+        self.freshness_source: Callable[[], dict[str, object]] | None = None
 
     def on_readings(self, blocks: list[Block]) -> None:
         """Called by ingest for every decoded message (before it is durable)."""
@@ -111,11 +115,7 @@ class Pipeline:
         self.assessments = {(a.place, a.hazard.value): a for a in assessments}
         changed = self.book.update(assessments, now_s)
         self.evaluated_s = now_s
-        for colour in changed:
-            self._metrics.risk_changes.inc()
-            self._hub.publish(
-                "risk", colour.id, {"type": colour.kind, **colour.to_dict(), "ts": now_s}
-            )
+        self.announce(changed, now_s)
         for listener in self.listeners:
             listener(changed, now_s)
         for hook in self.async_listeners:
@@ -128,6 +128,26 @@ class Pipeline:
             )
         return changed
 
+    def announce(self, changed: list[PlaceColour], now_s: float) -> None:
+        """Push colour changes to every /ws/risk client (evaluated here or mirrored)."""
+        for colour in changed:
+            self._metrics.risk_changes.inc()
+            self._hub.publish(
+                "risk", colour.id, {"type": colour.kind, **colour.to_dict(), "ts": now_s}
+            )
+
+    def freshness(self) -> dict[str, object]:
+        """How old the colours are: every answer carries it (on an API node, from the mirror)."""
+        if self.freshness_source is not None:
+            return self.freshness_source()
+        age = None if self.evaluated_s is None else max(0.0, self._clock.now() - self.evaluated_s)
+        return {
+            "colours_age_s": None if age is None else round(age, 1),
+            "max_age_s": None,
+            "stale": age is None,
+            "stale_regions": [],
+        }
+
     def snapshot_text(self) -> str:
         """The snapshot, encoded once per evaluation (thousands of clients may connect at once)."""
         if self._snapshot is None or self._snapshot[0] is not self.assessments:
@@ -139,6 +159,7 @@ class Pipeline:
         return {
             "type": "snapshot",
             "ts": self.evaluated_s,
+            "freshness": self.freshness(),
             "places": [c.to_dict() for c in self.book.current.values()],
             "stations": [self.station_summary(s.id) for s in self.catalogue.stations],
         }
@@ -146,6 +167,8 @@ class Pipeline:
     def station_summary(self, station_id: str) -> dict[str, object]:
         station = self.catalogue.station(station_id)
         assert station is not None
+        if self.summaries is not None:  # an API node: as its risk node last published it
+            return self.summaries.get(station_id) or {"id": station_id, "status": "unknown"}
         status, reason = self.assessor.station_status(self.state, station, self._clock.now())
         last = {}
         for kind in self.state.kinds(station_id):

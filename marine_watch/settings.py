@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -47,8 +48,9 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
 
     # all: ingest, store and colours in one process. ingest: store readings only (scale out on a
-    # shared subscription). risk: colours, API and alerts from every reading, storing none.
-    node_role: Literal["all", "ingest", "risk"] = "all"
+    # shared subscription). risk: colours, API and alerts from every reading, storing none. api:
+    # public answers rebuilt from the retained risk topics, storing and evaluating nothing.
+    node_role: Literal["all", "ingest", "risk", "api"] = "all"
 
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     mqtt_client_id: str = "marine-watch-ingest"
@@ -120,12 +122,28 @@ class Settings(BaseSettings):
     # Retained MQTT risk topics {mqtt_topic_root}/risk/{zone} for more API nodes (ingest skips them)
     risk_topics: bool = True
     forecast_max_age_s: PositiveFloat = 12 * 3600.0
+    # An API node shows colours older than this (no evaluation heard from their risk node) as "no
+    # data" instead of as current; every answer carries the age of its colours.
+    colours_max_age_s: PositiveFloat = 60.0
+    # Regions a risk node evaluates (stations, zones and dikes carry one; empty: all of them). API
+    # nodes serve every region they hear on the broker.
+    regions: Annotated[tuple[str, ...], NoDecode] = ()
 
     @field_validator("mqtt_shared_group")
     @classmethod
     def _risk_sees_everything(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value and info.data.get("node_role") == "risk":
             msg = "a risk node must receive every reading: leave it unset (ingest nodes share the load)"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("regions", mode="before")
+    @classmethod
+    def _region_list(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, str):  # MARINE_WATCH_REGIONS=pinghu,haiyan
+            value = tuple(r.strip() for r in value.split(",") if r.strip())
+        if value and info.data.get("node_role") != "risk":
+            msg = "only a risk node evaluates a part of the coast (MARINE_WATCH_NODE_ROLE=risk)"
             raise ValueError(msg)
         return value
 

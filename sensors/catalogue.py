@@ -18,6 +18,9 @@ from sensors.reading import Kind
 
 #: Topic levels under the MQTT root that are not stations (risk out, forecast in).
 RESERVED_IDS = frozenset({"risk", "forecast"})
+#: A region is evaluated by one risk node (MARINE_WATCH_REGIONS); API nodes serve them all.
+Region = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,31}$")]
+DEFAULT_REGION = "default"
 Status = Literal["SRC", "X-CHECK", "RECALLED", "SAMPLE", "UNKNOWN"]
 Lon = Annotated[float, Field(ge=-180, le=180)]
 Lat = Annotated[float, Field(ge=-90, le=90)]
@@ -68,6 +71,7 @@ class Station(Frozen):
     """A field station and what it measures."""
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9_\-]{1,64}$")]
+    region: Region = DEFAULT_REGION
     name: str
     name_zh: str = ""
     lat: Lat
@@ -115,6 +119,7 @@ class Zone(Frozen):
     """An administrative zone with its polygon (lon, lat rings, GeoJSON order)."""
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9_\-]{1,64}$")]
+    region: Region = DEFAULT_REGION
     name: str
     name_zh: str = ""
     tier: Tier
@@ -131,6 +136,7 @@ class DikeSegment(Frozen):
     """A stretch of sea dike (EurOtop inputs; SAMPLE geometry unless stated)."""
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9_\-]{1,64}$")]
+    region: Region = DEFAULT_REGION
     name: str
     name_zh: str = ""
     line: tuple[tuple[float, float], ...]
@@ -245,6 +251,32 @@ class QcRules(Frozen):
         return self
 
 
+def _cross_region(
+    stations: tuple[Station, ...], zones: tuple[Zone, ...], segments: tuple[DikeSegment, ...]
+) -> list[str]:
+    """A region is evaluated alone (by its risk node): no zone or dike may lean on another's."""
+    region = {s.id: s.region for s in stations} | {d.id: d.region for d in segments}
+    region |= {z.id: z.region for z in zones}
+    out = [
+        f"zones.{z.id}.{what}: {m!r} is in region {region[m]!r}, the zone in {z.region!r}"
+        for z in zones
+        for what, members in (
+            ("parent", (z.parent,) if z.parent else ()),
+            ("stations", z.stations),
+            ("segments", z.segments),
+        )
+        for m in members
+        if m in region and region[m] != z.region
+    ]
+    out += [
+        f"segments.{d.id}: station {s!r} is in region {region[s]!r}, the dike in {d.region!r}"
+        for d in segments
+        for s in (d.tide_station, d.wave_station)
+        if s in region and region[s] != d.region
+    ]
+    return out
+
+
 class Catalogue(Frozen):
     """Everything the service knows about the coast, cross-checked."""
 
@@ -294,10 +326,19 @@ class Catalogue(Frozen):
         problems += [
             f"stations.{s}: id is reserved for MQTT subtrees" for s in stations & RESERVED_IDS
         ]
+        problems += [
+            f"{what}.{i}: an id starting with '_' is reserved for the risk topics' own subtopics"
+            for what, ids in (("zones", zones), ("segments", segments))
+            for i in ids
+            if i.startswith("_")
+        ]
         if len(stations) != len(self.stations):
             problems.append("stations: duplicate station id")
-        if sum(z.tier == Tier.CITY for z in self.zones) != 1:
-            problems.append("zones: exactly one zone must have tier 'city'")
+        regions = {z.region for z in self.zones} | {s.region for s in self.stations}
+        for region in sorted(regions):
+            if sum(z.tier == Tier.CITY and z.region == region for z in self.zones) != 1:
+                problems.append(f"zones: region {region!r} needs exactly one zone of tier 'city'")
+        problems += _cross_region(self.stations, self.zones, self.segments)
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -10,6 +10,7 @@ force 12, and pressure falling to ~960 hPa. SAMPLE scenario, not a hindcast.
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -90,7 +91,16 @@ class CoastSimulator:
         self._stations = stations
         self._constants = constants
         self._storm = storm
-        self._rng = rng
+        # one noise stream per region: the first region's is ``rng``, each further region's is
+        # derived from it by name, so adding a region leaves every other region's readings as
+        # they were
+        first = stations[0].region if stations else ""
+        streams: dict[str, np.random.Generator] = {first: rng}
+        for st in stations:
+            if st.region not in streams:
+                key = [int(rng.bit_generator.seed_seq.entropy or 0), zlib.crc32(st.region.encode())]  # type: ignore[attr-defined]
+                streams[st.region] = np.random.default_rng(key)
+        self._rngs = {st.id: streams[st.region] for st in stations}
 
     def readings_at(self, t_s: float) -> list[Reading]:
         ts_ns = int(t_s * NS_PER_S)
@@ -105,7 +115,7 @@ class CoastSimulator:
     def _value(self, station: Station, kind: Kind, t_s: float) -> float | None:
         storm = self._storm
         env = storm.envelope(t_s) if storm else 0.0
-        noise = float(self._rng.normal())
+        noise = float(self._rngs[station.id].normal())
         if kind == Kind.TIDE_LEVEL:
             constants = self._constants.get(station.id)
             if constants is None:

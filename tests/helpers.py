@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from marine_watch.app import Services, create_app
 from marine_watch.clock import Clock
+from marine_watch.mirror import RiskMirror
 from marine_watch.settings import Settings
 from tests.services import scaled
 
@@ -138,8 +139,12 @@ async def serve(settings: Settings, *, clock: Clock | None = None) -> AsyncItera
             while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
                 await asyncio.sleep(0.02)
         services: Services = app.state.services
+        mirror = services.extras.get("mirror")  # an API node follows the broker, ingests nothing
+        connected = (
+            mirror.connected if isinstance(mirror, RiskMirror) else services.ingest.connected
+        )
         async with asyncio.timeout(scaled(20)):
-            await services.ingest.connected.wait()
+            await connected.wait()
         yield Running(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", services, crashes, app)
     finally:
         server.should_exit = True

@@ -198,6 +198,78 @@ async def test_default_queue_limit_would_lose_the_backlog(
     assert received < BACKLOG / 2, received
 
 
+def _cluster() -> dict[str, Any]:
+    services = compose_config()["services"]
+    return {n: s for n, s in services.items() if "cluster" in s.get("profiles", [])}
+
+
+def test_cluster_profile_runs_ingest_risk_per_region_api_nodes_and_haproxy() -> None:
+    """Profile "cluster": 2 ingest nodes in one shared group, one risk node per region of config/,
+    2 API nodes with a reader account each, HAProxy in front of them with deploy/'s config."""
+    from marine_watch.config import load_catalogue
+    from marine_watch.mqtt_accounts import read_accounts_config
+    from marine_watch.regions import all_regions
+
+    services = compose_config()["services"]
+    cluster = _cluster()
+    env = {n: s.get("environment", {}) for n, s in cluster.items()}
+    role = {n: e.get("MARINE_WATCH_NODE_ROLE") for n, e in env.items()}
+    ingest = [n for n, r in role.items() if r == "ingest"]
+    assert len(ingest) == 2
+    assert {env[n]["MARINE_WATCH_MQTT_SHARED_GROUP"] for n in ingest} == {"ingest"}
+    assert len({env[n]["MARINE_WATCH_MQTT_CLIENT_ID"] for n in ingest}) == 2
+    assert all(env[n]["MARINE_WATCH_STORE"] == "influxdb" for n in ingest)
+    risk = [n for n, r in role.items() if r == "risk"]
+    regions = [env[n]["MARINE_WATCH_REGIONS"] for n in risk]
+    assert sorted(regions) == sorted(all_regions(load_catalogue(CONFIG_DIR)))
+    assert not any(env[n]["MARINE_WATCH_MQTT_SHARED_GROUP"] for n in risk)
+    assert len({env[n]["MARINE_WATCH_MQTT_CLIENT_ID"] for n in risk}) == len(risk)
+    api = [n for n, r in role.items() if r == "api"]
+    assert len(api) == 2
+    readers = set(read_accounts_config(CONFIG_DIR).readers)
+    accounts = [env[n]["MARINE_WATCH_MQTT_USERNAME"] for n in api]
+    assert sorted(accounts) == ["reader-api-1", "reader-api-2"]
+    assert {a.removeprefix("reader-") for a in accounts} <= readers
+    for n in api:  # the field listener, never the service's; no store of their own
+        assert env[n]["MARINE_WATCH_MQTT_URL"] == "mqtt://mosquitto:1883"
+        assert "MARINE_WATCH_STORE" not in env[n]
+        assert "ports" not in cluster[n]  # reached through HAProxy only
+    haproxy = cluster["haproxy"]
+    assert haproxy["image"].startswith("haproxy:")
+    assert [int(p["published"]) for p in haproxy["ports"]] == [8080]
+    address = haproxy["networks"]["cluster"]["ipv4_address"]
+    assert all(env[n]["FORWARDED_ALLOW_IPS"] == address for n in api)
+    render = cluster["haproxy-config"]["command"]
+    assert render[1] == "/deploy/haproxy/render.py"
+    servers = [render[i + 1] for i, a in enumerate(render) if a == "--server"]
+    assert servers == [f"{n}={n}:8000" for n in api]
+    assert set(haproxy["depends_on"]) == {"haproxy-config", *api}
+    assert "marine-watch" not in cluster
+    assert "profiles" not in services["marine-watch"]
+
+
+def test_cluster_haproxy_config_renders_and_passes_haproxy_check(tmp_path: Path) -> None:
+    """The compose profile's render command, run here, gives a config `haproxy -c` accepts."""
+    render = _cluster()["haproxy-config"]["command"]
+    args = [a.replace("/deploy/", str(ROOT / "deploy") + "/") for a in render[1:]]
+    out = tmp_path / "haproxy.cfg"
+    args[args.index("-o") + 1] = str(out)
+    args[args.index("--admin-socket") + 1] = str(tmp_path / "admin.sock")
+    done = subprocess.run(["python3", *args], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    text = out.read_text(encoding="utf-8")
+    for name in ("api-1", "api-2"):
+        assert f"server {name} {name}:8000" in text
+    # compose's DNS names do not resolve here: check the same file with the names as addresses
+    local = tmp_path / "local.cfg"
+    local.write_text(text.replace("api-1:8000", "127.0.0.1:1").replace("api-2:8000", "127.0.0.1:2"))
+    exe = find_binary("haproxy", "haproxy")
+    check = subprocess.run(
+        [exe, "-c", "-f", str(local)], capture_output=True, text=True, check=False
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
 NATS_DIR = ROOT / "deploy" / "nats"
 
 

@@ -2,7 +2,7 @@
 
 import json
 import time
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -34,6 +34,23 @@ def _alerts(services: ServicesDep) -> AlertService:
     return extra(services, "alerts", AlertService)
 
 
+class PublicAlerts(Protocol):
+    """Where the public feed's messages come from: the alert store, or an API node's mirror."""
+
+    async def messages(
+        self, *, subject_id: str | None = None, limit: int = 100, subject: Subject | None = None
+    ) -> list[AlertMessage]: ...
+
+    async def message(self, identifier: str) -> AlertMessage | None: ...
+
+
+def _public(services: ServicesDep) -> PublicAlerts:
+    mirrored = services.extras.get("public_alerts")
+    if mirrored is not None:
+        return cast("PublicAlerts", mirrored)
+    return _alerts(services).store
+
+
 def _webhooks(services: ServicesDep) -> WebhookStore:
     return extra(services, "webhook_store", WebhookStore)
 
@@ -45,7 +62,7 @@ def _cap_link(request: Request, identifier: str) -> str:
 @router.get("/alerts.atom", tags=["alerts"], dependencies=[RateLimited], response_class=Response)
 async def alerts_atom(request: Request, services: ServicesDep) -> Response:
     """Public Atom feed of the latest zone alerts; each entry carries and links its CAP 1.2 message."""
-    messages = await _alerts(services).store.messages(limit=FEED_SIZE, subject=Subject.ZONE)
+    messages = await _public(services).messages(limit=FEED_SIZE, subject=Subject.ZONE)
     zones = {z.id: z for z in services.catalogue.zones}
     base = str(request.base_url).rstrip("/")
     body = atom_feed(
@@ -68,7 +85,7 @@ async def alerts_atom(request: Request, services: ServicesDep) -> Response:
 )
 async def alert_cap(identifier: str, request: Request, services: ServicesDep) -> Response:
     """One public alert message as CAP 1.2 XML."""
-    message = await _alerts(services).store.message(identifier)
+    message = await _public(services).message(identifier)
     if message is None or message.subject != Subject.ZONE:
         raise HTTPException(404, f"no public alert {identifier!r}")
     zone = next((z for z in services.catalogue.zones if z.id == message.subject_id), None)

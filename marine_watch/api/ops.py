@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from marine_watch.api import answers
 from marine_watch.api.deps import ServicesDep
 from marine_watch.api.security import DutyOfficer
+from marine_watch.mirror import RiskMirror
 from sensors.payload import Reason
 
 router = APIRouter()
@@ -23,9 +24,17 @@ router = APIRouter()
     responses={503: {"model": answers.Health, "description": "the broker or the store is down"}},
 )
 async def health(services: ServicesDep) -> JSONResponse:
-    """Liveness and the state of each dependency; 503 when the broker or the store is down."""
+    """Liveness and the state of each dependency; 503 when the broker or the store is down.
+
+    ``freshness`` is the age of the colours this node answers with. An API node is healthy while it
+    follows the broker, even when its colours are stale: it then answers "no data", truthfully.
+    """
     store_ok = await services.store.ping()
-    mqtt_ok = services.ingest.connected.is_set()
+    mirror = services.extras.get("mirror")
+    if isinstance(mirror, RiskMirror):
+        mqtt_ok = mirror.connected.is_set()
+    else:
+        mqtt_ok = services.ingest.connected.is_set()
     body = {
         "status": "ok" if store_ok and mqtt_ok else "degraded",
         "node_role": services.settings.node_role,
@@ -35,6 +44,7 @@ async def health(services: ServicesDep) -> JSONResponse:
         "spool_pending_batches": services.spool.pending,
         "last_evaluation_s": services.pipeline.evaluated_s,
         "now_s": services.clock.now(),
+        "freshness": services.pipeline.freshness(),
     }
     return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
 

@@ -29,6 +29,7 @@ def _feature(services: ServicesDep, zone: Zone) -> dict[str, object]:
     colour = services.pipeline.book.current.get(zone.id)
     props = {
         "id": zone.id,
+        "region": zone.region,
         "name": zone.name,
         "name_zh": zone.name_zh,
         "tier": zone.tier.value,
@@ -65,7 +66,9 @@ async def risk_here(
     evaluation answered from), advice (per hazard, en and zh, with
     its CAP responseType and SAMPLE tag), zone, chain, outlook (hourly slots; the first is the
     colour now), outlook_covers and outlook_not_covered (hazards the outlook forecasts, and those
-    it cannot, with the reason: docs/WARNINGS.md), shelters, roads, contact, sample.
+    it cannot, with the reason: docs/WARNINGS.md), shelters, roads, freshness (the colours' age:
+    colours_age_s, max_age_s, stale, stale_regions; an API node answers level -1 past max_age_s
+    without its risk node), contact, sample.
     """
     return risk_response(request, lat, lon)
 
@@ -95,16 +98,20 @@ async def zones(
         for z in services.catalogue.zones
         if tier is None or z.tier.value == tier
     ]
-    return {"type": "FeatureCollection", "features": feats}
+    return {
+        "type": "FeatureCollection",
+        "features": feats,
+        "freshness": services.pipeline.freshness(),
+    }
 
 
-@router.get("/zones/{zone_id}", dependencies=[RateLimited], response_model=answers.ZoneFeature)
+@router.get("/zones/{zone_id}", dependencies=[RateLimited], response_model=answers.ZoneAnswer)
 async def zone(zone_id: str, services: ServicesDep) -> dict[str, object]:
     """One zone as a GeoJSON Feature with its colour and explanation."""
     found = next((z for z in services.catalogue.zones if z.id == zone_id), None)
     if found is None:
         raise HTTPException(404, f"unknown zone {zone_id!r}")
-    return _feature(services, found)
+    return {**_feature(services, found), "freshness": services.pipeline.freshness()}
 
 
 @router.get("/segments", dependencies=[RateLimited], response_model=answers.SegmentCollection)
@@ -130,7 +137,11 @@ async def segments(services: ServicesDep) -> dict[str, object]:
                 "geometry": {"type": "LineString", "coordinates": seg.line},
             }
         )
-    return {"type": "FeatureCollection", "features": feats}
+    return {
+        "type": "FeatureCollection",
+        "features": feats,
+        "freshness": services.pipeline.freshness(),
+    }
 
 
 class RiskAnswers:
@@ -152,8 +163,17 @@ class RiskAnswers:
 
     def body(self, village: Zone, lat: float, lon: float) -> bytes:
         head, tail = self._village_parts(village)
+        fresh = _json(self._services.pipeline.freshness()).encode()
         return b"".join(
-            (head, self._nearest_shelters(lat, lon), b',"roads":', self._roads(lat, lon), tail)
+            (
+                head,
+                self._nearest_shelters(lat, lon),
+                b',"roads":',
+                self._roads(lat, lon),
+                b',"freshness":',
+                fresh,
+                tail,
+            )
         )
 
     def _village_parts(self, village: Zone) -> tuple[bytes, bytes]:

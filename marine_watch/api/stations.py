@@ -17,6 +17,7 @@ from sensors.reading import Kind
 
 router = APIRouter(prefix="/api/v1", tags=["stations"])
 MAX_SPAN = timedelta(days=400)
+STORED_RANGE = (datetime(1970, 1, 1, tzinfo=UTC), datetime(2262, 4, 11, tzinfo=UTC))
 
 
 @router.get("/stations", response_model=list[answers.StationAnswer])
@@ -87,6 +88,9 @@ async def readings(
     start = _aware(from_, "from") or end - timedelta(hours=24)
     if start >= end:
         raise HTTPException(422, "'from' must be before 'to'")
+    for name, moment in (("from", start), ("to", end)):
+        if not STORED_RANGE[0] <= moment <= STORED_RANGE[1]:  # times are stored as int64 ns
+            raise HTTPException(422, f"'{name}' must lie between 1970 and 2262")
     if end - start > MAX_SPAN:
         raise HTTPException(422, f"span longer than {MAX_SPAN.days} days: use a shorter range")
     every_s = _seconds(every) if every else None

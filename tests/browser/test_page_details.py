@@ -74,7 +74,7 @@ async def test_map_labels_overlap_neither_each_other_nor_stations(
         boxes = await page.evaluate(BOXES)
         await page.screenshot(path=artifacts / f"map-{width}-{locale}.png")
     labels, stations = boxes["labels"], boxes["stations"]
-    assert len(labels) == 11  # 3 towns, 8 villages
+    assert len(labels) == 13  # 4 towns, 9 villages (two regions)
     assert all(label["name"] for label in labels)
     clashes = [
         (a["name"], b["name"]) for a, b in itertools.combinations(labels, 2) if _overlaps(a, b)

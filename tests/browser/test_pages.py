@@ -46,7 +46,7 @@ async def test_dashboard_map_chart_live_repaint_and_ack(
         await expect(page.locator("body")).to_have_attribute("data-ready", "1")
         for village in VILLAGES:
             await expect(page.locator(f"path.zone-village[data-zone='{village}']")).to_have_count(1)
-        await expect(page.locator("path.zone-town")).to_have_count(3)
+        await expect(page.locator("path.zone-town")).to_have_count(4)  # 3 + 1 of the second region
         await expect(page.locator("path.dike")).to_have_count(6)
         await expect(page.get_by_test_id("connection")).to_have_attribute("data-state", "live")
 

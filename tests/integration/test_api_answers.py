@@ -113,9 +113,23 @@ async def test_zones_follow_the_right_hand_rule(mosquitto, make_settings):
     async with serve(make_settings(mosquitto)) as app, httpx.AsyncClient(base_url=app.http) as http:
         zones = (await http.get("/api/v1/zones")).json()["features"]
         one = (await http.get(f"/api/v1/zones/{zones[0]['id']}")).json()
-    assert len(zones) == 12  # a city, 3 towns, 8 villages
+    assert len(zones) == 15  # two regions: 2 cities, 4 towns, 9 villages
     for feature in [*zones, one]:
         polygon = shape(feature["geometry"])
         assert polygon.is_valid, feature["id"]
         assert polygon.exterior.is_ccw, feature["id"]
         assert all(not ring.is_ccw for ring in polygon.interiors), feature["id"]
+
+
+async def test_readings_outside_the_stored_time_range_are_a_clear_422(mosquitto, make_settings):
+    """Times are stored as int64 ns: a range before 1970 or after 2262 is refused, not a 500."""
+    async with serve(make_settings(mosquitto)) as app, httpx.AsyncClient(base_url=app.http) as http:
+        early = await http.get(
+            "/api/v1/stations/zhapu/readings", params={"to": "0306-05-25T03:21:40Z"}
+        )
+        late = await http.get(
+            "/api/v1/stations/zhapu/readings",
+            params={"from": "2300-01-01T00:00:00Z", "to": "2300-01-02T00:00:00Z"},
+        )
+    assert (early.status_code, late.status_code) == (422, 422)
+    assert "between 1970 and 2262" in early.json()["error"]

@@ -71,7 +71,7 @@ def test_bad_partition_settings_are_refused(config: Path) -> None:
         Settings(node_role="risk", ingest_partition="1/2")
     with pytest.raises(ValidationError, match="shared group or a partition"):
         Settings(node_role="ingest", mqtt_shared_group="g", ingest_partition="1/2")
-    empty = next(f"{k}/4" for k in range(1, 5) if not hash_map(STATIONS, 4)[f"{k}/4"])
+    empty = next(f"{k}/5" for k in range(1, 6) if not hash_map(STATIONS, 5)[f"{k}/5"])
     with pytest.raises(ConfigError, match="no station hashes to this part"):
         stations_of(empty, config, STATIONS)
 
@@ -89,7 +89,7 @@ def test_the_cli_prints_the_map_and_flags_an_empty_part(
     config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["check-partitions"]) == 0
-    assert "every one of 11 stations in exactly one partition" in capsys.readouterr().out
+    assert "every one of 12 stations in exactly one partition" in capsys.readouterr().out
     assert main(["check-partitions", "--nodes", "3"]) == 0
-    assert main(["check-partitions", "--nodes", "4"]) == 2  # one part of four hashes no station
-    assert "no station in 1/4" in capsys.readouterr().err
+    assert main(["check-partitions", "--nodes", "5"]) == 2  # one part of five hashes no station
+    assert "no station in" in capsys.readouterr().err

@@ -19,14 +19,17 @@ def colour(place: str, level: int) -> PlaceColour:
 
 
 def test_changes_are_coalesced_per_place_latest_wins(make_settings, mosquitto) -> None:
-    """Many changes of one place leave one pending message, its latest colour; no change, no wake."""
+    """Many changes of one place leave one pending message, its latest colour; an evaluation
+    without a change leaves only the heartbeat (the colours' age on API nodes), also coalesced."""
     topics = RiskTopics(make_settings(mosquitto))
     topics.on_change([], NOW)
-    assert not topics._ready.is_set()
+    assert set(topics._pending) == {"_node/all"}
+    assert json.loads(topics._pending["_node/all"])["evaluated_s"] == NOW
     for level in (1, 2, 3):
         topics.on_change([colour("zhapu-harbour", level), colour("tianfei", 1)], NOW + level)
     assert topics._ready.is_set()
-    assert set(topics._pending) == {"zhapu-harbour", "tianfei"}
+    assert set(topics._pending) == {"zhapu-harbour", "tianfei", "_node/all"}
+    assert json.loads(topics._pending["_node/all"])["evaluated_s"] == NOW + 3
     latest = json.loads(topics._pending["zhapu-harbour"])
     assert (latest["level"], latest["colour"], latest["ts"]) == (3, "orange", NOW + 3)
 
@@ -37,6 +40,8 @@ async def _latest(client: aiomqtt.Client, n: int) -> dict[str, tuple[bool, dict]
     async with asyncio.timeout(scaled(10)):
         async for message in client.messages:
             place = str(message.topic).rsplit("/", 1)[1]
+            if "/_" in str(message.topic):
+                continue  # the heartbeat, stations and alerts subtopics (contract version 2)
             got[place] = (message.retain, json.loads(bytes(message.payload)))
             if len(got) == n:
                 return got

@@ -68,12 +68,16 @@ def test_malformed_toml_stops_start_up(config_copy: Path) -> None:
 
 
 def test_sample_catalogue_loads_with_a_city_three_towns_and_villages() -> None:
-    """The shipped Pinghu-like coast is consistent."""
+    """The shipped coast is consistent: the Pinghu-like region, and a small second region."""
     catalogue = load_catalogue(CONFIG)
-    tiers = [z.tier.value for z in catalogue.zones]
-    assert tiers.count("city") == 1
-    assert tiers.count("town") == 3
-    assert tiers.count("village") >= 6
+    pinghu = [z.tier.value for z in catalogue.zones if z.region == "pinghu"]
+    assert pinghu.count("city") == 1
+    assert pinghu.count("town") == 3
+    assert pinghu.count("village") >= 6
+    haiyan = [z.tier.value for z in catalogue.zones if z.region == "haiyan"]
+    assert sorted(haiyan) == ["city", "town", "village"]
+    assert {s.region for s in catalogue.stations} == {"pinghu", "haiyan"}
+    assert {d.region for d in catalogue.segments} == {"pinghu"}
     assert 8 <= len(catalogue.stations) <= 12
     assert 4 <= len(catalogue.segments) <= 6
     assert all(s.warning_levels.status == "SAMPLE" for s in catalogue.stations if s.warning_levels)
@@ -145,3 +149,27 @@ def test_qc_settings_from_config_change_the_flags(config_copy: Path) -> None:
         history.check_batch(series)
         flags.append(history.check(jump).qc)
     assert flags == ["ok", "spike"]
+
+
+def test_each_region_stands_alone(config_copy: Path) -> None:
+    """A zone leaning on another region's station, or a region without its one city, is refused."""
+    path = config_copy / "zones.geojson"
+    original = path.read_text(encoding="utf-8")
+    path.write_text(original.replace('"mast-xitangqiao"', '"mast-zhapu"'), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_catalogue(config_copy)
+    assert "'mast-zhapu' is in region 'pinghu', the zone in 'haiyan'" in str(err.value)
+    path.write_text(original.replace('"tier": "city"', '"tier": "town"', 1), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_catalogue(config_copy)
+    assert "region 'pinghu' needs exactly one zone of tier 'city'" in str(err.value)
+
+
+def test_a_zone_id_may_not_start_with_an_underscore(config_copy: Path) -> None:
+    """Ids starting with '_' are the risk topics' own subtopics (docs/ARCHITECTURE.md §3)."""
+    path = config_copy / "zones.geojson"
+    text = path.read_text(encoding="utf-8").replace('"tianfei"', '"_tianfei"')
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_catalogue(config_copy)
+    assert "reserved for the risk topics" in str(err.value)

@@ -40,7 +40,7 @@ def test_writes_every_file_0600_with_the_accounts_json_shape(
     assert doc["service"]["client_id"] == "marine-watch-ingest"
     assert list(doc["stations"]) == station_ids()
     assert list(doc["forecasters"]) == ["zmfo"]
-    assert list(doc["readers"]) == ["sirens"]
+    assert list(doc["readers"]) == ["sirens", "api-1", "api-2"]
     groups = [doc["stations"], doc["forecasters"], doc["readers"]]
     accounts = [a for group in groups for a in group.values()]
     assert all(set(a) == {"username", "password"} for a in accounts)

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from marine_watch.api.answers.base import Answer
+from marine_watch.api.answers.places import Freshness
 
 
 class StoreHealth(Answer):
@@ -26,6 +27,7 @@ class Health(Answer):
     spool_pending_batches: int
     last_evaluation_s: float | None
     now_s: float
+    freshness: Freshness
 
 
 class DeadLetter(Answer):

@@ -17,10 +17,23 @@ class Contact(Answer):
     role: str
 
 
+class Freshness(Answer):
+    """How old the colours of an answer are. An API node (MARINE_WATCH_NODE_ROLE=api) counts from
+    its risk node's last heartbeat and answers "no data" (level -1) past ``max_age_s``."""
+
+    colours_age_s: float | None = Field(description="seconds since the evaluation behind them")
+    max_age_s: float | None = Field(description="the limit of an API node; null on other nodes")
+    stale: bool
+    stale_regions: list[str] = Field(
+        description="regions shown as no data: their risk node is silent"
+    )
+
+
 class ZoneProperties(Answer):
     """A zone's identity and its current colour."""
 
     id: str
+    region: str = Field(description="evaluated by the risk node of this region")
     name: str
     name_zh: str
     tier: Literal["city", "town", "village"]
@@ -52,11 +65,18 @@ class ZoneFeature(Answer):
     geometry: Polygon
 
 
+class ZoneAnswer(ZoneFeature):
+    """One zone (GET /zones/{zone_id}): its Feature and the age of its colour."""
+
+    freshness: Freshness
+
+
 class ZoneCollection(Answer):
     """Zones as a GeoJSON FeatureCollection."""
 
     type: Literal["FeatureCollection"]
     features: list[ZoneFeature]
+    freshness: Freshness
 
 
 class SegmentProperties(Answer):
@@ -98,6 +118,7 @@ class SegmentCollection(Answer):
 
     type: Literal["FeatureCollection"]
     features: list[SegmentFeature]
+    freshness: Freshness
 
 
 class ZoneRef(Answer):
@@ -171,6 +192,7 @@ class RiskAnswer(Answer):
     evaluated_s: float | None
     shelters: list[ShelterNear]
     roads: list[Open]
+    freshness: Freshness
     contact: Contact | None
     sample: bool
 
