@@ -8,12 +8,14 @@ API (aiomqtt issue #345 / PR #346). paho-mqtt underneath has ``manual_ack_set(Tr
 The guarantee: a reading is acknowledged to the broker only after it is in the store or the disk
 spool (or, if malformed, in the dead-letter table). Anything not yet durable when the process dies
 is redelivered by the broker on reconnect (same client id, persistent session), and the idempotent
-store absorbs the duplicates.
+store absorbs the duplicates. Another value for a point key already seen is a conflict: it is
+dead-lettered (reason ``conflict``) and never reaches the store, so stored history is not rewritten.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 from collections import Counter
@@ -41,6 +43,7 @@ log = structlog.get_logger(__name__)
 SESSION_EXPIRY_S = 7 * 24 * 3600  # keep the broker-side session (and its queue) for a week
 RECEIVE_MAXIMUM = 65535  # unacknowledged QoS 1 messages the broker may have in flight to us
 _OK = QcFlag.OK.value
+_CONFLICT = QcFlag.CONFLICT.value
 #: ``{root}/risk/{zone}`` (retained colours we publish) and ``{root}/forecast/{station}`` (forecast
 #: input, handled by marine_watch.forecast) are not readings; no station may take these ids.
 RESERVED_SUBTREES = ("risk", "forecast")
@@ -213,7 +216,7 @@ class Ingest:
                 payload,
                 [(r.reason.value, r.detail, r.item.encode()) for r in decoded.rejects],
             )
-        blocks = self._qc.check_blocks(decoded.blocks)
+        blocks = await self._refuse_conflicts(topic, payload, self._qc.check_blocks(decoded.blocks))
         self._count(blocks)
         if blocks:
             d.on_readings(blocks)
@@ -222,6 +225,33 @@ class Ingest:
             d.metrics.queue_depth.set(d.queue.qsize())
         else:
             ack()
+
+    async def _refuse_conflicts(
+        self, topic: str, payload: bytes, blocks: list[Block]
+    ) -> list[Block]:
+        """Blocks without the readings that would rewrite a stored point; those are dead-lettered."""
+        if not any(_CONFLICT in block.qc for block in blocks):
+            return blocks
+        kept, refused = [], []
+        for block in blocks:
+            rest, conflicts = block.split(_CONFLICT)
+            if len(rest):
+                kept.append(rest)
+            for ts_ns, value in conflicts:
+                first = self._qc.first_value(block.station, block.kind, ts_ns)
+                item = {
+                    "station": block.station,
+                    "kind": block.kind,
+                    "ts_ns": ts_ns,
+                    "value": value,
+                }
+                detail = (
+                    f"{block.station} {block.kind} at ts_ns={ts_ns} already has the value {first!r};"
+                    f" {value!r} is refused, stored history is never rewritten"
+                )
+                refused.append((_CONFLICT, detail, json.dumps(item).encode()))
+        await self._dead_letter(topic, payload, refused)
+        return kept
 
     def _count(self, blocks: list[Block]) -> None:
         # One metric update per series and message, not per reading (labels() takes a lock).
