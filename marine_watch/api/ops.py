@@ -17,14 +17,19 @@ router = APIRouter()
 
 @router.get("/health", tags=["ops"])
 async def health(services: ServicesDep) -> JSONResponse:
-    """Liveness and the state of each dependency; 503 when the broker or the store is down."""
+    """Liveness and the state of each dependency; 503 when the broker or the store is down or
+    refuses the service's account (``store.problem`` says so)."""
     store_ok = await services.store.ping()
     mqtt_ok = services.ingest.connected.is_set()
     body = {
         "status": "ok" if store_ok and mqtt_ok else "degraded",
         "node_role": services.settings.node_role,
         "mqtt": "connected" if mqtt_ok else "disconnected",
-        "store": {"kind": services.store.name, "reachable": store_ok},
+        "store": {
+            "kind": services.store.name,
+            "reachable": store_ok,
+            "problem": getattr(services.store, "problem", None),
+        },
         "spool_pending_batches": services.spool.pending,
         "last_evaluation_s": services.pipeline.evaluated_s,
         "now_s": services.clock.now(),

@@ -1,7 +1,9 @@
 """InfluxDB store over the v1 HTTP API (``POST /write``, InfluxQL ``GET /query``).
 
 The v1 API is served by InfluxDB 1.x (username/password) and by 2.x/3.x in compatibility mode
-(``Authorization: Token ...``), so one client covers all three.
+(``Authorization: Token ...``), so one client covers all three. Credentials go in the
+``Authorization`` header only (``Basic`` for 1.x, ``Token`` for 2.x/3.x), never in URL parameters,
+which servers and proxies log.
 
 Every reading is one point: measurement ``reading``, tags ``kind``, ``station``, fields ``value``
 (float) and ``qc`` (string), and the reading time in ns. InfluxDB keys a point by measurement + tag
@@ -86,9 +88,7 @@ def _float(value: float) -> str:
     if not math.isfinite(number):
         msg = f"value {value!r} is not finite"
         raise ValueError(msg)
-    return repr(
-        number
-    )  # shortest round-trip form; always has "." or "e", so never an integer field
+    return repr(number)  # shortest round-trip form; always has "." or "e", never an integer field
 
 
 def encode_line(reading: Reading) -> str:
@@ -214,12 +214,13 @@ class InfluxStore:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.db = db
+        self.problem: str | None = None  # why the last ping failed when InfluxDB refused us
         headers = {"Authorization": f"Token {token}"} if token else {}
-        params = {"u": username, "p": password or ""} if username else {}
+        auth = httpx.BasicAuth(username, password or "") if username and not token else None
         self._http = httpx.AsyncClient(
             base_url=url,
             headers=headers,
-            params=params,
+            auth=auth,
             timeout=timeout,
             limits=limits,
             transport=transport,
@@ -327,13 +328,25 @@ class InfluxStore:
         return int(rows[0][1] or 0) if rows else 0
 
     async def ping(self) -> bool:
+        """True when InfluxDB answers and lets us read our database (``/ping`` needs no account)."""
         if self._http.is_closed:
             return False
         try:
             response = await self._http.get("/ping")
+            if response.status_code != httpx.codes.NO_CONTENT:
+                return False
+            probe = "SHOW MEASUREMENTS LIMIT 1"
+            answer = await self._http.get("/query", params={"db": self.db, "q": probe})
         except httpx.TransportError:
             return False
-        return response.status_code == httpx.codes.NO_CONTENT
+        if answer.status_code in (httpx.codes.UNAUTHORIZED, httpx.codes.FORBIDDEN):
+            self.problem = (
+                f"influxdb refused the account ({answer.status_code} {_server_message(answer)}): "
+                "check MARINE_WATCH_INFLUX_USERNAME/_PASSWORD or _TOKEN"
+            )
+            return False
+        self.problem = None
+        return answer.is_success
 
     async def database_exists(self) -> bool:
         series = await self._influxql("SHOW DATABASES")

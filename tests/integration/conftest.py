@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import uvicorn
 from fastapi import FastAPI
 
-from marine_watch.app import Services, create_app
+from marine_watch.app import Services, create_app, server_options
 from marine_watch.clock import Clock
 from marine_watch.settings import Settings
 from tests.services import scaled
@@ -37,7 +37,7 @@ async def serve(settings: Settings, *, clock: Clock | None = None) -> AsyncItera
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(app, log_config=None, lifespan="on", ws_per_message_deflate=False)
+        uvicorn.Config(app, lifespan="on", **server_options(settings))  # type: ignore[arg-type]
     )
     task = asyncio.create_task(server.serve(sockets=[sock]), name="uvicorn")
     try:

@@ -190,7 +190,9 @@ async def test_surge_from_calm_to_red_and_back(
             risk, alerts = Collector(), Collector()
             async with (
                 connect(f"{app.ws}/ws/risk") as ws_risk,
-                connect(f"{app.ws}/ws/alerts?token={KEYS['emergency_team']}") as ws_alerts,
+                connect(
+                    f"{app.ws}/ws/alerts", additional_headers={"X-API-Key": KEYS["emergency_team"]}
+                ) as ws_alerts,
             ):
                 readers = [
                     asyncio.create_task(risk.run(ws_risk), name="ws-risk"),

@@ -34,7 +34,7 @@ def parse_line(line: str) -> tuple[str, dict[str, str], dict[str, str], int]:
     parts: list[str] = []
     current: list[str] = []
     chars = iter(line)
-    quoted = False
+    quoted, section, previous = False, 0, ""  # sections: measurement and tags, fields, time
     for char in chars:
         if quoted:
             if char == "\\":
@@ -46,14 +46,16 @@ def parse_line(line: str) -> tuple[str, dict[str, str], dict[str, str], int]:
                 current.append(char)
         elif char == "\\":
             current.append(next(chars))
-        elif char == '"':
+        elif char == '"' and section == 1 and previous == "=":
             quoted = True
         elif char in ", ":
+            section += char == " "
             parts.append("".join(current))
             parts.append(char)
             current = []
         else:
             current.append(char)
+        previous = char
     parts.append("".join(current))
     spaces = [i for i, p in enumerate(parts) if p == " "]
     assert len(spaces) == 2, line
@@ -322,8 +324,8 @@ async def test_token_and_line_protocol_reach_the_server() -> None:
     assert request.content == encode_lines([READING])
 
 
-async def test_username_and_password_go_as_query_parameters() -> None:
-    """InfluxDB 1.x credentials are sent as the u and p parameters of every request."""
+async def test_username_and_password_go_in_the_authorization_header_never_the_url() -> None:
+    """InfluxDB 1.x credentials are sent as HTTP Basic auth, never as u/p URL parameters (logged)."""
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -332,9 +334,10 @@ async def test_username_and_password_go_as_query_parameters() -> None:
 
     async with mock_store(httpx.MockTransport(handler), username="mw", password="pw") as store:
         assert await store.count() == 0
-    assert seen[0].url.params["u"] == "mw"
-    assert seen[0].url.params["p"] == "pw"
-    assert "Authorization" not in seen[0].headers
+    assert "u" not in seen[0].url.params
+    assert "p" not in seen[0].url.params
+    assert "pw" not in str(seen[0].url)
+    assert seen[0].headers["Authorization"] == "Basic bXc6cHc="  # base64("mw:pw")
 
 
 @pytest.mark.services

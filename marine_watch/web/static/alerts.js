@@ -25,7 +25,8 @@ const AlertsPanel = (() => {
     const key = opts.getKey();
     if (!key) { state = "signin"; render(); return; }
     reload();
-    ws = MW.socket(`/ws/alerts?token=${encodeURIComponent(key)}`, {
+    ws = MW.socket("/ws/alerts", {
+      auth: key,
       onMessage(message) {
         if (message.type === "alert") { scheduleReload(message.identifier); }
         if (message.type === "ack") { addAck(message.identifier, message.by, message.ts); render(); }
