@@ -13,7 +13,9 @@ from marine_watch.alert_store import AlertStore
 from marine_watch.alerting import AlertService
 from marine_watch.alerts import AlertBook
 from marine_watch.auth import KeyRing, RateLimiter
-from marine_watch.forecast import ForecastBook, subscribe_forecasts
+from marine_watch.forecast import ForecastBook
+from marine_watch.forecast_inbox import Forecasters, ForecastInbox, subscribe_forecasts
+from marine_watch.mqtt_accounts import read_accounts_config
 from marine_watch.netguard import TargetGuard, pinned_client
 from marine_watch.risk_topics import RiskTopics
 from marine_watch.roads import RoadNotes
@@ -59,7 +61,15 @@ async def open_features(stack: AsyncExitStack, services: "Services") -> list[Job
     roads = RoadNotes(s.data_dir / "roads.sqlite3")
     await roads.open()
     stack.push_async_callback(roads.close)
-    forecasts = ForecastBook(services.catalogue, s.forecast_max_age_s)
+    forecasts = ForecastBook(
+        services.catalogue,
+        s.forecast_max_age_s,
+        tolerance_s=s.future_tolerance_s,
+        now_s=services.clock.now,
+    )
+    forecasters = {
+        name: f.source for name, f in read_accounts_config(s.config_dir).forecasters.items()
+    }
     services.pipeline.adjusters.append(forecasts.adjust)
     services.extras.update(
         keyring=keyring,
@@ -70,13 +80,20 @@ async def open_features(stack: AsyncExitStack, services: "Services") -> list[Job
         replay=Replay(),
         roads=roads,
         forecasts=forecasts,
+        forecasters=Forecasters(forecasters),
     )
     jobs: list[Job] = [
         ("webhooks", sender.run()),
         (
             "forecasts",
             subscribe_forecasts(
-                s, forecasts, services.dead_letters, services.pipeline.request_evaluation
+                s,
+                ForecastInbox(
+                    forecasts,
+                    services.dead_letters,
+                    services.pipeline.request_evaluation,
+                    forecasters,
+                ),
             ),
         ),
     ]

@@ -44,7 +44,7 @@ SESSION_EXPIRY_S = 7 * 24 * 3600  # keep the broker-side session (and its queue)
 RECEIVE_MAXIMUM = 65535  # unacknowledged QoS 1 messages the broker may have in flight to us
 _OK = QcFlag.OK.value
 _CONFLICT = QcFlag.CONFLICT.value
-#: ``{root}/risk/{zone}`` (retained colours we publish) and ``{root}/forecast/{station}`` (forecast
+#: ``{root}/risk/{zone}`` (retained colours we publish) and ``{root}/forecast/by/{name}/{station}`` (forecast
 #: input, handled by marine_watch.forecast) are not readings; no station may take these ids.
 RESERVED_SUBTREES = ("risk", "forecast")
 

@@ -41,6 +41,7 @@ def log_lines() -> Iterator[io.StringIO]:
     root = logging.getLogger()
     saved = root.handlers[:], root.level
     logs.configure("INFO")
+    structlog.configure(cache_logger_on_first_use=False)  # later tests capture these loggers
     buffer = io.StringIO()
     handler = root.handlers[0]
     assert isinstance(handler, logging.StreamHandler)
