@@ -208,6 +208,13 @@ class RateLimiter:
             return 0.0
         return (1.0 - bucket.tokens) / self.rate_per_s
 
+    def charge(self, client: str, cost: float) -> None:
+        """Spend ``cost`` more tokens for work already done (a heavy read); the bucket may go below
+        zero, down to minus one burst, so the caller waits for the refill before its next request."""
+        bucket = self._buckets.get(client)
+        if bucket is not None:
+            bucket.tokens = max(-float(self.burst), bucket.tokens - cost)
+
 
 def main(argv: list[str]) -> int:
     """Print a new key for NAME with ROLE, and the api_keys entry that configures its hash."""

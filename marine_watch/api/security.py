@@ -126,6 +126,17 @@ def check_rate(request: Request, services: "Services") -> None:
         raise HTTPException(429, msg, headers={"Retry-After": str(math.ceil(wait_s))})
 
 
+ROWS_PER_TOKEN = 1_000
+
+
+def charge_rows(request: Request, services: "Services", rows: int) -> None:
+    """Charge a heavy read to the caller's bucket: one more token per 1,000 rows answered."""
+    if rows >= ROWS_PER_TOKEN:
+        limiter = services.extras["ratelimit"]
+        assert isinstance(limiter, RateLimiter)
+        limiter.charge(request.client.host if request.client else "unknown", rows / ROWS_PER_TOKEN)
+
+
 async def rate_limited(request: Request, services: ServicesDep) -> None:
     """Public endpoints: a token bucket per client IP; 429 with Retry-After when empty."""
     check_rate(request, services)

@@ -5,17 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from marine_watch.alerting import AlertService
 from marine_watch.api.deps import ServicesDep
 from marine_watch.api.extras import extra
-from marine_watch.api.security import DutyOfficer
+from marine_watch.api.security import DutyOfficer, RateLimited, charge_rows
 from sensors.reading import Kind
 
-router = APIRouter(prefix="/api/v1", tags=["stations"])
+router = APIRouter(prefix="/api/v1", tags=["stations"], dependencies=[RateLimited])
+
 MAX_SPAN = timedelta(days=400)
+# The stores keep times as int64 ns since 1970: 1677-09-21 to 2262-04-11, with a day's margin.
+EARLIEST = datetime(1677, 9, 23, tzinfo=UTC)
+LATEST = datetime(2262, 4, 10, tzinfo=UTC)
 
 
 @router.get("/stations")
@@ -68,6 +72,7 @@ async def lift(
 async def readings(
     station_id: str,
     services: ServicesDep,
+    request: Request,
     from_: Annotated[
         datetime | None, Query(alias="from", description="RFC 3339; default 24 h before `to`")
     ] = None,
@@ -75,7 +80,7 @@ async def readings(
     kind: Kind | None = None,
     every: Annotated[
         str | None,
-        Query(pattern=r"^\d+[smhd]$", description="downsample to bucket means, e.g. 10m"),
+        Query(pattern=r"^\d{1,9}[smhd]$", description="downsample to bucket means, e.g. 10m"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
 ) -> dict[str, object]:
@@ -97,6 +102,7 @@ async def readings(
         every_s=every_s,
         limit=limit,
     )
+    charge_rows(request, services, len(points))
     station = services.catalogue.station(station_id)
     assert station is not None
     datum = None
@@ -122,6 +128,9 @@ async def readings(
 def _aware(value: datetime | None, name: str) -> datetime | None:
     if value is not None and value.tzinfo is None:
         raise HTTPException(422, f"'{name}' needs a UTC offset, e.g. 2026-11-23T08:00:00Z")
+    if value is not None and not EARLIEST <= value <= LATEST:
+        msg = f"'{name}' must be between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (times are stored in int64 ns)"
+        raise HTTPException(422, msg)
     return value
 
 
@@ -130,4 +139,6 @@ def _seconds(every: str) -> int:
     seconds = int(every[:-1]) * unit
     if seconds <= 0:
         raise HTTPException(422, "'every' must be positive")
+    if seconds > MAX_SPAN.total_seconds():
+        raise HTTPException(422, f"'every' longer than {MAX_SPAN.days} days: use a shorter bucket")
     return seconds

@@ -1,7 +1,9 @@
 """SQLite store: the embedded default, with the same contract as the InfluxDB store.
 
-``sqlite3`` blocks, so every call runs on one dedicated thread (STYLE.md rule 10); the connection is
-opened on that thread and never leaves it. A point is keyed by (station, kind, ts_ns) and a rewrite
+``sqlite3`` blocks, so every call runs on a dedicated thread (STYLE.md rule 10): writes on the
+writer thread with its connection, reads (queries, counts) on a reader thread with a connection of
+its own, so a heavy read never delays the storing of new readings (WAL lets readers and the
+writer run at once). Each connection is opened on its thread and never leaves it. A point is keyed by (station, kind, ts_ns) and a rewrite
 upserts it. Downsampling groups by (bucket, kind, qc) with buckets aligned to the epoch and stamped
 with their start, as InfluxDB's ``GROUP BY time(Ns), "kind", "qc"`` does.
 """
@@ -77,7 +79,9 @@ class SqliteStore:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
-        self._db: sqlite3.Connection | None = None  # touched on the executor thread only
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-read")
+        self._db: sqlite3.Connection | None = None  # touched on the writer thread only
+        self._read_db: sqlite3.Connection | None = None  # touched on the reader thread only
         self._closed = False
 
     async def __aenter__(self) -> "SqliteStore":
@@ -87,13 +91,16 @@ class SqliteStore:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
-    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def _run(self, fn: Callable[[sqlite3.Connection], T], *, read: bool = False) -> T:
         if self._closed:
             msg = f"sqlite {self.path}: store is closed"
             raise StoreUnavailable(msg)
         loop = asyncio.get_running_loop()
+        if read and self._db is None:  # the writer creates the file and the schema first
+            await self.open()
+        call = partial(self._read_call, fn) if read else partial(self._call, fn)
         try:
-            return await loop.run_in_executor(self._executor, partial(self._call, fn))
+            return await loop.run_in_executor(self._reader if read else self._executor, call)
         except sqlite3.OperationalError as exc:  # locked, disk I/O, cannot open: may pass
             msg = f"sqlite {self.path}: {exc}"
             raise StoreUnavailable(msg) from exc
@@ -112,6 +119,14 @@ class SqliteStore:
             db.executescript(SCHEMA)
             self._db = db
         return fn(self._db)
+
+    def _read_call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._read_db is None:
+            db = sqlite3.connect(self.path, isolation_level=None)
+            db.execute("PRAGMA busy_timeout = 5000")
+            db.execute("PRAGMA query_only = ON")
+            self._read_db = db
+        return fn(self._read_db)
 
     async def open(self) -> None:
         """Open the file and create the schema (otherwise done by the first call)."""
@@ -162,7 +177,7 @@ class SqliteStore:
         def select(db: sqlite3.Connection) -> list[SeriesPoint]:
             return [SeriesPoint(*row) for row in db.execute(sql, params)]
 
-        return await self._run(select)
+        return await self._run(select, read=True)
 
     async def count(self, station: str | None = None) -> int:
         def select(db: sqlite3.Connection) -> int:
@@ -174,7 +189,7 @@ class SqliteStore:
                 ).fetchone()
             return int(row[0])
 
-        return await self._run(select)
+        return await self._run(select, read=True)
 
     async def ping(self) -> bool:
         try:
@@ -193,5 +208,13 @@ class SqliteStore:
                 self._db.close()
                 self._db = None
 
-        await asyncio.get_running_loop().run_in_executor(self._executor, shut)
-        self._executor.shutdown(wait=False)  # its one job is done: the thread exits at once
+        def shut_reader() -> None:
+            if self._read_db is not None:
+                self._read_db.close()
+                self._read_db = None
+
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._reader, shut_reader)
+        await loop.run_in_executor(self._executor, shut)
+        for executor in (self._reader, self._executor):
+            executor.shutdown(wait=False)  # its one job is done: the thread exits at once
