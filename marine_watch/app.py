@@ -215,7 +215,11 @@ async def _open_services(
 ) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = await stack.enter_async_context(open_configured_store(settings))
-    dead = DeadLetters(settings.data_dir / "dead_letters.sqlite3")
+    dead = DeadLetters(
+        settings.data_dir / "dead_letters.sqlite3",
+        max_rows=settings.dead_letter_max_rows,
+        max_age_s=settings.dead_letter_max_age_s,
+    )
     await dead.open()
     stack.push_async_callback(dead.close)
     spool = Spool(settings.data_dir / "spool.sqlite3")

@@ -207,8 +207,9 @@ class Ingest:
                 ranges=d.qc.range,
             )
         except PayloadError as err:
-            await self._dead_letter(topic, payload, [(err.reason.value, err.detail, payload)])
-            ack()
+            # queued, acknowledged once its batch is durable: a flood of junk is written in
+            # batches while the next messages (good readings among them) go on
+            await self._dead_letter(topic, payload, [(err.reason.value, err.detail, payload)], ack)
             return
         if decoded.rejects:
             await self._dead_letter(
@@ -263,13 +264,21 @@ class Ingest:
                     metrics.qc_flagged.labels(block.kind, flag).inc(n)
 
     async def _dead_letter(
-        self, topic: str, payload: bytes, items: list[tuple[str, str, bytes]]
+        self,
+        topic: str,
+        payload: bytes,
+        items: list[tuple[str, str, bytes]],
+        ack: Callable[[], None] | None = None,
     ) -> None:
+        """Dead-letter ``items``; with ``ack``, queue them and acknowledge once durable, else wait."""
         now = time.time()
         letters = [
             DeadLetter(topic, now, reason, detail, raw, len(raw)) for reason, detail, raw in items
         ]
-        await self._d.dead_letters.add(letters)
+        if ack is None:
+            await self._d.dead_letters.add(letters)
+        else:
+            await self._d.dead_letters.submit(letters, ack)
         for reason, detail, _ in items:
             self._d.metrics.dead_letters.labels(reason).inc()
             log.warning(

@@ -73,6 +73,7 @@ class Settings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: Annotated[int, Field(ge=0, le=65535)] = 8000
+    http_max_body_bytes: PositiveInt = 256 * 1024  # a bigger request body is answered 413, unread
     # Addresses (comma-separated IPs or networks) whose X-Forwarded-For/-Proto are believed: the
     # load balancer's. Empty (the default): none, every client is the address it connects from.
     forwarded_allow_ips: str = ""
@@ -88,6 +89,9 @@ class Settings(BaseSettings):
     )
     max_payload_bytes: PositiveInt = 256 * 1024
     future_tolerance_s: PositiveFloat = 300.0
+    # Dead letters kept (marine_watch/deadletters.py): the newest N, none older than the age.
+    dead_letter_max_rows: PositiveInt = 50_000
+    dead_letter_max_age_s: PositiveFloat = 30 * 86_400.0
 
     # Roles and auth (marine_watch/auth.py). "demo" also accepts the well-known demo keys.
     environment: Literal["production", "demo"] = "production"

@@ -9,13 +9,13 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from marine_watch.api.deps import ServicesDep
-from marine_watch.api.security import DutyOfficer
+from marine_watch.api.security import DutyOfficer, RateLimited
 from sensors.payload import Reason
 
 router = APIRouter()
 
 
-@router.get("/health", tags=["ops"])
+@router.get("/health", tags=["ops"], dependencies=[RateLimited])
 async def health(services: ServicesDep) -> JSONResponse:
     """Liveness and the state of each dependency; 503 when the broker or the store is down or
     refuses the service's account (``store.problem`` says so)."""
@@ -37,10 +37,14 @@ async def health(services: ServicesDep) -> JSONResponse:
     return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
 
 
-@router.get("/metrics", tags=["ops"], response_class=Response)
+@router.get("/metrics", tags=["ops"], response_class=Response, dependencies=[RateLimited])
 async def metrics(services: ServicesDep) -> Response:
     """Prometheus metrics."""
     services.metrics.mqtt_backlog.set(services.ingest.backlog())
+    stored = await services.dead_letters.counts()
+    for reason in {*stored, *(r.value for r in Reason)}:
+        services.metrics.dead_letters_stored.labels(reason).set(stored.get(reason, 0))
+    services.metrics.dead_letters_pruned.set(services.dead_letters.pruned)
     return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -48,12 +52,13 @@ async def metrics(services: ServicesDep) -> Response:
 async def dead_letters(
     services: ServicesDep,
     _who: DutyOfficer,
-    reason: Reason | None = None,
+    reason: Annotated[
+        str | None,
+        Query(pattern=r"^[a-z_]{1,40}$", description="e.g. not_json, conflict, bad_forecast"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     before_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> dict[str, object]:
     """Payloads that could not become readings, newest first, with topic, time, raw bytes and reason."""
-    items = await services.dead_letters.query(
-        reason=reason.value if reason else None, limit=limit, before_id=before_id
-    )
+    items = await services.dead_letters.query(reason=reason, limit=limit, before_id=before_id)
     return {"count": len(items), "items": items}
