@@ -126,6 +126,7 @@ def _row(case: str, latencies: list[float], reads_per_s: float | None, junk_per_
         "case": case,
         "good readings": len(latencies),
         "stored after (median)": f"{statistics.median(latencies) * 1000:.0f} ms",
+        "stored after (p90)": f"{statistics.quantiles(latencies, n=10)[-1] * 1000:.0f} ms",
         "stored after (max)": f"{max(latencies) * 1000:.0f} ms",
         "history reads/s (10,000 rows each)": "" if reads_per_s is None else f"{reads_per_s:.1f}",
         "junk messages/s": "" if junk_per_s is None else f"{junk_per_s:.0f}",

@@ -127,6 +127,25 @@ class Backoff:
         await asyncio.sleep(delay)
 
 
+class LogGate:
+    """At most ``per_s`` log lines per second for each reason: a flood of junk is counted in
+    /metrics and the dead-letter table, not written to the log line by line."""
+
+    def __init__(self, per_s: float = 5.0) -> None:
+        self._per_s = per_s
+        self._seen: dict[str, tuple[float, float, int]] = {}  # reason -> (tokens, at, suppressed)
+
+    def take(self, reason: str, now: float) -> int | None:
+        """None to skip this line; else how many lines of ``reason`` were skipped before it."""
+        tokens, at, skipped = self._seen.get(reason, (self._per_s, now, 0))
+        tokens = min(self._per_s, tokens + (now - at) * self._per_s)
+        if tokens < 1.0:
+            self._seen[reason] = (tokens, now, skipped + 1)
+            return None
+        self._seen[reason] = (tokens - 1.0, now, 0)
+        return skipped
+
+
 @dataclass
 class IngestDeps:
     """What ingest talks to."""
@@ -155,6 +174,7 @@ class Ingest:
         root = deps.settings.mqtt_topic_root.rstrip("/")
         #: Subtrees under the root that are not station readings (MQTT filters cannot exclude them).
         self._own_prefixes = tuple(f"{root}/{sub}/" for sub in RESERVED_SUBTREES)
+        self._log_gate = LogGate()
         self._qc = QcHistory(
             deps.qc, deps.resolution
         )  # decided once here, so a replay writes the identical point
@@ -281,10 +301,14 @@ class Ingest:
             await self._d.dead_letters.submit(letters, ack)
         for reason, detail, _ in items:
             self._d.metrics.dead_letters.labels(reason).inc()
+            suppressed = self._log_gate.take(reason, now)
+            if suppressed is None:
+                continue  # a flood: counted in /metrics, logged in the next summary
             log.warning(
                 "payload_dead_lettered",
                 topic=topic,
                 reason=reason,
                 detail=detail,
                 size=len(payload),
+                suppressed_since_last=suppressed,
             )
