@@ -103,6 +103,37 @@ def _parser() -> argparse.ArgumentParser:
     _station_link_options(replay)
     replay.set_defaults(func=_replay)
 
+    hindcast = sub.add_parser(
+        "hindcast",
+        help="replay a real storm record through the live pipeline and score its warnings",
+        description="Run a storm case (config/hindcast/*.toml, docs/HINDCAST.md) through the "
+        "pipeline's own code on a simulated clock, as fast as it goes, and write summary.json, "
+        "timeline.csv and a plot per gauge to --out. --list shows the shipped cases; --skill "
+        "scores every case with every forecast method.",
+        epilog="example: marine-watch hindcast juan-2003 --out hindcast-juan --forecast persistence",
+    )
+    hindcast.add_argument("case", nargs="?", help="case name (see --list) or path of a case file")
+    hindcast.add_argument("--list", action="store_true", help="list the shipped storm cases")
+    hindcast.add_argument("--out", type=Path, help="folder for summary.json, timeline.csv, plots")
+    hindcast.add_argument(
+        "--forecast",
+        choices=["observed", "persistence", "trend"],
+        default=None,
+        help="surge forecast method (default: rules.surge_forecast of config/thresholds.toml)",
+    )
+    hindcast.add_argument(
+        "--tick",
+        type=float,
+        default=600.0,
+        help="seconds of simulated time between evaluations without a reading (default 600)",
+    )
+    hindcast.add_argument(
+        "--skill",
+        action="store_true",
+        help="print the skill table: lead times and false alarms of every method on every case",
+    )
+    hindcast.set_defaults(func=_hindcast)
+
     check = sub.add_parser(
         "check-config", help="load settings and config/ and report problems (exit 2) or a summary"
     )
@@ -244,6 +275,12 @@ def _replay(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _hindcast(args: argparse.Namespace) -> int:
+    from marine_watch.hindcast_cli import run_command
+
+    return run_command(args)
+
+
 def _check_config(_args: argparse.Namespace) -> int:
     from marine_watch.app import load_constants
     from marine_watch.config import load_catalogue
@@ -253,11 +290,18 @@ def _check_config(_args: argparse.Namespace) -> int:
     catalogue = load_catalogue(settings.config_dir)
     constants = load_constants(settings, catalogue)
     samples = sum(s.sample for s in catalogue.stations)
+    from marine_watch.hindcast import HindcastError, list_cases
+
+    try:
+        cases = list_cases(settings.config_dir)
+    except HindcastError as exc:  # a broken storm case is a broken config file
+        raise ConfigError(settings.config_dir / "hindcast", "-", str(exc)) from None
     sys.stdout.write(
         f"config ok: {Path(settings.config_dir).resolve()}\n"
         f"  stations: {len(catalogue.stations)} ({samples} SAMPLE), tide constants: {len(constants)}\n"
         f"  zones: {len(catalogue.zones)}, dike segments: {len(catalogue.segments)}, shelters: {len(catalogue.shelters)}\n"
         f"  qc: ranges for {len(catalogue.qc.range)} kinds, spike limits for {len(catalogue.qc.spike.limit)} ({catalogue.qc.status})\n"
+        f"  storm cases (hindcast): {len(cases)}, surge forecast: {catalogue.rules.surge_forecast}\n"
         f"  store: {settings.store}, broker: {settings.mqtt_url}, http: {settings.http_host}:{settings.http_port}\n"
     )
     return EXIT_OK

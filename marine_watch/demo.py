@@ -208,5 +208,5 @@ def banner(
         f"store: SQLite in {settings.data_dir}\n"
         f"  replay a record into it from another terminal, with the station's account:\n"
         f"    {replay}\n"
-        f"  demo API keys (X-API-Key or ?token=): {keys}\n\n"
+        f"  demo API keys (X-API-Key header; websockets: header or first message): {keys}\n\n"
     )

@@ -33,6 +33,14 @@ CYCLE_S = 12.4206 * HOUR_S  # M2 period: one tidal cycle
 SKEW_LOOKBACK_S = CYCLE_S + 2 * HOUR_S  # the last high water and its neighbourhood
 PHASE_MARGIN_S = HOUR_S  # a predicted high water is "past" an hour after (tide phase errors)
 SKEW_HALF_WINDOW_S = 2 * HOUR_S  # its skew surge: observations within ±2 h of it
+# "trend" (docs/HINDCAST.md §3): the rise of the tidal-cycle mean residual over the last
+# TREND_LAG_S, carried TREND_HORIZON_S ahead (then held), at most TREND_MAX_M in all.
+TREND_LAG_S = 3 * HOUR_S
+TREND_HORIZON_S = 12 * HOUR_S
+TREND_MAX_M = 0.5
+TREND_MIN_POINTS = 3
+TREND_MAX_GAP_S = 3 * HOUR_S
+PERSISTENCE_RULE = "max(skew surge of the last tidal cycle, last-hour residual, 0)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +61,20 @@ def to_85(station: Station, values: np.ndarray) -> np.ndarray:
 
 
 def persistence(
-    state: CoastState, station: Station, constants: tide.TideConstants, now_s: float, hours: int
+    state: CoastState,
+    station: Station,
+    constants: tide.TideConstants,
+    now_s: float,
+    hours: int,
+    method: str = "persistence",
 ) -> Persistence:
-    """Predicted tide + the persisted surge, on the next ``hours``."""
-    t, raw = state.window(station.id, Kind.TIDE_LEVEL, now_s - SKEW_LOOKBACK_S, now_s + 1)
+    """Predicted tide + the persisted surge, on the next ``hours``.
+
+    ``method`` "trend" adds the rise of the residual's mean over the last tidal cycle, measured
+    over ``TREND_LAG_S`` (never a fall), carried ``TREND_HORIZON_S`` ahead and held after that.
+    """
+    since = now_s - max(SKEW_LOOKBACK_S, CYCLE_S + TREND_LAG_S if method == "trend" else 0.0)
+    t, raw = state.window(station.id, Kind.TIDE_LEVEL, since, now_s + 1)
     v = to_85(station, raw)
     predicted_obs = tide.predict(constants, t) if t.size else np.empty(0)
     last_hour = t >= now_s - RESIDUAL_WINDOW_S
@@ -69,6 +87,12 @@ def persistence(
     grid = now_s + np.arange(0.0, hours * HOUR_S + OUTLOOK_STEP_S, OUTLOOK_STEP_S)
     predicted = tide.predict(constants, grid)  # grid[0] is now
     water = predicted + persisted
+    rise = math.nan
+    if method == "trend":
+        rise = _residual_rise(t, v - predicted_obs, now_s)
+        per_s = rise if rise > 0.0 else 0.0  # never a fall; NaN (too little record): none
+        ahead = per_s * np.clip(grid - now_s, 0.0, TREND_HORIZON_S)
+        water = water + np.minimum(ahead, TREND_MAX_M)
     hw = tide.high_low_waters(grid, water)
     inside = hw.is_high & (hw.times_s >= now_s) & (hw.times_s <= now_s + hours * HOUR_S)
     per_hour = int(HOUR_S / OUTLOOK_STEP_S)
@@ -79,10 +103,37 @@ def persistence(
         "skew_surge_hw_s": skew_hw_s,
         "persisted_surge_m": round(persisted, 3),
         "predicted_now_m": round(float(predicted[0]), 3),
-        "forecast_method": "persistence",
-        "persistence_rule": "max(skew surge of the last tidal cycle, last-hour residual, 0)",
+        "forecast_method": method,
+        "persistence_rule": PERSISTENCE_RULE,
     }
+    if method == "trend":
+        extra["surge_rise_m_per_h"] = None if math.isnan(rise) else round(rise * HOUR_S, 4)
+        extra["trend_rule"] = (
+            "+ max(rise of the tidal-cycle mean residual over the last"
+            f" {TREND_LAG_S / HOUR_S:g} h, 0) x lead time up to {TREND_HORIZON_S / HOUR_S:g} h,"
+            f" at most {TREND_MAX_M:g} m"
+        )
     return Persistence(hw.times_s[inside], hw.heights_m[inside], hourly, persisted, extra)
+
+
+def _residual_rise(t: np.ndarray, residual: np.ndarray, now_s: float) -> float:
+    """Rise (m/s) of the mean residual over one tidal cycle, now against ``TREND_LAG_S`` ago.
+
+    A mean over a whole cycle cancels most of what tide phase errors and tide-surge interaction
+    put into the residual (±0.7 m within a cycle in a macro-tidal estuary). The residual is
+    interpolated onto a regular grid so that hourly and 10-minute records weigh the cycle alike.
+    NaN when the record does not cover both cycles or has a gap of more than 3 h in them.
+    """
+    start = now_s - CYCLE_S - TREND_LAG_S
+    span = t >= start
+    if span.sum() < TREND_MIN_POINTS or t[span][0] > start + HOUR_S or t[-1] < now_s - HOUR_S:
+        return math.nan
+    if np.diff(t[span]).max() > TREND_MAX_GAP_S:
+        return math.nan
+    grid = np.arange(now_s - CYCLE_S, now_s, OUTLOOK_STEP_S)
+    now_mean = np.interp(grid, t[span], residual[span]).mean()
+    before_mean = np.interp(grid - TREND_LAG_S, t[span], residual[span]).mean()
+    return float(now_mean - before_mean) / TREND_LAG_S
 
 
 def _last_skew(
@@ -139,7 +190,10 @@ def assess_surge(
     obs_t, obs_raw = latest
     obs_v = float(to_85(station, np.array([obs_raw]))[0])
     wl = station.warning_levels
-    fc = persistence(state, station, constants, now_s, rules.outlook_hours) if constants else None
+    method = rules.surge_forecast
+    fc = None
+    if constants is not None and (method != "observed" or wl is None):
+        fc = persistence(state, station, constants, now_s, rules.outlook_hours, method)
     if wl is None:
         return _fallback(station, rules, obs_t, obs_v, fc), SurgeView(obs_v, obs_t)
     thresholds = wl.thresholds()
@@ -147,7 +201,9 @@ def assess_surge(
     onset: float | None = obs_t
     outlook: tuple[int, ...] = ()
     extra: dict[str, object] = {"observed_m": round(obs_v, 3), "observed_at_s": obs_t}
-    if fc is not None:
+    if fc is None:
+        extra["forecast_method"] = "observed" if constants is not None else "none"
+    else:
         extra.update(fc.extra)
         extra["high_waters"] = [
             {"ts_s": float(t), "level_m": round(float(h), 3)}

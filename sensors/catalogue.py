@@ -198,6 +198,11 @@ class RiskRules(Frozen):
     hold_time_s: Annotated[float, Field(ge=0)] = 1800.0
     stale_after_intervals: Annotated[float, Field(gt=1)] = 5.0
     outlook_hours: Annotated[int, Field(gt=0, le=72)] = 24
+    # How the surge at the coming high waters is forecast from the gauge (docs/WARNINGS.md,
+    # docs/HINDCAST.md): "observed" (no forecast: the observed level only), "persistence" (the
+    # persisted surge on every high water of the outlook) or "trend" (persistence plus the rise
+    # of the last hours' residual, carried a few hours ahead).
+    surge_forecast: Literal["observed", "persistence", "trend"] = "persistence"
 
 
 class SpikeRules(Frozen):

@@ -61,7 +61,9 @@ def test_help_lists_every_command() -> None:
         check=False,
     )
     assert done.returncode == 0
-    for command in ("serve", "demo", "simulate", "replay", "check-config", "tide", "overtopping"):
+    for command in (
+        "serve", "demo", "simulate", "replay", "check-config", "tide", "overtopping", "hindcast"
+    ):  # fmt: skip
         assert command in done.stdout
 
 
@@ -99,6 +101,20 @@ def test_check_config_names_file_key_and_problem(
     assert "stations.toml" in err
     assert "lat" in err
     assert "number" in err.lower() or "float" in err.lower()
+
+
+def test_check_config_checks_the_storm_cases(
+    isolated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The storm cases of `hindcast` are config: check-config counts them and names a broken one."""
+    assert main(["check-config"]) == 0
+    assert "storm cases (hindcast): 3, surge forecast: persistence" in capsys.readouterr().out
+    path = isolated / "hindcast" / "juan_halifax_2003.toml"
+    path.write_text(path.read_text().replace('to = "2003-10-02', 'to = "2003-09-02'))
+    assert main(["check-config"]) == 2
+    err = capsys.readouterr().err
+    assert "juan_halifax_2003.toml" in err
+    assert "window must run forward" in err
 
 
 def test_tide_fit_and_predict_round_trip(tmp_path: Path) -> None:
