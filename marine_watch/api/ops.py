@@ -9,13 +9,13 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from marine_watch.api.deps import ServicesDep
-from marine_watch.api.security import DutyOfficer, RateLimited
+from marine_watch.api.security import DutyOfficer, HealthRateLimited, RateLimited
 from sensors.payload import Reason
 
 router = APIRouter()
 
 
-@router.get("/health", tags=["ops"], dependencies=[RateLimited])
+@router.get("/health", tags=["ops"], dependencies=[HealthRateLimited])
 async def health(services: ServicesDep) -> JSONResponse:
     """Liveness and the state of each dependency; 503 when the broker or the store is down or
     refuses the service's account (``store.problem`` says so)."""

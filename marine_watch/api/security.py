@@ -115,12 +115,15 @@ async def ws_principal(
         return None
 
 
-def check_rate(request: Request, services: "Services") -> None:
-    """Spend one token of the caller's bucket; 429 with Retry-After when it is empty."""
+def check_rate(request: Request, services: "Services", bucket: str = "") -> None:
+    """Spend one token of the caller's bucket; 429 with Retry-After when it is empty.
+
+    ``bucket`` names a separate bucket per client (``/health`` has its own, so a load balancer's
+    health checks are never starved by the traffic it forwards from the same address)."""
     limiter = services.extras["ratelimit"]
     assert isinstance(limiter, RateLimiter)
     client = request.client.host if request.client else "unknown"
-    wait_s = limiter.take(client)
+    wait_s = limiter.take(bucket + client)
     if wait_s > 0:
         msg = f"too many requests: at most {limiter.rate_per_s:g}/s per client (burst {limiter.burst})"
         raise HTTPException(429, msg, headers={"Retry-After": str(math.ceil(wait_s))})
@@ -143,3 +146,11 @@ async def rate_limited(request: Request, services: ServicesDep) -> None:
 
 
 RateLimited = Depends(rate_limited)
+
+
+async def health_rate_limited(request: Request, services: ServicesDep) -> None:
+    """``/health``: rate-limited in a bucket of its own per client."""
+    check_rate(request, services, "health:")
+
+
+HealthRateLimited = Depends(health_rate_limited)

@@ -92,8 +92,12 @@ async def test_extreme_ranges_get_422_and_heavy_reads_are_costed(mosquitto, make
         limited = await http.get("/api/v1/stations")
         assert limited.status_code == 429
         assert int(limited.headers["Retry-After"]) >= 1
-        for route in ("/health", "/metrics", "/api/v1/stations/zhapu/tide", "/"):
+        for route in ("/metrics", "/api/v1/stations/zhapu/tide", "/"):
             assert (await http.get(route)).status_code == 429, route
+        assert (await http.get("/health")).status_code == 200  # a bucket of its own...
+        for _ in range(5):
+            await http.get("/health")
+        assert (await http.get("/health")).status_code == 429  # ...with the same limit
 
 
 async def test_forwarded_headers_are_believed_from_nobody_by_default(mosquitto, make_settings):
