@@ -9,28 +9,27 @@ import sqlite3
 from pathlib import Path
 
 from marine_watch.alerts import AlertMessage, AuditEntry, MsgType, Subject
-from marine_watch.serial import SerialExecutor, connect_durable
+from marine_watch.serial import SqliteFile
 
 _COLUMNS = (
     "identifier, incident, subject, subject_id, tier, msg_type, level, colour, sent_s, refs,"
     " headline, explanation, texts, response_type"
 )
 
+_IN_CHUNK = 500  # identifiers per IN (...) query: below SQLite's limit on bound parameters
+
 
 class AlertStore:
     """Messages, acknowledgements and the audit trail, on one SQLite thread."""
 
     def __init__(self, path: Path) -> None:
-        self._path = path
-        self._exec = SerialExecutor("alerts")
-        self._db: sqlite3.Connection | None = None
+        self._sql = SqliteFile(path, "alerts")
 
     async def open(self) -> list[AlertMessage]:
         """Open the file; return every stored message, oldest first (to restore the book)."""
-        return await self._exec.run(self._open)
+        return await self._sql.run(self._open)
 
-    def _open(self) -> list[AlertMessage]:
-        db = connect_durable(self._path)
+    def _open(self, db: sqlite3.Connection) -> list[AlertMessage]:
         db.execute(
             "CREATE TABLE IF NOT EXISTS message (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
             " identifier TEXT UNIQUE, incident TEXT, subject TEXT, subject_id TEXT, tier TEXT,"
@@ -42,26 +41,26 @@ class AlertStore:
             " actor TEXT, action TEXT, subject_id TEXT, identifier TEXT, detail TEXT)"
         )
         db.execute("CREATE INDEX IF NOT EXISTS audit_subject ON audit (subject_id, action, id)")
+        db.execute("CREATE INDEX IF NOT EXISTS audit_identifier ON audit (identifier, action)")
         have = {row[1] for row in db.execute("PRAGMA table_info(message)")}
         for column in ("texts", "response_type"):  # added later: older files lack them
             if column not in have:
                 db.execute(f"ALTER TABLE message ADD COLUMN {column} TEXT")
         db.execute("CREATE TABLE IF NOT EXISTS last_known (member TEXT PRIMARY KEY, row TEXT)")
         db.commit()
-        self._db = db
-        return self._select("1=1 ORDER BY seq", ())
+        return self._select(db, "1=1 ORDER BY seq", ())
 
-    def _select(self, where: str, args: tuple[object, ...]) -> list[AlertMessage]:
-        assert self._db is not None
-        rows = self._db.execute(f"SELECT {_COLUMNS} FROM message WHERE {where}", args)
+    def _select(
+        self, db: sqlite3.Connection, where: str, args: tuple[object, ...]
+    ) -> list[AlertMessage]:
+        rows = db.execute(f"SELECT {_COLUMNS} FROM message WHERE {where}", args)
         return [_message(row) for row in rows]
 
     async def add(self, message: AlertMessage) -> None:
-        await self._exec.run(self._add, message)
+        await self._sql.run(self._add, message)
 
-    def _add(self, m: AlertMessage) -> None:
-        assert self._db is not None
-        self._db.execute(
+    def _add(self, db: sqlite3.Connection, m: AlertMessage) -> None:
+        db.execute(
             f"INSERT INTO message ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 m.identifier,
@@ -81,59 +80,55 @@ class AlertStore:
             ),
         )
         self._insert_audit(
+            db,
             AuditEntry(
                 m.sent_s, "system", m.msg_type.value.lower(), m.subject_id, m.identifier, m.headline
-            )
+            ),
         )
-        self._db.commit()
+        db.commit()
 
     async def audit(self, entry: AuditEntry) -> None:
         """Append one line to the audit trail, durably."""
-        await self._exec.run(self._audit, entry)
+        await self._sql.run(self._audit, entry)
 
-    def _audit(self, entry: AuditEntry) -> None:
-        assert self._db is not None
-        self._insert_audit(entry)
-        self._db.commit()
+    def _audit(self, db: sqlite3.Connection, entry: AuditEntry) -> None:
+        self._insert_audit(db, entry)
+        db.commit()
 
-    def _insert_audit(self, entry: AuditEntry) -> None:
-        assert self._db is not None
-        self._db.execute(
+    def _insert_audit(self, db: sqlite3.Connection, entry: AuditEntry) -> None:
+        db.execute(
             "INSERT INTO audit (ts_s, actor, action, subject_id, identifier, detail) VALUES (?,?,?,?,?,?)",
             entry,
         )
 
     async def last_known(self) -> list[str]:
         """The stored rows of the members that hold their last known level."""
-        return await self._exec.run(self._last_known)
+        return await self._sql.run(self._last_known)
 
-    def _last_known(self) -> list[str]:
-        assert self._db is not None
-        return [str(r[0]) for r in self._db.execute("SELECT row FROM last_known")]
+    def _last_known(self, db: sqlite3.Connection) -> list[str]:
+        return [str(r[0]) for r in db.execute("SELECT row FROM last_known")]
 
     async def keep_known(self, rows: list[tuple[str, str]]) -> None:
         """Store (member, row) pairs of the memory, replacing earlier ones."""
-        await self._exec.run(self._keep_known, rows)
+        await self._sql.run(self._keep_known, rows)
 
-    def _keep_known(self, rows: list[tuple[str, str]]) -> None:
-        assert self._db is not None
-        self._db.executemany("INSERT OR REPLACE INTO last_known VALUES (?, ?)", rows)
-        self._db.commit()
+    def _keep_known(self, db: sqlite3.Connection, rows: list[tuple[str, str]]) -> None:
+        db.executemany("INSERT OR REPLACE INTO last_known VALUES (?, ?)", rows)
+        db.commit()
 
     async def colours(self, changes: list[tuple[str, int, str, float]]) -> None:
         """Record colour changes (place, level, colour, ts) for the zone history."""
-        await self._exec.run(self._colours, changes)
+        await self._sql.run(self._colours, changes)
 
-    def _colours(self, changes: list[tuple[str, int, str, float]]) -> None:
-        assert self._db is not None
-        self._db.executemany(
+    def _colours(self, db: sqlite3.Connection, changes: list[tuple[str, int, str, float]]) -> None:
+        db.executemany(
             "INSERT INTO audit (ts_s, actor, action, subject_id, identifier, detail) VALUES (?,?,?,?,?,?)",
             [
                 (ts, "system", "colour", place, None, json.dumps({"level": lv, "colour": c}))
                 for place, lv, c, ts in changes
             ],
         )
-        self._db.commit()
+        db.commit()
 
     async def messages(
         self, *, subject_id: str | None = None, limit: int = 100, subject: Subject | None = None
@@ -146,24 +141,23 @@ class AlertStore:
         if subject:
             where += " AND subject = ?"
             args.append(subject.value)
-        return await self._exec.run(
+        return await self._sql.run(
             self._select, f"{where} ORDER BY seq DESC LIMIT ?", (*args, limit)
         )
 
     async def message(self, identifier: str) -> AlertMessage | None:
-        found = await self._exec.run(self._select, "identifier = ?", (identifier,))
+        found = await self._sql.run(self._select, "identifier = ?", (identifier,))
         return found[0] if found else None
 
     async def trail(
         self, *, subject_id: str | None = None, action: str | None = None, limit: int = 500
     ) -> list[dict[str, object]]:
         """Audit rows, oldest first."""
-        return await self._exec.run(self._trail, subject_id, action, limit)
+        return await self._sql.run(self._trail, subject_id, action, limit)
 
     def _trail(
-        self, subject_id: str | None, action: str | None, limit: int
+        self, db: sqlite3.Connection, subject_id: str | None, action: str | None, limit: int
     ) -> list[dict[str, object]]:
-        assert self._db is not None
         sql = "SELECT ts_s, actor, action, subject_id, identifier, detail FROM audit WHERE 1=1"
         args: list[object] = []
         if subject_id:
@@ -174,14 +168,33 @@ class AlertStore:
             args.append(action)
         sql += " ORDER BY id DESC LIMIT ?"
         cols = ("ts_s", "actor", "action", "subject_id", "identifier", "detail")
-        rows = self._db.execute(sql, [*args, limit]).fetchall()
+        rows = db.execute(sql, [*args, limit]).fetchall()
         return [dict(zip(cols, r, strict=True)) for r in reversed(rows)]
 
+    async def acknowledgements(self, identifiers: list[str]) -> dict[str, list[dict[str, object]]]:
+        """The acknowledgements of each of these messages (oldest first), in one read."""
+        return await self._sql.run(self._acknowledgements, identifiers)
+
+    def _acknowledgements(
+        self, db: sqlite3.Connection, identifiers: list[str]
+    ) -> dict[str, list[dict[str, object]]]:
+        out: dict[str, list[dict[str, object]]] = {i: [] for i in identifiers}
+        cols = ("ts_s", "actor", "action", "subject_id", "identifier", "detail")
+        wanted = list(out)
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = db.execute(
+                f"SELECT {', '.join(cols)} FROM audit WHERE action = 'acknowledged'"
+                f" AND identifier IN ({marks}) ORDER BY id",
+                chunk,
+            )
+            for row in rows:
+                out[str(row[4])].append(dict(zip(cols, row, strict=True)))
+        return out
+
     async def close(self) -> None:
-        if self._db is not None:
-            await self._exec.run(self._db.close)
-            self._db = None
-        self._exec.shutdown()
+        await self._sql.close()
 
 
 def _message(row: tuple[object, ...]) -> AlertMessage:

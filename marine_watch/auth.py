@@ -26,7 +26,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from marine_watch.errors import ConfigError
-from marine_watch.serial import SerialExecutor
+from marine_watch.serial import SqliteFile
 from marine_watch.settings import DEMO_KEY_HASHES, DEMO_KEYS, Settings
 
 ROLES_FILE = "roles.toml"
@@ -98,8 +98,7 @@ class KeyRing:
         self._settings = settings
         self._static: dict[str, Principal] = {}
         self._dynamic: dict[str, Principal] = {}
-        self._exec = SerialExecutor("users")
-        self._db: sqlite3.Connection | None = None
+        self._sql: SqliteFile | None = None  # admin-made users, once open()
         self.reload()
 
     def reload(self) -> int:
@@ -125,38 +124,41 @@ class KeyRing:
         return None
 
     async def open(self, path: Path) -> None:
-        await self._exec.run(self._open, path)
+        self._sql = SqliteFile(path, "users", durable=False)
+        await self._sql.run(self._open)
 
-    def _open(self, path: Path) -> None:
-        db = sqlite3.connect(path, check_same_thread=False)
+    def _file(self) -> SqliteFile:
+        if self._sql is None:
+            msg = "the user table is not open: call KeyRing.open(path) first"
+            raise RuntimeError(msg)
+        return self._sql
+
+    def _open(self, db: sqlite3.Connection) -> None:
         db.execute(
             "CREATE TABLE IF NOT EXISTS user (name TEXT PRIMARY KEY, role TEXT, key_sha256 TEXT)"
         )
         db.commit()
-        self._db = db
         rows = db.execute("SELECT name, role, key_sha256 FROM user").fetchall()
         self._dynamic = {d: Principal(n, Role(r)) for n, r, d in rows}
 
     async def add_user(self, name: str, role: Role) -> str:
         """Create (or replace) a user; return the new key, which is shown once and never stored."""
         key = new_key()
-        await self._exec.run(self._add, name, role, hash_key(key))
+        await self._file().run(self._add, name, role, hash_key(key))
         return key
 
-    def _add(self, name: str, role: Role, digest: str) -> None:
-        assert self._db is not None
-        self._db.execute("INSERT OR REPLACE INTO user VALUES (?,?,?)", (name, role.value, digest))
-        self._db.commit()
+    def _add(self, db: sqlite3.Connection, name: str, role: Role, digest: str) -> None:
+        db.execute("INSERT OR REPLACE INTO user VALUES (?,?,?)", (name, role.value, digest))
+        db.commit()
         self._dynamic = {d: p for d, p in self._dynamic.items() if p.name != name}
         self._dynamic[digest] = Principal(name, role)
 
     async def remove_user(self, name: str) -> bool:
-        return await self._exec.run(self._remove, name)
+        return await self._file().run(self._remove, name)
 
-    def _remove(self, name: str) -> bool:
-        assert self._db is not None
-        gone = self._db.execute("DELETE FROM user WHERE name = ?", (name,)).rowcount > 0
-        self._db.commit()
+    def _remove(self, db: sqlite3.Connection, name: str) -> bool:
+        gone = db.execute("DELETE FROM user WHERE name = ?", (name,)).rowcount > 0
+        db.commit()
         self._dynamic = {d: p for d, p in self._dynamic.items() if p.name != name}
         return gone
 
@@ -173,10 +175,8 @@ class KeyRing:
         return sorted(static + dynamic, key=lambda u: u["name"])
 
     async def close(self) -> None:
-        if self._db is not None:
-            await self._exec.run(self._db.close)
-            self._db = None
-        self._exec.shutdown()
+        if self._sql is not None:
+            await self._sql.close()
 
 
 @dataclass

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from marine_watch.serial import SerialExecutor, connect_durable
+from marine_watch.serial import SqliteFile
 
 MAX_RAW_BYTES = 4096
 MAX_BATCH = 1_000  # letters per transaction
@@ -60,20 +60,18 @@ class DeadLetters:
         self._path = path
         self._max_rows = max_rows
         self._max_age_s = max_age_s
-        self._exec = SerialExecutor("deadletters")
-        self._db: sqlite3.Connection | None = None
+        self._sql = SqliteFile(path, "deadletters")
         self._queue: asyncio.Queue[_Pending] | None = None
         self._flusher: asyncio.Task[None] | None = None
         self.pruned = 0  # letters deleted by retention since start
         self.batches = 0  # transactions written since start
 
     async def open(self) -> None:
-        await self._exec.run(self._open)
+        await self._sql.run(self._open)
         self._queue = asyncio.Queue(QUEUE)
         self._flusher = asyncio.create_task(self._flush_forever(), name="deadletters")
 
-    def _open(self) -> None:
-        db = connect_durable(self._path)
+    def _open(self, db: sqlite3.Connection) -> None:
         db.execute(
             "CREATE TABLE IF NOT EXISTS dead_letter (id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT,"
             " received_s REAL, reason TEXT, detail TEXT, raw BLOB, size INTEGER)"
@@ -81,7 +79,6 @@ class DeadLetters:
         db.execute("CREATE INDEX IF NOT EXISTS dead_letter_reason ON dead_letter (reason, id)")
         db.execute("CREATE INDEX IF NOT EXISTS dead_letter_received ON dead_letter (received_s)")
         db.commit()
-        self._db = db
 
     async def add(self, letters: list[DeadLetter]) -> None:
         """Store dead letters durably: return once their batch is committed."""
@@ -116,7 +113,7 @@ class DeadLetters:
         letters = [d for p in batch for d in p.letters]
         while True:
             try:
-                self.pruned += await self._exec.run(self._add, letters, time.time())
+                self.pruned += await self._sql.run(self._add, letters, time.time())
                 self.batches += 1
                 break
             except sqlite3.Error as exc:  # disk full or I/O: keep the batch, try again
@@ -134,23 +131,22 @@ class DeadLetters:
             if p.done is not None and not p.done.done():
                 p.done.set_result(None)
 
-    def _add(self, letters: list[DeadLetter], now_s: float) -> int:
+    def _add(self, db: sqlite3.Connection, letters: list[DeadLetter], now_s: float) -> int:
         """Insert the batch in one transaction and apply retention; return how many were pruned."""
-        assert self._db is not None
         rows = [
             (d.topic, d.received_s, d.reason, d.detail[:500], d.raw[:MAX_RAW_BYTES], d.size)
             for d in letters
         ]
-        with self._db:
-            self._db.executemany(
+        with db:
+            db.executemany(
                 "INSERT INTO dead_letter (topic, received_s, reason, detail, raw, size)"
                 " VALUES (?,?,?,?,?,?)",
                 rows,
             )
-            old = self._db.execute(
+            old = db.execute(
                 "DELETE FROM dead_letter WHERE received_s < ?", (now_s - self._max_age_s,)
             ).rowcount
-            many = self._db.execute(
+            many = db.execute(
                 "DELETE FROM dead_letter WHERE id <= (SELECT max(id) FROM dead_letter) - ?",
                 (self._max_rows,),
             ).rowcount
@@ -160,12 +156,11 @@ class DeadLetters:
         self, *, reason: str | None = None, limit: int = 100, before_id: int | None = None
     ) -> list[dict[str, object]]:
         """Newest first, optionally of one reason, paginated by id."""
-        return await self._exec.run(self._query, reason, limit, before_id)
+        return await self._sql.run(self._query, reason, limit, before_id)
 
     def _query(
-        self, reason: str | None, limit: int, before_id: int | None
+        self, db: sqlite3.Connection, reason: str | None, limit: int, before_id: int | None
     ) -> list[dict[str, object]]:
-        assert self._db is not None
         sql = "SELECT id, topic, received_s, reason, detail, raw, size FROM dead_letter WHERE 1=1"
         args: list[object] = []
         if reason:
@@ -178,26 +173,24 @@ class DeadLetters:
         args.append(limit)
         cols = ("id", "topic", "received_s", "reason", "detail", "raw", "size")
         out = []
-        for row in self._db.execute(sql, args):
+        for row in db.execute(sql, args):
             item = dict(zip(cols, row, strict=True))
             item["raw"] = bytes(row[5]).decode("utf-8", errors="replace")
             out.append(item)
         return out
 
     async def count(self) -> int:
-        return await self._exec.run(self._count)
+        return await self._sql.run(self._count)
 
-    def _count(self) -> int:
-        assert self._db is not None
-        return int(self._db.execute("SELECT count(*) FROM dead_letter").fetchone()[0])
+    def _count(self, db: sqlite3.Connection) -> int:
+        return int(db.execute("SELECT count(*) FROM dead_letter").fetchone()[0])
 
     async def counts(self) -> dict[str, int]:
         """Stored dead letters per reason."""
-        return await self._exec.run(self._counts)
+        return await self._sql.run(self._counts)
 
-    def _counts(self) -> dict[str, int]:
-        assert self._db is not None
-        rows = self._db.execute("SELECT reason, count(*) FROM dead_letter GROUP BY reason")
+    def _counts(self, db: sqlite3.Connection) -> dict[str, int]:
+        rows = db.execute("SELECT reason, count(*) FROM dead_letter GROUP BY reason")
         return {str(reason): int(n) for reason, n in rows}
 
     async def close(self) -> None:
@@ -210,9 +203,6 @@ class DeadLetters:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
             self._flusher = None
-            if pending and self._db is not None:
+            if pending and not self._sql.closed:
                 await self._write(pending)
-        if self._db is not None:
-            await self._exec.run(self._db.close)
-            self._db = None
-        self._exec.shutdown()
+        await self._sql.close()

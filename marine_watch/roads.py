@@ -15,7 +15,7 @@ from pathlib import Path
 from shapely.geometry import LineString, Point
 from shapely.geometry.base import BaseGeometry
 
-from marine_watch.serial import SerialExecutor
+from marine_watch.serial import SqliteFile
 
 DEG_PER_M = 1 / 111_320.0  # metres per degree of latitude; local equirectangular, fine within km
 
@@ -65,22 +65,18 @@ class RoadNotes:
     """The notes, in memory and in SQLite."""
 
     def __init__(self, path: Path) -> None:
-        self._path = path
-        self._exec = SerialExecutor("roads")
-        self._db: sqlite3.Connection | None = None
+        self._sql = SqliteFile(path, "roads", durable=False)
         self.notes: dict[int, RoadNote] = {}
 
     async def open(self) -> None:
-        await self._exec.run(self._open)
+        await self._sql.run(self._open)
 
-    def _open(self) -> None:
-        db = sqlite3.connect(self._path, check_same_thread=False)
+    def _open(self, db: sqlite3.Connection) -> None:
         db.execute(
             "CREATE TABLE IF NOT EXISTS road (id INTEGER PRIMARY KEY AUTOINCREMENT, state TEXT,"
             " text TEXT, coords TEXT, author TEXT, created_s REAL, expires_s REAL, deleted INTEGER DEFAULT 0)"
         )
         db.commit()
-        self._db = db
         rows = db.execute(
             "SELECT id, state, text, coords, author, created_s, expires_s FROM road WHERE deleted = 0"
         )
@@ -100,13 +96,14 @@ class RoadNotes:
     ) -> RoadNote:
         now = time.time()
         expires = None if ttl_s is None else now + ttl_s
-        note_id = await self._exec.run(self._insert, state, text, coordinates, author, now, expires)
+        note_id = await self._sql.run(self._insert, state, text, coordinates, author, now, expires)
         note = RoadNote(note_id, state, text, coordinates, author, now, expires)
         self.notes[note_id] = note
         return note
 
     def _insert(
         self,
+        db: sqlite3.Connection,
         state: RoadState,
         text: str,
         coords: tuple[tuple[float, float], ...],
@@ -114,24 +111,22 @@ class RoadNotes:
         now: float,
         expires: float | None,
     ) -> int:
-        assert self._db is not None
-        cur = self._db.execute(
+        cur = db.execute(
             "INSERT INTO road (state, text, coords, author, created_s, expires_s) VALUES (?,?,?,?,?,?)",
             (state.value, text, json.dumps(coords), author, now, expires),
         )
-        self._db.commit()
+        db.commit()
         return int(cur.lastrowid or 0)
 
     async def remove(self, note_id: int) -> bool:
         if self.notes.pop(note_id, None) is None:
             return False
-        await self._exec.run(self._delete, note_id)
+        await self._sql.run(self._delete, note_id)
         return True
 
-    def _delete(self, note_id: int) -> None:
-        assert self._db is not None
-        self._db.execute("UPDATE road SET deleted = 1 WHERE id = ?", (note_id,))
-        self._db.commit()
+    def _delete(self, db: sqlite3.Connection, note_id: int) -> None:
+        db.execute("UPDATE road SET deleted = 1 WHERE id = ?", (note_id,))
+        db.commit()
 
     def current(self, now_s: float | None = None) -> list[RoadNote]:
         now = time.time() if now_s is None else now_s
@@ -150,7 +145,4 @@ class RoadNotes:
         return [{**n.to_dict(), "distance_m": round(d, -2)} for d, n in found]
 
     async def close(self) -> None:
-        if self._db is not None:
-            await self._exec.run(self._db.close)
-            self._db = None
-        self._exec.shutdown()
+        await self._sql.close()

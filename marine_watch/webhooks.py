@@ -28,7 +28,7 @@ import httpx
 import structlog
 
 from marine_watch.alerts import AlertMessage
-from marine_watch.serial import SerialExecutor, connect_durable
+from marine_watch.serial import SqliteFile
 
 log = structlog.get_logger(__name__)
 SIGNATURE_HEADER = "X-MarineWatch-Signature"
@@ -124,16 +124,13 @@ class WebhookStore:
     """Subscriptions, deliveries and the attempt log, on one SQLite thread."""
 
     def __init__(self, path: Path) -> None:
-        self._path = path
-        self._exec = SerialExecutor("webhooks")
-        self._db: sqlite3.Connection | None = None
+        self._sql = SqliteFile(path, "webhooks")
         self.subscriptions: dict[str, Subscription] = {}
 
     async def open(self) -> None:
-        await self._exec.run(self._open)
+        await self._sql.run(self._open)
 
-    def _open(self) -> None:
-        db = connect_durable(self._path)
+    def _open(self, db: sqlite3.Connection) -> None:
         db.execute(
             f"CREATE TABLE IF NOT EXISTS subscription ({_SUB_COLS}, active INTEGER DEFAULT 1)"
         )
@@ -148,7 +145,6 @@ class WebhookStore:
             " error TEXT, ms REAL)"
         )
         db.commit()
-        self._db = db
         rows = db.execute(f"SELECT {_SUB_COLS} FROM subscription WHERE active = 1")
         self.subscriptions = {r[0]: _subscription(r) for r in rows}
 
@@ -170,13 +166,12 @@ class WebhookStore:
             secrets.token_urlsafe(32),
             time.time(),
         )
-        await self._exec.run(self._insert_sub, sub)
+        await self._sql.run(self._insert_sub, sub)
         self.subscriptions[sub.id] = sub
         return sub
 
-    def _insert_sub(self, s: Subscription) -> None:
-        assert self._db is not None
-        self._db.execute(
+    def _insert_sub(self, db: sqlite3.Connection, s: Subscription) -> None:
+        db.execute(
             f"INSERT INTO subscription ({_SUB_COLS}) VALUES (?,?,?,?,?,?,?,?)",
             (
                 s.id,
@@ -189,41 +184,42 @@ class WebhookStore:
                 s.created_s,
             ),
         )
-        self._db.commit()
+        db.commit()
 
     async def unsubscribe(self, sub_id: str) -> None:
         self.subscriptions.pop(sub_id, None)
-        await self._exec.run(self._deactivate, sub_id)
+        await self._sql.run(self._deactivate, sub_id)
 
-    def _deactivate(self, sub_id: str) -> None:
-        assert self._db is not None
-        self._db.execute("UPDATE subscription SET active = 0 WHERE id = ?", (sub_id,))
-        self._db.commit()
+    def _deactivate(self, db: sqlite3.Connection, sub_id: str) -> None:
+        db.execute("UPDATE subscription SET active = 0 WHERE id = ?", (sub_id,))
+        db.commit()
 
     async def enqueue(self, message: AlertMessage, body: bytes) -> int:
         """Spool one delivery per interested subscription; return how many."""
         targets = [s.id for s in self.subscriptions.values() if s.wants(message)]
         if targets:
-            await self._exec.run(self._enqueue, targets, message.identifier, body)
+            await self._sql.run(self._enqueue, targets, message.identifier, body)
         return len(targets)
 
-    def _enqueue(self, targets: list[str], identifier: str, body: bytes) -> None:
-        assert self._db is not None
+    def _enqueue(
+        self, db: sqlite3.Connection, targets: list[str], identifier: str, body: bytes
+    ) -> None:
         now = time.time()
-        self._db.executemany(
+        db.executemany(
             "INSERT INTO delivery (subscription, identifier, body, status, attempts, next_at_s, created_s)"
             " VALUES (?,?,?,'pending',0,?,?)",
             [(t, identifier, body, now, now) for t in targets],
         )
-        self._db.commit()
+        db.commit()
 
     async def due(self, now_s: float, limit: int) -> list[tuple[int, str, bytes, int]]:
         """(id, subscription, body, attempts) of pending deliveries whose time has come."""
-        return await self._exec.run(self._due, now_s, limit)
+        return await self._sql.run(self._due, now_s, limit)
 
-    def _due(self, now_s: float, limit: int) -> list[tuple[int, str, bytes, int]]:
-        assert self._db is not None
-        rows = self._db.execute(
+    def _due(
+        self, db: sqlite3.Connection, now_s: float, limit: int
+    ) -> list[tuple[int, str, bytes, int]]:
+        rows = db.execute(
             "SELECT id, subscription, body, attempts FROM delivery WHERE status = 'pending'"
             " AND next_at_s <= ? ORDER BY id LIMIT ?",
             (now_s, limit),
@@ -231,13 +227,10 @@ class WebhookStore:
         return [(int(r[0]), str(r[1]), bytes(r[2]), int(r[3])) for r in rows]
 
     async def next_due_s(self) -> float | None:
-        return await self._exec.run(self._next_due)
+        return await self._sql.run(self._next_due)
 
-    def _next_due(self) -> float | None:
-        assert self._db is not None
-        row = self._db.execute(
-            "SELECT min(next_at_s) FROM delivery WHERE status = 'pending'"
-        ).fetchone()
+    def _next_due(self, db: sqlite3.Connection) -> float | None:
+        row = db.execute("SELECT min(next_at_s) FROM delivery WHERE status = 'pending'").fetchone()
         return None if row[0] is None else float(row[0])
 
     async def record(
@@ -250,12 +243,13 @@ class WebhookStore:
         error: str | None,
         ms: float,
     ) -> None:
-        await self._exec.run(
+        await self._sql.run(
             self._record, delivery, status, attempts, next_at_s, http_status, error, ms
         )
 
     def _record(
         self,
+        db: sqlite3.Connection,
         delivery: int,
         status: str,
         attempts: int,
@@ -264,33 +258,31 @@ class WebhookStore:
         error: str | None,
         ms: float,
     ) -> None:
-        assert self._db is not None
         now = time.time()
-        self._db.execute(
+        db.execute(
             "UPDATE delivery SET status = ?, attempts = ?, next_at_s = ?, last_error = ?,"
             " delivered_s = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_s END WHERE id = ?",
             (status, attempts, next_at_s, error, status, now, delivery),
         )
-        self._db.execute(
+        db.execute(
             "INSERT INTO attempt VALUES (?,?,?,?,?)", (delivery, now, http_status, error, ms)
         )
-        self._db.commit()
+        db.commit()
 
     async def log(self, sub_id: str, limit: int = 100) -> list[dict[str, object]]:
         """Deliveries of a subscription, newest first, with their attempts."""
-        return await self._exec.run(self._log, sub_id, limit)
+        return await self._sql.run(self._log, sub_id, limit)
 
-    def _log(self, sub_id: str, limit: int) -> list[dict[str, object]]:
-        assert self._db is not None
+    def _log(self, db: sqlite3.Connection, sub_id: str, limit: int) -> list[dict[str, object]]:
         cols = ("id", "identifier", "status", "attempts", "last_error", "created_s", "delivered_s")
-        rows = self._db.execute(
+        rows = db.execute(
             f"SELECT {', '.join(cols)} FROM delivery WHERE subscription = ? ORDER BY id DESC LIMIT ?",
             (sub_id, limit),
         ).fetchall()
         out = []
         for row in rows:
             item: dict[str, object] = dict(zip(cols, row, strict=True))
-            tries = self._db.execute(
+            tries = db.execute(
                 "SELECT ts_s, http_status, error, ms FROM attempt WHERE delivery = ?", (row[0],)
             )
             item["log"] = [
@@ -301,22 +293,18 @@ class WebhookStore:
 
     async def redeliver(self, sub_id: str) -> int:
         """Put a subscription's failed deliveries back in the queue; return how many."""
-        return await self._exec.run(self._redeliver, sub_id)
+        return await self._sql.run(self._redeliver, sub_id)
 
-    def _redeliver(self, sub_id: str) -> int:
-        assert self._db is not None
-        n = self._db.execute(
+    def _redeliver(self, db: sqlite3.Connection, sub_id: str) -> int:
+        n = db.execute(
             "UPDATE delivery SET status = 'pending', attempts = 0, next_at_s = ? WHERE subscription = ? AND status = 'failed'",
             (time.time(), sub_id),
         ).rowcount
-        self._db.commit()
+        db.commit()
         return int(n)
 
     async def close(self) -> None:
-        if self._db is not None:
-            await self._exec.run(self._db.close)
-            self._db = None
-        self._exec.shutdown()
+        await self._sql.close()
 
 
 def _subscription(row: tuple[object, ...]) -> Subscription:

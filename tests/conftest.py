@@ -16,9 +16,11 @@ from tests.services import CONFIG_DIR, Broker, Influx, start_influxd, start_mosq
 
 pytest_plugins = ("tests.netns",)  # the `netns` fixture: hosts in network namespaces
 
+# Property tests assert behaviour, never speed (speed lives in benchmarks/): no per-example
+# deadline, which a loaded machine would trip. One place for the profiles, loaded once.
 settings.register_profile("ci", deadline=None, derandomize=True)
-if os.environ.get("CI"):
-    settings.load_profile("ci")
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 @pytest.fixture(scope="session")

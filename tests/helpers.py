@@ -1,10 +1,28 @@
 """Helpers shared by tests (not fixtures)."""
 
+import asyncio
 import re
-from collections.abc import Iterator
+import socket
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import uvicorn
 import xmlschema
+from fastapi import FastAPI
+
+from marine_watch.app import Services, create_app, server_options
+from marine_watch.clock import Clock
+from marine_watch.settings import Settings
+from tests.services import scaled
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from marine_watch.hub import Hub
+    from marine_watch.pipeline import Pipeline
 
 #: Reference data of the repository (reference/README.md: source, licence, units, traps per file).
 REFERENCE = Path(__file__).resolve().parents[1] / "reference"
@@ -87,3 +105,76 @@ def readme_commands(section: str | None = None) -> list[str]:
         if console and line.startswith("$ "):
             commands.append(line[2:].strip())
     return commands
+
+
+# ---- the real app, served in the test's loop ------------------------------------------------
+
+
+@dataclass
+class Running:
+    """A served app: its base URLs and its services."""
+
+    http: str
+    ws: str
+    services: Services
+    crashes: list[BaseException]
+    app: FastAPI
+
+
+@asynccontextmanager
+async def serve(settings: Settings, *, clock: Clock | None = None) -> AsyncIterator[Running]:
+    """Run uvicorn on a port-0 socket in this loop; a worker crash fails the test."""
+    crashes: list[BaseException] = []
+    app = create_app(settings, clock=clock, on_fatal=crashes.append)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, lifespan="on", **server_options(settings))  # type: ignore[arg-type]
+    )
+    task = asyncio.create_task(server.serve(sockets=[sock]), name="uvicorn")
+    try:
+        async with asyncio.timeout(scaled(20)):
+            while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
+                await asyncio.sleep(0.02)
+        services: Services = app.state.services
+        async with asyncio.timeout(scaled(20)):
+            await services.ingest.connected.wait()
+        yield Running(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}", services, crashes, app)
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, scaled(30))
+        sock.close()
+    assert not crashes, f"a worker crashed: {crashes!r}"
+
+
+# ---- the pipeline alone, without a broker or a server ----------------------------------------
+
+
+@dataclass
+class SetClock:
+    """The service clock at a time the test sets (``now_s``)."""
+
+    now_s: float
+
+    def now(self) -> float:
+        return self.now_s
+
+
+def build_pipeline(clock: Clock) -> tuple["Pipeline", "Hub", "ThreadPoolExecutor"]:
+    """A pipeline over the repository's sample coast (config/), with its hub and its numerics
+    executor (the caller shuts the executor down)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from marine_watch.app import load_constants
+    from marine_watch.config import load_catalogue
+    from marine_watch.hub import Hub
+    from marine_watch.metrics import Metrics
+    from marine_watch.pipeline import Pipeline
+
+    catalogue = load_catalogue(ROOT / "config")
+    constants = load_constants(Settings(config_dir=ROOT / "config"), catalogue)
+    hub = Hub(capacity=256, stall_s=30.0)
+    numerics = ThreadPoolExecutor(max_workers=1, thread_name_prefix="numerics")
+    pipeline = Pipeline(catalogue, constants, hub, Metrics(), clock, numerics)
+    return pipeline, hub, numerics

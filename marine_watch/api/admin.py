@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from marine_watch.api import answers
 from marine_watch.api.deps import ServicesDep
 from marine_watch.api.security import Admin, keyring_of
 from marine_watch.auth import Role
@@ -22,13 +23,13 @@ class UserIn(BaseModel):
     role: Role
 
 
-@router.get("/users")
+@router.get("/users", response_model=list[answers.User])
 async def users(services: ServicesDep, _who: Admin) -> list[dict[str, str]]:
     """Known users and roles (never keys or hashes)."""
     return keyring_of(services).users()
 
 
-@router.post("/users", status_code=201)
+@router.post("/users", status_code=201, response_model=answers.NewUser)
 async def add_user(body: UserIn, services: ServicesDep, who: Admin) -> dict[str, str]:
     """Create or re-key a user; the key in the answer is not stored and cannot be shown again."""
     key = await keyring_of(services).add_user(body.name, body.role)
@@ -45,7 +46,7 @@ async def remove_user(name: UserName, services: ServicesDep, who: Admin) -> Resp
     return Response(status_code=204)
 
 
-@router.post("/reload")
+@router.post("/reload", response_model=answers.Reloaded)
 async def reload(services: ServicesDep, who: Admin) -> dict[str, object]:
     """Re-read config/roles.toml and the configured keys (422, keys unchanged, if the file is wrong)."""
     try:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from marine_watch.alerting import AlertService
 from marine_watch.alerts import AlertMessage, Subject
+from marine_watch.api import answers
 from marine_watch.api.deps import ServicesDep
 from marine_watch.api.extras import extra
 from marine_watch.api.security import RateLimited, Responder, authorise, keyring_of
@@ -74,15 +75,22 @@ async def alert_cap(identifier: str, request: Request, services: ServicesDep) ->
     return Response(body, media_type=CAP_MEDIA)
 
 
-@router.get("/alerts", tags=["alerts"])
+@router.get(
+    "/alerts", tags=["alerts"], response_model=answers.AlertList, response_model_exclude_unset=True
+)
 async def list_alerts(
     services: ServicesDep,
     _who: Responder,
     subject_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     active: bool = False,
+    with_: Annotated[
+        Literal["acks"] | None,
+        Query(alias="with", description="acks: each item carries its acknowledgements"),
+    ] = None,
 ) -> dict[str, object]:
-    """Alert messages, newest first (zone and station alerts); ``active`` = open incidents only."""
+    """Alert messages, newest first (zone and station alerts); ``active`` = open incidents only;
+    ``with=acks`` adds each message's acknowledgements (one read for the whole list)."""
     service = _alerts(services)
     if active:
         items = [chain[-1].to_dict() for chain in service.book.active.values()]
@@ -90,6 +98,9 @@ async def list_alerts(
         items = [
             m.to_dict() for m in await service.store.messages(subject_id=subject_id, limit=limit)
         ]
+    if with_ == "acks":
+        acks = await service.store.acknowledgements([str(i["identifier"]) for i in items])
+        items = [{**i, "acknowledgements": acks[str(i["identifier"])]} for i in items]
     return {"count": len(items), "items": items}
 
 
@@ -100,7 +111,7 @@ async def _message(services: ServicesDep, identifier: str) -> AlertMessage:
     return message
 
 
-@router.get("/alerts/{identifier}", tags=["alerts"])
+@router.get("/alerts/{identifier}", tags=["alerts"], response_model=answers.AlertAnswer)
 async def get_alert(identifier: str, services: ServicesDep, _who: Responder) -> dict[str, object]:
     """One message with its acknowledgements."""
     message = await _message(services, identifier)
@@ -118,7 +129,9 @@ class AckIn(BaseModel):
     note: str = Field(default="", max_length=500)
 
 
-@router.post("/alerts/{identifier}/ack", tags=["alerts"], status_code=201)
+@router.post(
+    "/alerts/{identifier}/ack", tags=["alerts"], status_code=201, response_model=answers.Ack
+)
 async def acknowledge(
     identifier: str,
     request: Request,
@@ -166,7 +179,7 @@ async def _acker(
     return f"webhook:{sub.owner}:{sub.id}"
 
 
-@router.get("/audit", tags=["alerts"])
+@router.get("/audit", tags=["alerts"], response_model=answers.AuditTrail)
 async def audit(
     services: ServicesDep,
     _who: Responder,
@@ -178,7 +191,12 @@ async def audit(
     return {"count": len(items), "items": items}
 
 
-@router.get("/zones/{zone_id}/history", tags=["places"], dependencies=[RateLimited])
+@router.get(
+    "/zones/{zone_id}/history",
+    tags=["places"],
+    dependencies=[RateLimited],
+    response_model=answers.ZoneHistory,
+)
 async def zone_history(
     zone_id: str, services: ServicesDep, limit: Annotated[int, Query(ge=1, le=5000)] = 500
 ) -> dict[str, object]:
@@ -227,7 +245,7 @@ async def _check_target(services: ServicesDep, body: WebhookIn) -> None:
         raise HTTPException(422, str(exc)) from None
 
 
-@router.post("/webhooks", tags=["webhooks"], status_code=201)
+@router.post("/webhooks", tags=["webhooks"], status_code=201, response_model=answers.NewWebhook)
 async def subscribe(body: WebhookIn, services: ServicesDep, who: Responder) -> dict[str, object]:
     """Register a webhook; the answer holds its signing secret, shown only this once."""
     await _check_target(services, body)
@@ -249,7 +267,7 @@ def _own(services: ServicesDep, who: Principal, sub_id: str) -> None:
         raise HTTPException(403, "this webhook belongs to someone else")
 
 
-@router.get("/webhooks", tags=["webhooks"])
+@router.get("/webhooks", tags=["webhooks"], response_model=list[answers.Webhook])
 async def list_webhooks(services: ServicesDep, who: Responder) -> list[dict[str, object]]:
     """Your webhooks (all of them for an admin), without secrets."""
     me = f"{who.role.value}:{who.name}"
@@ -265,7 +283,7 @@ async def unsubscribe(sub_id: str, services: ServicesDep, who: Responder) -> Res
     return Response(status_code=204)
 
 
-@router.get("/webhooks/{sub_id}/deliveries", tags=["webhooks"])
+@router.get("/webhooks/{sub_id}/deliveries", tags=["webhooks"], response_model=answers.DeliveryLog)
 async def deliveries(
     sub_id: str,
     services: ServicesDep,
@@ -278,7 +296,7 @@ async def deliveries(
     return {"count": len(items), "items": items}
 
 
-@router.post("/webhooks/{sub_id}/redeliver", tags=["webhooks"])
+@router.post("/webhooks/{sub_id}/redeliver", tags=["webhooks"], response_model=answers.Requeued)
 async def redeliver(sub_id: str, services: ServicesDep, who: Responder) -> dict[str, object]:
     """Queue the failed deliveries of a webhook again."""
     _own(services, who, sub_id)

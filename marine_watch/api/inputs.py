@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from marine_watch.api import answers
 from marine_watch.api.deps import ServicesDep
 from marine_watch.api.extras import extra
 from marine_watch.api.security import DutyOfficer, Forecaster, RateLimited
@@ -61,7 +62,7 @@ def _roads(services: ServicesDep) -> RoadNotes:
     return extra(services, "roads", RoadNotes)
 
 
-@router.post("/roads", tags=["roads"], status_code=201)
+@router.post("/roads", tags=["roads"], status_code=201, response_model=answers.RoadNote)
 async def add_road(body: RoadNoteIn, services: ServicesDep, who: DutyOfficer) -> dict[str, object]:
     """Post a road note; residents looking up a position nearby see it."""
     note = await _roads(services).add(
@@ -70,7 +71,7 @@ async def add_road(body: RoadNoteIn, services: ServicesDep, who: DutyOfficer) ->
     return note.to_dict()
 
 
-@router.get("/roads", tags=["roads"], dependencies=[RateLimited])
+@router.get("/roads", tags=["roads"], dependencies=[RateLimited], response_model=answers.RoadNotes)
 async def list_roads(services: ServicesDep) -> dict[str, object]:
     """Current road notes as GeoJSON-like items (public)."""
     items = [n.to_dict() for n in _roads(services).current()]
@@ -87,7 +88,12 @@ async def remove_road(
     return Response(status_code=204)
 
 
-@router.post("/forecasts", tags=["forecasts"], status_code=201)
+@router.post(
+    "/forecasts",
+    tags=["forecasts"],
+    status_code=201,
+    response_model=answers.SurgeForecastMade,
+)
 async def post_forecast(
     body: ForecastIn, services: ServicesDep, who: Forecaster
 ) -> dict[str, object]:
@@ -106,13 +112,23 @@ async def post_forecast(
     return {**forecast_dict(forecast), "by": who.name}
 
 
-@router.get("/forecasts", tags=["forecasts"], dependencies=[RateLimited])
+@router.get(
+    "/forecasts",
+    tags=["forecasts"],
+    dependencies=[RateLimited],
+    response_model=list[answers.SurgeForecast],
+)
 async def list_forecasts(services: ServicesDep) -> list[dict[str, object]]:
     """The latest external forecast of each station."""
     return [forecast_dict(f) for f in extra(services, "forecasts", ForecastBook).latest.values()]
 
 
-@router.post("/forecasts/wind", tags=["forecasts"], status_code=201)
+@router.post(
+    "/forecasts/wind",
+    tags=["forecasts"],
+    status_code=201,
+    response_model=answers.WindForecastMade,
+)
 async def post_wind_forecast(
     body: WindForecastIn, services: ServicesDep, who: Forecaster
 ) -> dict[str, object]:
@@ -128,7 +144,12 @@ async def post_wind_forecast(
     return {**wind_forecast_dict(forecast), "by": who.name}
 
 
-@router.get("/forecasts/wind", tags=["forecasts"], dependencies=[RateLimited])
+@router.get(
+    "/forecasts/wind",
+    tags=["forecasts"],
+    dependencies=[RateLimited],
+    response_model=list[answers.WindForecast],
+)
 async def list_wind_forecasts(services: ServicesDep) -> list[dict[str, object]]:
     """The latest typhoon wind forecast of each station."""
     book = extra(services, "forecasts", ForecastBook)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from marine_watch.api import answers
 from marine_watch.api.deps import ServicesDep
 from marine_watch.api.security import DutyOfficer, HealthRateLimited, RateLimited
 from sensors.payload import Reason
@@ -15,7 +16,13 @@ from sensors.payload import Reason
 router = APIRouter()
 
 
-@router.get("/health", tags=["ops"], dependencies=[HealthRateLimited])
+@router.get(
+    "/health",
+    tags=["ops"],
+    dependencies=[HealthRateLimited],
+    response_model=answers.Health,
+    responses={503: {"model": answers.Health, "description": "the broker or the store is down"}},
+)
 async def health(services: ServicesDep) -> JSONResponse:
     """Liveness and the state of each dependency; 503 when the broker or the store is down or
     refuses the service's account (``store.problem`` says so)."""
@@ -48,7 +55,7 @@ async def metrics(services: ServicesDep) -> Response:
     return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-@router.get("/api/v1/dead-letters", tags=["ops"])
+@router.get("/api/v1/dead-letters", tags=["ops"], response_model=answers.DeadLetters)
 async def dead_letters(
     services: ServicesDep,
     _who: DutyOfficer,

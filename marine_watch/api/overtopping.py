@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from marine_watch.api import answers
 from marine_watch.api.deps import ServicesDep
 from marine_watch.api.security import RateLimited
 from marine_watch.dikes import OutsideValidity, assess_segment
@@ -61,7 +62,7 @@ def _answer(services: ServicesDep, seg: DikeSegment, given: Conditions) -> dict[
     return {**body, "inputs": inputs, "segment_status": seg.status}
 
 
-@router.get("/segments/{segment_id}/overtopping")
+@router.get("/segments/{segment_id}/overtopping", response_model=answers.Overtopping)
 async def overtopping_now(
     segment_id: str,
     services: ServicesDep,
@@ -74,7 +75,7 @@ async def overtopping_now(
     return _answer(services, seg, Conditions(water_m=water_m, hm0_m=hm0_m, tp_s=tp_s))
 
 
-@router.post("/segments/{segment_id}/overtopping")
+@router.post("/segments/{segment_id}/overtopping", response_model=answers.Overtopping)
 async def overtopping_given(
     segment_id: str, body: Conditions, services: ServicesDep
 ) -> dict[str, object]:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
+from marine_watch.api import answers
 from marine_watch.api.deps import ServicesDep
 from marine_watch.api.extras import extra
 from marine_watch.api.security import RateLimited, check_rate
@@ -46,7 +47,9 @@ def _feature(services: ServicesDep, zone: Zone) -> dict[str, object]:
 
 # First in this router, which tries its routes in order: the busiest public route.
 @router.get(
-    "/risk", response_class=Response, responses={200: {"content": {"application/json": {}}}}
+    "/risk",
+    response_class=Response,
+    responses={200: {"model": answers.RiskAnswer, "content": {"application/json": {}}}},
 )
 async def risk_here(
     request: Request,
@@ -78,7 +81,7 @@ def risk_response(request: Request, lat: float, lon: float) -> Response:
     return Response(answers.body(village, lat, lon), media_type="application/json")
 
 
-@router.get("/zones", dependencies=[RateLimited])
+@router.get("/zones", dependencies=[RateLimited], response_model=answers.ZoneCollection)
 async def zones(
     services: ServicesDep,
     tier: Annotated[str | None, Query(pattern="^(city|town|village)$")] = None,
@@ -92,7 +95,7 @@ async def zones(
     return {"type": "FeatureCollection", "features": feats}
 
 
-@router.get("/zones/{zone_id}", dependencies=[RateLimited])
+@router.get("/zones/{zone_id}", dependencies=[RateLimited], response_model=answers.ZoneFeature)
 async def zone(zone_id: str, services: ServicesDep) -> dict[str, object]:
     """One zone as a GeoJSON Feature with its colour and explanation."""
     found = next((z for z in services.catalogue.zones if z.id == zone_id), None)
@@ -101,7 +104,7 @@ async def zone(zone_id: str, services: ServicesDep) -> dict[str, object]:
     return _feature(services, found)
 
 
-@router.get("/segments", dependencies=[RateLimited])
+@router.get("/segments", dependencies=[RateLimited], response_model=answers.SegmentCollection)
 async def segments(services: ServicesDep) -> dict[str, object]:
     """Dike segments as GeoJSON lines with their overtopping colour."""
     feats = []

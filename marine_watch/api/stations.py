@@ -10,21 +10,11 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from marine_watch.alerting import AlertService
+from marine_watch.api import answers
 from marine_watch.api.deps import ServicesDep
 from marine_watch.api.extras import extra
 from marine_watch.api.security import DutyOfficer, RateLimited, charge_rows
 from sensors.reading import Kind
-
-
-class ReadingsAnswer(BaseModel):
-    """The answer of ``/stations/{id}/readings`` (documented; encoded directly)."""
-
-    station: str
-    tide_datum: dict[str, object] | None
-    from_: str = Field(alias="from")
-    to: str
-    every_s: int | None
-    points: list[dict[str, object]]
 
 
 router = APIRouter(prefix="/api/v1", tags=["stations"], dependencies=[RateLimited])
@@ -35,7 +25,7 @@ EARLIEST = datetime(1677, 9, 23, tzinfo=UTC)
 LATEST = datetime(2262, 4, 10, tzinfo=UTC)
 
 
-@router.get("/stations")
+@router.get("/stations", response_model=list[answers.StationAnswer])
 async def list_stations(services: ServicesDep) -> list[dict[str, object]]:
     """Every station with position, kinds, warning tide levels (with status) and live status."""
     out = []
@@ -46,7 +36,7 @@ async def list_stations(services: ServicesDep) -> list[dict[str, object]]:
     return out
 
 
-@router.get("/stations/{station_id}")
+@router.get("/stations/{station_id}", response_model=answers.StationAnswer)
 async def get_station(station_id: str, services: ServicesDep) -> dict[str, object]:
     """One station."""
     station = services.catalogue.station(station_id)
@@ -62,7 +52,7 @@ class LiftIn(BaseModel):
     note: str = Field(min_length=1, max_length=500, examples=["Gauge repaired; tide falling"])
 
 
-@router.post("/stations/{station_id}/lift", status_code=201)
+@router.post("/stations/{station_id}/lift", status_code=201, response_model=answers.Lifted)
 async def lift(
     station_id: str, body: LiftIn, services: ServicesDep, who: DutyOfficer
 ) -> dict[str, object]:
@@ -81,7 +71,7 @@ async def lift(
     return {"station": station_id, "lifted": members, "by": by, "note": body.note, "ts": now_s}
 
 
-@router.get("/stations/{station_id}/readings", response_model=ReadingsAnswer)
+@router.get("/stations/{station_id}/readings", response_model=answers.Readings)
 async def readings(
     station_id: str,
     services: ServicesDep,

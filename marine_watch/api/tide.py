@@ -9,6 +9,7 @@ from typing import Annotated
 import numpy as np
 from fastapi import APIRouter, HTTPException, Query
 
+from marine_watch.api import answers
 from marine_watch.api.deps import ServicesDep
 from marine_watch.api.security import RateLimited
 from risk_models import tide
@@ -18,7 +19,7 @@ MAX_POINTS = 20_000
 HOUR_S = 3600.0
 
 
-@router.get("/stations/{station_id}/tide")
+@router.get("/stations/{station_id}/tide", response_model=answers.PredictedTide)
 async def predicted_tide(
     station_id: str,
     services: ServicesDep,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from marine_watch.errors import SpoolError
-from marine_watch.serial import SerialExecutor, connect_durable
+from marine_watch.serial import SqliteFile
 from sensors.reading import Reading
 
 
@@ -32,63 +32,54 @@ class Spool:
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._exec = SerialExecutor("spool")
-        self._db: sqlite3.Connection | None = None
+        self._sql = SqliteFile(path, "spool")
         self.pending = 0
 
     async def open(self) -> None:
         try:
-            self.pending = await self._exec.run(self._open)
+            self.pending = await self._sql.run(self._open)
         except (sqlite3.Error, OSError) as exc:
             msg = f"cannot open spool {self._path}: {exc}"
             raise SpoolError(msg) from exc
 
-    def _open(self) -> int:
-        db = connect_durable(self._path)
+    def _open(self, db: sqlite3.Connection) -> int:
         db.execute(
             "CREATE TABLE IF NOT EXISTS batch (id INTEGER PRIMARY KEY AUTOINCREMENT, body BLOB NOT NULL)"
         )
         db.commit()
-        self._db = db
         return int(db.execute("SELECT count(*) FROM batch").fetchone()[0])
 
     async def append(self, readings: Sequence[Reading]) -> None:
         """Write one batch durably; SpoolError if the disk refuses."""
         body = encode_batch(readings)
         try:
-            await self._exec.run(self._append, body)
+            await self._sql.run(self._append, body)
         except (sqlite3.Error, OSError) as exc:
             msg = f"spool {self._path} not writable: {exc}"
             raise SpoolError(msg) from exc
         self.pending += 1
 
-    def _append(self, body: bytes) -> None:
-        assert self._db is not None
-        self._db.execute("INSERT INTO batch (body) VALUES (?)", (body,))
-        self._db.commit()
+    def _append(self, db: sqlite3.Connection, body: bytes) -> None:
+        db.execute("INSERT INTO batch (body) VALUES (?)", (body,))
+        db.commit()
 
     async def oldest(self) -> tuple[int, list[Reading]] | None:
         """The oldest batch and its id, or None when empty."""
-        row = await self._exec.run(self._oldest)
+        row = await self._sql.run(self._oldest)
         return None if row is None else (row[0], decode_batch(row[1]))
 
-    def _oldest(self) -> tuple[int, bytes] | None:
-        assert self._db is not None
-        row = self._db.execute("SELECT id, body FROM batch ORDER BY id LIMIT 1").fetchone()
+    def _oldest(self, db: sqlite3.Connection) -> tuple[int, bytes] | None:
+        row = db.execute("SELECT id, body FROM batch ORDER BY id LIMIT 1").fetchone()
         return None if row is None else (int(row[0]), bytes(row[1]))
 
     async def remove(self, batch_id: int) -> None:
         """Drop a batch once the store has it."""
-        await self._exec.run(self._remove, batch_id)
+        await self._sql.run(self._remove, batch_id)
         self.pending = max(0, self.pending - 1)
 
-    def _remove(self, batch_id: int) -> None:
-        assert self._db is not None
-        self._db.execute("DELETE FROM batch WHERE id = ?", (batch_id,))
-        self._db.commit()
+    def _remove(self, db: sqlite3.Connection, batch_id: int) -> None:
+        db.execute("DELETE FROM batch WHERE id = ?", (batch_id,))
+        db.commit()
 
     async def close(self) -> None:
-        if self._db is not None:
-            await self._exec.run(self._db.close)
-            self._db = None
-        self._exec.shutdown()
+        await self._sql.close()

@@ -8,17 +8,15 @@ upserts it. Downsampling groups by (bucket, kind, qc) with buckets aligned to th
 with their start, as InfluxDB's ``GROUP BY time(Ns), "kind", "qc"`` does.
 """
 
-import asyncio
 import math
 import re
 import sqlite3
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from pathlib import Path
 from typing import Final, TypeVar
 
 from marine_watch.errors import StoreRejected, StoreUnavailable
+from marine_watch.serial import SqliteFile
 from marine_watch.store import SeriesPoint
 from sensors.reading import Reading
 
@@ -78,11 +76,24 @@ class SqliteStore:
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
-        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-read")
-        self._db: sqlite3.Connection | None = None  # touched on the writer thread only
-        self._read_db: sqlite3.Connection | None = None  # touched on the reader thread only
-        self._closed = False
+        # autocommit: a batch is one explicit transaction; FULL syncs the WAL at each commit, so a
+        # batch is durable before it is acknowledged
+        self._sql = SqliteFile(
+            self.path,
+            "sqlite",
+            setup=lambda db: db.executescript(SCHEMA),
+            autocommit=True,
+            busy_timeout_ms=5000,
+        )
+        # reads (queries, counts) on a connection and thread of their own: never on the write path
+        self._reader = SqliteFile(
+            self.path,
+            "sqlite-read",
+            setup=lambda db: db.execute("PRAGMA query_only = ON"),
+            durable=False,
+            autocommit=True,
+            busy_timeout_ms=5000,
+        )
 
     async def __aenter__(self) -> "SqliteStore":
         await self.open()
@@ -92,41 +103,20 @@ class SqliteStore:
         await self.close()
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T], *, read: bool = False) -> T:
-        if self._closed:
+        if self._sql.closed:
             msg = f"sqlite {self.path}: store is closed"
             raise StoreUnavailable(msg)
-        loop = asyncio.get_running_loop()
-        if read and self._db is None:  # the writer creates the file and the schema first
-            await self.open()
-        call = partial(self._read_call, fn) if read else partial(self._call, fn)
         try:
-            return await loop.run_in_executor(self._reader if read else self._executor, call)
+            if read:
+                await self._sql.open()  # the writer makes the file and the schema first
+                return await self._reader.run(fn)
+            return await self._sql.run(fn)
         except sqlite3.OperationalError as exc:  # locked, disk I/O, cannot open: may pass
             msg = f"sqlite {self.path}: {exc}"
             raise StoreUnavailable(msg) from exc
         except sqlite3.DatabaseError as exc:  # constraint, bad value: will not pass on retry
             msg = f"sqlite {self.path}: {exc}"
             raise StoreRejected(msg) from exc
-
-    def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        if self._db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, isolation_level=None)
-            db.execute("PRAGMA journal_mode = WAL")
-            # FULL syncs the WAL at each commit: a batch is durable before it is acknowledged.
-            db.execute("PRAGMA synchronous = FULL")
-            db.execute("PRAGMA busy_timeout = 5000")
-            db.executescript(SCHEMA)
-            self._db = db
-        return fn(self._db)
-
-    def _read_call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        if self._read_db is None:
-            db = sqlite3.connect(self.path, isolation_level=None)
-            db.execute("PRAGMA busy_timeout = 5000")
-            db.execute("PRAGMA query_only = ON")
-            self._read_db = db
-        return fn(self._read_db)
 
     async def open(self) -> None:
         """Open the file and create the schema (otherwise done by the first call)."""
@@ -199,22 +189,5 @@ class SqliteStore:
         return True
 
     async def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-
-        def shut() -> None:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
-
-        def shut_reader() -> None:
-            if self._read_db is not None:
-                self._read_db.close()
-                self._read_db = None
-
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._reader, shut_reader)
-        await loop.run_in_executor(self._executor, shut)
-        for executor in (self._reader, self._executor):
-            executor.shutdown(wait=False)  # its one job is done: the thread exits at once
+        await self._reader.close()
+        await self._sql.close()

@@ -14,7 +14,7 @@ from playwright.async_api import expect
 from marine_watch.auth import hash_key
 from marine_watch.clock import ScaledClock
 from tests.browser.pages import open_page, open_resident
-from tests.integration.conftest import serve
+from tests.helpers import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.timeout(180)]
 DUTY_KEY = "details-duty-officer-key"

@@ -1,13 +1,10 @@
 """The dashboard and the resident page in headless Chromium, against the real app and Mosquitto."""
 
-import asyncio
-import json
 import re
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import aiomqtt
 import httpx
 import numpy as np
 import pytest
@@ -16,22 +13,13 @@ from websockets.asyncio.client import connect
 
 from marine_watch.auth import hash_key
 from risk_models import tide
-from tests.browser.pages import open_page, open_resident
-from tests.integration.conftest import Running, serve
+from tests.browser.pages import open_page, open_resident, publish, wait_ws, zhapu_red
+from tests.helpers import Running, serve
 from tests.services import Broker, scaled
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.timeout(180)]
 DUTY_KEY = "browser-duty-officer-key"
 VILLAGES = ("huangshan", "zhapu-harbour", "tianfei", "quantang", "dushan", "jinsiniang")
-
-
-async def _publish(broker: Broker, topic: str, items: list[tuple[float, float]]) -> None:
-    async with aiomqtt.Client(
-        broker.host, broker.port, identifier=f"pub-{time.monotonic_ns()}"
-    ) as client:
-        for ts, value in items:
-            payload = {"ts": int(ts * 1000), "value": round(value, 3), "unit": "m"}
-            await client.publish(topic, json.dumps(payload).encode(), qos=1)
 
 
 async def _tide_history(app: Running, broker: Broker, topic_root: str, station: str) -> None:
@@ -40,22 +28,7 @@ async def _tide_history(app: Running, broker: Broker, topic_root: str, station: 
     times = now - np.arange(18, 0, -1, dtype=np.float64) * 600.0
     predicted = tide.predict(app.services.pipeline.assessor.constants[station], times)
     items = [(float(t), float(v) + 0.3) for t, v in zip(times, predicted, strict=True)]
-    await _publish(broker, f"{topic_root}/{station}/tide_level", items)
-
-
-async def _zhapu_red(app: Running, broker: Broker, topic_root: str) -> None:
-    now = app.services.clock.now()
-    await _publish(
-        broker, f"{topic_root}/zhapu/tide_level", [(now - 60 * i, 5.6) for i in range(3)]
-    )
-
-
-async def _wait_ws(app: Running, ws, predicate, within_s: float) -> dict:
-    async with asyncio.timeout(scaled(within_s)):
-        while True:
-            message = json.loads(await ws.recv())
-            if predicate(message):
-                return message
+    await publish(broker, f"{topic_root}/{station}/tide_level", items)
 
 
 async def test_dashboard_map_chart_live_repaint_and_ack(
@@ -88,10 +61,8 @@ async def test_dashboard_map_chart_live_repaint_and_ack(
         await expect(levels).to_contain_text("SAMPLE")
         await expect(page.get_by_test_id("residual").locator("path")).to_have_count(1)
 
-        await _zhapu_red(app, mosquitto, topic_root)
-        await _wait_ws(
-            app, ws, lambda m: m.get("id") == "zhapu-harbour" and m.get("level") == 4, 15
-        )
+        await zhapu_red(app, mosquitto, topic_root)
+        await wait_ws(app, ws, lambda m: m.get("id") == "zhapu-harbour" and m.get("level") == 4, 15)
         harbour = page.locator("path.zone-village[data-zone='zhapu-harbour']")
         await expect(harbour).to_have_attribute("data-colour", "red", timeout=2_000)
         await expect(page.get_by_test_id("city-badge")).to_have_attribute("data-colour", "red")
@@ -145,10 +116,8 @@ async def test_resident_page_shows_the_colour_and_nearest_shelter_where_you_stan
         await expect(page.get_by_test_id("shelter").first).to_contain_text(
             "Zhapu Middle School shelter"
         )
-        await _zhapu_red(app, mosquitto, topic_root)
-        await _wait_ws(
-            app, ws, lambda m: m.get("id") == "zhapu-harbour" and m.get("level") == 4, 15
-        )
+        await zhapu_red(app, mosquitto, topic_root)
+        await wait_ws(app, ws, lambda m: m.get("id") == "zhapu-harbour" and m.get("level") == 4, 15)
         await expect(card).to_have_attribute("data-colour", "red", timeout=3_000)
         await expect(card).to_contain_text("RED warning")
         await expect(page.get_by_test_id("why")).to_contain_text("5.40")
@@ -180,7 +149,7 @@ async def test_resident_page_keeps_red_with_no_data_since_when_the_gauge_goes_qu
     ):
         await ws.recv()
         page = await open_resident(browser, app.http)
-        await _zhapu_red(app, mosquitto, topic_root)
+        await zhapu_red(app, mosquitto, topic_root)
         card = page.get_by_test_id("risk-card")
         await expect(card).to_have_attribute("data-colour", "red", timeout=scaled(15) * 1000)
         await expect(page.get_by_test_id("nodata")).to_have_attribute(

@@ -12,8 +12,7 @@ from shapely.geometry import shape
 from websockets.asyncio.client import connect
 
 from sensors.reading import UNITS, Kind
-from tests.helpers import sources_in, unresolved
-from tests.integration.conftest import serve
+from tests.helpers import serve, sources_in, unresolved
 from tests.services import scaled
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(120)]

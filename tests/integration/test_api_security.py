@@ -9,7 +9,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from marine_watch.auth import hash_key
-from tests.integration.conftest import serve
+from tests.helpers import serve
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(60)]
 DUTY, TEAM, ADMIN = "k-duty", "k-team", "k-admin"

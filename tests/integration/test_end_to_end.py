@@ -12,7 +12,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from marine_watch.auth import hash_key
-from tests.integration.conftest import serve
+from tests.helpers import serve
 from tests.services import scaled
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(120)]

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from marine_watch.api.fastpath import PATH, risk_fast
-from tests.integration.conftest import serve
+from tests.helpers import serve
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(60)]
 
@@ -26,10 +26,16 @@ CASES = [
 async def test_fast_path_and_documented_route_give_the_same_answers(mosquitto, make_settings):
     """Same status and body for valid, outside, out-of-range, malformed and missing positions."""
     async with serve(make_settings(mosquitto)) as app, httpx.AsyncClient(base_url=app.http) as http:
-        fast = [await http.get(PATH, params=case) for case in CASES]
-        first = app.app.router.routes.pop(0)
+        routes = app.app.router.routes
+        first = routes[0]
         assert getattr(first, "endpoint", None) is risk_fast
-        documented = [await http.get(PATH, params=case) for case in CASES]
+        for _ in range(5):  # both sets inside one evaluation, or the answers differ in time only
+            fast = [await http.get(PATH, params=case) for case in CASES]
+            routes.remove(first)
+            documented = [await http.get(PATH, params=case) for case in CASES]
+            routes.insert(0, first)
+            if fast[0].json().get("evaluated_s") == documented[0].json().get("evaluated_s"):
+                break
     assert [r.status_code for r in fast] == [200, 404, 422, 422, 422, 422, 422, 422, 422]
     assert [(r.status_code, r.json()) for r in fast] == [
         (r.status_code, r.json()) for r in documented

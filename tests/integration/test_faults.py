@@ -23,7 +23,7 @@ import aiomqtt
 import httpx
 import pytest
 
-from tests.integration.conftest import serve
+from tests.helpers import serve
 from tests.services import CONFIG_DIR, Broker, Influx, free_port, scaled, start_mosquitto
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(240)]

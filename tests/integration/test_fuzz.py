@@ -17,7 +17,7 @@ import pytest
 
 from sensors.payload import Reason
 from sensors.reading import UNITS, Kind
-from tests.integration.conftest import serve
+from tests.helpers import serve
 from tests.services import scaled
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(180)]

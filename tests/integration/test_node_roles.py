@@ -17,7 +17,7 @@ from websockets.exceptions import InvalidStatus
 from marine_watch.errors import ConfigError
 from marine_watch.settings import load_settings
 from marine_watch.store.influx import InfluxStore
-from tests.integration.conftest import Running, serve
+from tests.helpers import Running, serve
 from tests.services import scaled
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(180)]

@@ -27,8 +27,7 @@ from marine_watch.clock import ScaledClock
 from marine_watch.config import load_catalogue
 from marine_watch.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from risk_models import tide
-from tests.helpers import cap_schema
-from tests.integration.conftest import serve
+from tests.helpers import cap_schema, serve
 from tests.services import CONFIG_DIR, scaled
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(180)]

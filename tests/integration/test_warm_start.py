@@ -10,7 +10,7 @@ import aiomqtt
 import httpx
 import pytest
 
-from tests.integration.conftest import serve
+from tests.helpers import serve
 from tests.services import scaled
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(120)]

@@ -19,7 +19,7 @@ import pytest
 
 from marine_watch.clock import ScaledClock
 from risk_models import tide
-from tests.integration.conftest import serve
+from tests.helpers import serve
 from tests.integration.test_surge_scenario import KEYS, NS, api_keys
 from tests.services import scaled
 

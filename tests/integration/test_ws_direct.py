@@ -11,7 +11,7 @@ from uvicorn.protocols.websockets.auto import AutoWebSocketsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.asyncio.client import connect
 
-from tests.integration.conftest import serve
+from tests.helpers import serve
 from tests.services import scaled
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(60)]

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from marine_watch.alert_store import AlertStore
-from marine_watch.alerts import AlertBook, MsgType, Subject
+from marine_watch.alerts import AlertBook, AuditEntry, MsgType, Subject
 from marine_watch.zones import PlaceColour
 
 DRIVER = {"hazard": "storm_surge", "station": "zhapu", "value": 5.5, "threshold": 5.4}
@@ -85,3 +85,21 @@ async def test_store_keeps_messages_and_restores_open_incidents(tmp_path: Path) 
     trail = await again.trail(subject_id="zhapu-harbour")
     assert [t["action"] for t in trail] == ["alert", "colour"]
     await again.close()
+
+
+async def test_acknowledgements_of_many_messages_come_in_one_read(tmp_path: Path) -> None:
+    """Each message gets its own acknowledgements, oldest first; one with none gets an empty list;
+    more identifiers than one IN (...) query holds still all come back."""
+    store = AlertStore(tmp_path / "alerts.sqlite3")
+    await store.open()
+    for ts, actor, ident in [(1.0, "ops:a", "m-1"), (2.0, "ops:b", "m-2"), (3.0, "ops:c", "m-1")]:
+        await store.audit(AuditEntry(ts, actor, "acknowledged", "zhapu-harbour", ident, ""))
+    await store.audit(AuditEntry(4.0, "system", "colour", "zhapu-harbour", "m-1", "{}"))
+    many = ["m-1", "m-2", "m-3", *(f"x-{i}" for i in range(1200))]
+    acks = await store.acknowledgements(many)
+    assert [a["actor"] for a in acks["m-1"]] == ["ops:a", "ops:c"]
+    assert [a["actor"] for a in acks["m-2"]] == ["ops:b"]
+    assert acks["m-3"] == []
+    assert len(acks) == len(many)
+    assert await store.acknowledgements([]) == {}
+    await store.close()

@@ -12,8 +12,7 @@ from marine_watch.mqtt_conn import MqttEndpoint
 from marine_watch.replay import BATCH_MAX, ReplayError, batches, check_target, publish, read_series
 from marine_watch.settings import Settings
 from sensors.reading import Kind
-from tests.helpers import REFERENCE
-from tests.integration.conftest import serve
+from tests.helpers import REFERENCE, serve
 from tests.services import CONFIG_DIR, scaled
 
 VLISSINGEN = REFERENCE / "tide_vlissingen_2018q1_10min_matroos.csv"

@@ -144,7 +144,7 @@ async def test_a_store_outage_spools_acks_and_replays_once(parts):
 class FullDiskSpool(Spool):
     """A real spool whose disk is full: every append fails as SQLite does on ENOSPC."""
 
-    def _append(self, body: bytes) -> None:
+    def _append(self, db: sqlite3.Connection, body: bytes) -> None:
         msg = "database or disk is full"
         raise sqlite3.OperationalError(msg)
 

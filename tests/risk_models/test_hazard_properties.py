@@ -1,9 +1,7 @@
 """Properties of the hazard levels and overtopping: monotonic, bounded, NaN-honest, shape-keeping."""
 
-import os
-
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -14,10 +12,6 @@ from risk_models.redtide import red_tide_level
 from risk_models.types import UNKNOWN, FloatArray, Thresholds
 from risk_models.waves import wave_level
 from risk_models.wind import gale_signal_level, typhoon_signal_level
-
-settings.register_profile("ci", deadline=None, derandomize=True)
-settings.register_profile("dev", deadline=None, max_examples=60)
-settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 SURGE_M = Thresholds(4.45, 4.75, 5.10, 5.40)  # Zhapu SAMPLE warning tide levels (DOMAIN.md §1.5)
 sizes = st.integers(1, 50)

@@ -1,7 +1,5 @@
 """Properties of the tide and surge numerics (Hypothesis)."""
 
-import os
-
 import hypothesis.strategies as st
 import numpy as np
 from hypothesis import given, settings
@@ -10,9 +8,7 @@ from hypothesis.extra.numpy import arrays
 from risk_models import surge, tide
 from risk_models.types import Thresholds
 
-settings.register_profile("ci", deadline=None, derandomize=True, max_examples=20)
-settings.register_profile("dev", deadline=None, max_examples=20)
-settings.load_profile("ci" if os.environ.get("CI") else "dev")
+FEW = settings(max_examples=20)  # each example fits a month of hourly tide
 
 NAMES = ("M2", "S2", "N2", "K1", "O1", "M4")
 SAMPLE_LEVELS = Thresholds(blue=4.45, yellow=4.75, orange=5.10, red=5.40)  # SAMPLE, DOMAIN §1.5
@@ -30,6 +26,7 @@ def constants(lat, mean, amp, phase) -> tide.TideConstants:
     return tide.TideConstants(lat, mean, NAMES, amp, phase)
 
 
+@FEW
 @given(lats, means, amplitudes, phases, starts)
 def test_fit_of_a_prediction_returns_the_constants(lat, mean, amp, phase, start) -> None:
     """fit(predict(c)) = c on a noise-free 40-day hourly series."""
@@ -43,6 +40,7 @@ def test_fit_of_a_prediction_returns_the_constants(lat, mean, amp, phase, start)
     assert abs(got.mean_m - mean) < 1e-7
 
 
+@FEW
 @given(lats, means, starts)
 def test_zero_amplitudes_predict_the_mean(lat, mean, start) -> None:
     """Without tide the prediction is the mean everywhere."""
@@ -51,6 +49,7 @@ def test_zero_amplitudes_predict_the_mean(lat, mean, start) -> None:
     np.testing.assert_allclose(tide.predict(c, t), mean, atol=1e-12)
 
 
+@FEW
 @given(lats, means, amplitudes, phases, st.integers(-3, 3))
 def test_adding_full_turns_to_phases_changes_nothing(lat, mean, amp, phase, turns) -> None:
     """A phase + 360 degrees gives the same tide."""
@@ -60,6 +59,7 @@ def test_adding_full_turns_to_phases_changes_nothing(lat, mean, amp, phase, turn
     np.testing.assert_allclose(a, b, atol=1e-9)
 
 
+@FEW
 @given(lats, amplitudes, phases, st.randoms(use_true_random=False))
 def test_sample_order_does_not_matter(lat, amp, phase, rnd) -> None:
     """Shuffling the samples gives the same fit and a prediction that follows the times."""
@@ -74,6 +74,7 @@ def test_sample_order_does_not_matter(lat, amp, phase, rnd) -> None:
     np.testing.assert_allclose(tide.predict(a, t)[order], tide.predict(a, t[order]), atol=1e-9)
 
 
+@FEW
 @given(lats, amplitudes, phases, arrays(np.bool_, 30 * 24))
 def test_nan_samples_are_dropped(lat, amp, phase, missing) -> None:
     """NaN values are ignored by the fit; a NaN time predicts NaN."""
@@ -86,6 +87,7 @@ def test_nan_samples_are_dropped(lat, amp, phase, missing) -> None:
     assert np.isnan(tide.predict(c, np.where(missing, np.nan, t))[missing]).all()
 
 
+@FEW
 @given(lats, means, amplitudes, phases)
 def test_surge_of_a_prediction_against_itself_is_zero(lat, mean, amp, phase) -> None:
     """Residual and skew surge of the tide against itself are 0."""
@@ -95,6 +97,7 @@ def test_surge_of_a_prediction_against_itself_is_zero(lat, mean, amp, phase) -> 
     assert np.allclose(surge.skew_surge(t, p, p).skew_surge_m, 0.0, atol=1e-3)
 
 
+@FEW
 @given(water_m, st.floats(0, 5))
 def test_raising_the_water_never_lowers_the_level(h, rise_m) -> None:
     """The surge level is monotonic in water level."""
@@ -103,6 +106,7 @@ def test_raising_the_water_never_lowers_the_level(h, rise_m) -> None:
     ).all()
 
 
+@FEW
 @given(arrays(np.float64, st.integers(0, 100), elements=st.floats(allow_infinity=False)))
 def test_levels_stay_within_unknown_to_red(h) -> None:
     """Levels are -1 (NaN only) or 0..4, with the input's shape."""

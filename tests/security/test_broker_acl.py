@@ -9,7 +9,7 @@ import pytest
 
 from marine_watch.cli import main
 from marine_watch.mqtt_conn import Account, MqttEndpoint
-from tests.integration.conftest import serve
+from tests.helpers import serve
 from tests.security.broker import ROOT, SecuredBroker
 from tests.security.certs import Pki
 from tests.security.traffic import (

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from marine_watch.mqtt_conn import Account, MqttEndpoint
-from tests.integration.conftest import serve
+from tests.helpers import serve
 from tests.security.broker import ROOT, SecuredBroker
 from tests.security.traffic import reading, stored, wait_stored
 from tests.services import HOST

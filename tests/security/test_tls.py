@@ -7,7 +7,7 @@ import pytest
 
 from marine_watch.mqtt_conn import MqttEndpoint
 from marine_watch.settings import Settings
-from tests.integration.conftest import serve
+from tests.helpers import serve
 from tests.security.broker import ROOT, SecuredBroker, start_secured
 from tests.security.certs import Pki, make_pki
 from tests.security.traffic import publish_as, reading, refused_loudly, wait_stored

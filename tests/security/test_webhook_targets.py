@@ -16,7 +16,7 @@ import uvicorn
 from marine_watch.auth import hash_key
 from marine_watch.netguard import TargetGuard, pinned_client
 from marine_watch.webhooks import Policy, Sender, WebhookStore
-from tests.integration.conftest import serve
+from tests.helpers import serve
 from tests.integration.test_surge_scenario import Receiver
 from tests.marine_watch.test_webhooks import alert, run_until
 from tests.security.certs import Pki, make_pki
