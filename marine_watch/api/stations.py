@@ -16,7 +16,6 @@ from marine_watch.api.extras import extra
 from marine_watch.api.security import DutyOfficer, RateLimited, charge_rows
 from sensors.reading import Kind
 
-
 router = APIRouter(prefix="/api/v1", tags=["stations"], dependencies=[RateLimited])
 
 MAX_SPAN = timedelta(days=400)
