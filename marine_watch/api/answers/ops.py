@@ -15,7 +15,7 @@ class StoreHealth(Answer):
     kind: str
     reachable: bool
     problem: str | None = Field(
-        default=None, description="why the store refused the service (401/403), when it did"
+        description="why the store refused the service's account (401/403), else null"
     )
 
 
