@@ -20,6 +20,7 @@ MODULES = (
     "bench_tide_rws",
     "bench_ingest",
     "bench_secure_ingest",
+    "bench_hostile",
     "bench_nodes",
     "bench_api",
     "bench_ws",

@@ -18,6 +18,7 @@ import structlog
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from marine_watch import logs
 from marine_watch.api import register_routes
 from marine_watch.api.nodes import RoleLimit
 from marine_watch.clock import Clock, WallClock
@@ -34,7 +35,7 @@ from marine_watch.pipeline import Pipeline
 from marine_watch.regions import restrict
 from marine_watch.settings import Settings
 from marine_watch.store import Store
-from marine_watch.store.factory import open_store
+from marine_watch.store.factory import open_configured_store
 from marine_watch.store.spool import Spool
 from marine_watch.writer import Delivery, Writer
 from marine_watch.zones import ZoneIndex
@@ -103,6 +104,20 @@ async def supervised(
         raise
 
 
+WS_MAX_MESSAGE_BYTES = 64 * 1024  # a bigger websocket message is closed with 1009 by the server
+
+
+def server_options(settings: Settings) -> dict[str, object]:
+    """uvicorn's options for this app (serve, demo and the tests run the same server)."""
+    return {
+        "log_config": None,
+        "ws_per_message_deflate": False,
+        "ws_max_size": WS_MAX_MESSAGE_BYTES,
+        "proxy_headers": bool(settings.forwarded_allow_ips),
+        "forwarded_allow_ips": settings.forwarded_allow_ips or None,
+    }
+
+
 def create_app(
     settings: Settings,
     *,
@@ -111,6 +126,7 @@ def create_app(
     workers: tuple[tuple[str, Worker], ...] = (),
 ) -> FastAPI:
     """Build the app; nothing starts until the lifespan runs."""
+    logs.register_secrets(settings.secrets())
     everything = load_catalogue(settings.config_dir)
     catalogue = everything
     if settings.regions:  # a regional risk node evaluates its part of the coast
@@ -231,16 +247,12 @@ async def _open_services(
     partition: tuple[str, ...] | None = None,
 ) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = await stack.enter_async_context(
-        open_store(
-            "sqlite" if settings.node_role == "api" else settings.store,  # API: never written
-            influx_url=settings.influx_url,
-            influx_db=settings.influx_db,
-            influx_token=settings.influx_token,
-            sqlite_path=settings.data_dir / "readings.sqlite3",
-        )
+    store = await stack.enter_async_context(open_configured_store(settings))
+    dead = DeadLetters(
+        settings.data_dir / "dead_letters.sqlite3",
+        max_rows=settings.dead_letter_max_rows,
+        max_age_s=settings.dead_letter_max_age_s,
     )
-    dead = DeadLetters(settings.data_dir / "dead_letters.sqlite3")
     await dead.open()
     stack.push_async_callback(dead.close)
     spool = Spool(settings.data_dir / "spool.sqlite3")

@@ -6,7 +6,8 @@ letters, road notes, acknowledge), ``emergency_team`` (alerts, acknowledge, webh
 
 Keys are random tokens; only their SHA-256 is kept (settings ``api_keys``, ``config/roles.toml`` or
 the users table that admins fill at run time). A key arrives as ``Authorization: Bearer <key>`` or
-``X-API-Key: <key>`` (``?token=`` on websockets, where browsers cannot set headers).
+``X-API-Key: <key>``; on websockets, where browsers cannot set headers, also as the first message
+``{"type": "auth", "key": "<key>"}``. A key is never accepted in a URL.
 ``python -m marine_watch.auth NAME ROLE`` prints a new key and the line to configure it.
 """
 
@@ -26,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from marine_watch.errors import ConfigError
 from marine_watch.serial import SqliteFile
-from marine_watch.settings import DEMO_KEYS, Settings
+from marine_watch.settings import DEMO_KEY_HASHES, DEMO_KEYS, Settings
 
 ROLES_FILE = "roles.toml"
 MAX_BUCKETS = 100_000  # distinct client IPs remembered by the rate limiter (LRU beyond that)
@@ -71,8 +72,11 @@ class _RolesFile(BaseModel):
     users: tuple[_User, ...] = ()
 
 
-def load_roles_file(config_dir: Path) -> dict[str, Principal]:
-    """Hashed keys from config/roles.toml (absent file: none); ConfigError on a bad entry."""
+def load_roles_file(config_dir: Path, *, demo: bool = False) -> dict[str, Principal]:
+    """Hashed keys from config/roles.toml (absent file: none); ConfigError on a bad entry.
+
+    A published demo key is refused there too, outside the demo.
+    """
     path = config_dir / ROLES_FILE
     if not path.exists():
         return {}
@@ -80,6 +84,10 @@ def load_roles_file(config_dir: Path) -> dict[str, Principal]:
         parsed = _RolesFile.model_validate(tomllib.loads(path.read_text(encoding="utf-8")))
     except (ValidationError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(path, "users", str(exc).splitlines()[0]) from None
+    for user in parsed.users:
+        if not demo and user.key_sha256 in DEMO_KEY_HASHES:
+            problem = f"{user.name}: a published demo key; generate a secret one (python -m marine_watch.auth)"
+            raise ConfigError(path, "users", problem)
     return {u.key_sha256: Principal(u.name, u.role) for u in parsed.users}
 
 
@@ -95,11 +103,12 @@ class KeyRing:
 
     def reload(self) -> int:
         """Re-read settings keys, demo keys and config/roles.toml; return how many are known."""
-        static = load_roles_file(self._settings.config_dir)
+        demo = self._settings.environment == "demo"
+        static = load_roles_file(self._settings.config_dir, demo=demo)
         for entry in self._settings.api_keys:
             name, role, digest = entry.split(":")
             static[digest] = Principal(name, Role(role))
-        if self._settings.environment == "demo":
+        if demo:
             static.update(
                 {hash_key(k): Principal(f"demo-{r}", Role(r)) for r, k in DEMO_KEYS.items()}
             )
@@ -198,6 +207,13 @@ class RateLimiter:
             bucket.tokens -= 1.0
             return 0.0
         return (1.0 - bucket.tokens) / self.rate_per_s
+
+    def charge(self, client: str, cost: float) -> None:
+        """Spend ``cost`` more tokens for work already done (a heavy read); the bucket may go below
+        zero, down to minus one burst, so the caller waits for the refill before its next request."""
+        bucket = self._buckets.get(client)
+        if bucket is not None:
+            bucket.tokens = max(-float(self.burst), bucket.tokens - cost)
 
 
 def main(argv: list[str]) -> int:

@@ -97,9 +97,13 @@ def render_acl(grants: Grants, root: str) -> str:
     ]
     for station, user in grants.stations.items():
         lines += [f"user {user}", f"topic write {root}/{station}/#"]
-    lines += ["", "# Forecast offices publish forecasts only."]
+    lines += [
+        "",
+        "# Forecast offices publish forecasts only, under their own name (the source shown).",
+    ]
     for user in grants.forecasters:
-        lines += [f"user {user}", f"topic write {root}/forecast/#"]
+        name = user.removeprefix("forecaster-")
+        lines += [f"user {user}", f"topic write {root}/forecast/by/{name}/#"]
     lines += ["", "# Readers read the retained colours only."]
     for user in grants.readers:
         lines += [f"user {user}", f"topic read {root}/risk/#"]

@@ -192,7 +192,7 @@ def _station_links(
 
 
 def _serve(_args: argparse.Namespace) -> int:
-    from marine_watch.app import create_app
+    from marine_watch.app import create_app, server_options
     from marine_watch.settings import load_settings
 
     logs.configure()
@@ -202,8 +202,7 @@ def _serve(_args: argparse.Namespace) -> int:
         app,
         host=settings.http_host,
         port=settings.http_port,
-        log_config=None,
-        ws_per_message_deflate=False,
+        **server_options(settings),  # type: ignore[arg-type]  # uvicorn's keyword arguments
     )
     return EXIT_OK
 

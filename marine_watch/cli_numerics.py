@@ -251,18 +251,12 @@ def station_series(
 async def _query(
     settings: Settings, station_id: str, start: datetime, end: datetime
 ) -> tuple[np.ndarray, np.ndarray]:
-    from marine_watch.store.factory import open_store
+    from marine_watch.store.factory import open_configured_store
 
     times: list[float] = []
     values: list[float] = []
     chunks = max(1, int(np.ceil((end - start) / CHUNK)))
-    async with open_store(
-        settings.store,
-        influx_url=settings.influx_url,
-        influx_db=settings.influx_db,
-        influx_token=settings.influx_token,
-        sqlite_path=settings.data_dir / "readings.sqlite3",
-    ) as store:
+    async with open_configured_store(settings) as store:
         from rich.progress import BarColumn, Progress, TimeRemainingColumn
 
         with Progress(

@@ -137,7 +137,7 @@ async def _run(args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace, broker: EmbeddedBroker, data_dir: Path) -> uvicorn.Config:
     """Settings, scenario and app on the running broker; print how to use them."""
-    from marine_watch.app import create_app, load_constants
+    from marine_watch.app import create_app, load_constants, server_options
     from marine_watch.clock import ScaledClock, WallClock
     from marine_watch.config import load_catalogue
     from marine_watch.mqtt_conn import MqttEndpoint
@@ -184,9 +184,8 @@ def _build(args: argparse.Namespace, broker: EmbeddedBroker, data_dir: Path) -> 
         app,
         host=settings.http_host,
         port=settings.http_port,
-        log_config=None,
-        ws_per_message_deflate=False,
         timeout_graceful_shutdown=GRACE_S,
+        **server_options(settings),  # type: ignore[arg-type]  # uvicorn's keyword arguments
     )
 
 
@@ -209,5 +208,5 @@ def banner(
         f"store: SQLite in {settings.data_dir}\n"
         f"  replay a record into it from another terminal, with the station's account:\n"
         f"    {replay}\n"
-        f"  demo API keys (X-API-Key or ?token=): {keys}\n\n"
+        f"  demo API keys (X-API-Key header; websockets: header or first message): {keys}\n\n"
     )

@@ -15,9 +15,11 @@ from marine_watch.alerts import AlertBook, Subject
 from marine_watch.auth import KeyRing, RateLimiter
 from marine_watch.config import load_catalogue
 from marine_watch.escalation import Escalator
-from marine_watch.forecast import ForecastBook, subscribe_forecasts
+from marine_watch.forecast import ForecastBook
+from marine_watch.forecast_inbox import Forecasters, ForecastInbox, subscribe_forecasts
 from marine_watch.mailer import Mailer, MailStore
 from marine_watch.mirror import MirroredAlerts, RiskMirror
+from marine_watch.mqtt_accounts import read_accounts_config
 from marine_watch.netguard import TargetGuard, pinned_client
 from marine_watch.regions import regions_of
 from marine_watch.risk_topics import FEED_SIZE, RiskTopics
@@ -92,7 +94,15 @@ async def open_features(stack: AsyncExitStack, services: "Services") -> list[Job
     roads = RoadNotes(s.data_dir / "roads.sqlite3")
     await roads.open()
     stack.push_async_callback(roads.close)
-    forecasts = ForecastBook(services.catalogue, s.forecast_max_age_s)
+    forecasts = ForecastBook(
+        services.catalogue,
+        s.forecast_max_age_s,
+        tolerance_s=s.future_tolerance_s,
+        now_s=services.clock.now,
+    )
+    forecasters = {
+        name: f.source for name, f in read_accounts_config(s.config_dir).forecasters.items()
+    }
     services.pipeline.adjusters.append(forecasts.adjust)
     services.extras.update(
         keyring=keyring,
@@ -106,6 +116,7 @@ async def open_features(stack: AsyncExitStack, services: "Services") -> list[Job
         teams=teams,
         escalator=escalator,
         outbox=outbox,
+        forecasters=Forecasters(forecasters),
     )
     jobs: list[Job] = [
         ("webhooks", sender.run()),
@@ -115,9 +126,12 @@ async def open_features(stack: AsyncExitStack, services: "Services") -> list[Job
             "forecasts",
             subscribe_forecasts(
                 s,
-                forecasts,
-                services.dead_letters,
-                services.pipeline.request_evaluation,
+                ForecastInbox(
+                    forecasts,
+                    services.dead_letters,
+                    services.pipeline.request_evaluation,
+                    forecasters,
+                ),
                 services.brokers.link("forecasts"),
                 services.catalogue.station_ids if s.regions else None,
             ),

@@ -2,10 +2,16 @@
 
 A surge forecast lists high waters (time, level in the station's warning-level datum, 1985 NVD) for
 one tide station; a typhoon wind forecast lists times with mean wind and gust for one station that
-measures wind. They arrive on MQTT ``{root}/forecast/{station}`` (surge, v1) and
-``{root}/forecast/{station}/wind`` (typhoon wind), ``…/waves`` (:mod:`marine_watch.wave_forecast`),
-or by ``POST /api/v1/forecasts``, ``…/wind`` and ``…/waves``; a bad one is refused (422) or
-dead-lettered with the reason.
+measures wind. They arrive on MQTT ``{root}/forecast/by/{forecaster}/{station}`` (surge),
+``…/wind`` (typhoon wind) and ``…/waves`` (:mod:`marine_watch.wave_forecast`), where the broker's
+ACL lets only the account ``forecaster-{forecaster}`` publish, or by ``POST /api/v1/forecasts``,
+``…/wind`` and ``…/waves`` with a forecaster's key; a bad one is refused (422) or dead-lettered
+with the reason. The source shown to the public is the authenticated forecaster's name from
+config/mqtt_accounts.toml (or the key's name), never the payload's free text.
+
+A forecast issued in the future (beyond ``future_tolerance_s``, the clock tolerance) or longer ago
+than ``forecast_max_age_s`` is refused: it could neither expire nor be replaced. A newer forecast
+replaces an older one of the same station.
 
 Rules (docs/WARNINGS.md): a valid forecast (issued within ``forecast_max_age_s``) drives the
 colour with or without the station's readings. Surge: every forecast high water within
@@ -21,17 +27,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiomqtt
 import numpy as np
-import structlog
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from marine_watch.assessment import Assessment
-from marine_watch.deadletters import DeadLetter, DeadLetters
-from marine_watch.ingest import Backoff, side_client
-from marine_watch.mqtt_conn import BrokerLink
 from marine_watch.outlook import at_hours, merge, wind_hours
-from marine_watch.settings import Settings
 from marine_watch.surge_assess import strongest
 from marine_watch.wave_forecast import (
     WaveForecast,
@@ -46,7 +46,6 @@ from risk_models.types import UNKNOWN, Hazard
 from sensors.catalogue import Catalogue
 from sensors.reading import Kind
 
-log = structlog.get_logger(__name__)
 HOUR_S = 3600.0
 MAX_POINTS = 500
 StationId = str
@@ -66,7 +65,11 @@ class ForecastIn(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     station: str = Field(pattern=r"^[a-z0-9_\-]{1,64}$")
     issued: AwareDatetime
-    source: str = Field(min_length=1, max_length=200, examples=["Zhejiang Marine Forecast Office"])
+    source: str | None = Field(
+        default=None,
+        max_length=200,
+        description="ignored: the public sees the authenticated forecaster's configured name",
+    )
     high_waters: list[HighWaterIn] = Field(min_length=1, max_length=MAX_POINTS)
 
 
@@ -85,8 +88,10 @@ class WindForecastIn(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     station: str = Field(pattern=r"^[a-z0-9_\-]{1,64}$")
     issued: AwareDatetime
-    source: str = Field(
-        min_length=1, max_length=200, examples=["Zhejiang Meteorological Observatory"]
+    source: str | None = Field(
+        default=None,
+        max_length=200,
+        description="ignored: the public sees the authenticated forecaster's configured name",
     )
     typhoon: str = Field(min_length=1, max_length=100, examples=["In-Fa (2106)"])
     points: list[WindPointIn] = Field(min_length=1, max_length=MAX_POINTS)
@@ -123,38 +128,66 @@ def _epoch(value: datetime) -> float:
 class ForecastBook:
     """The latest forecasts per station and the rules that combine them with the readings."""
 
-    def __init__(self, catalogue: Catalogue, max_age_s: float) -> None:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        max_age_s: float,
+        *,
+        tolerance_s: float = 300.0,
+        now_s: Callable[[], float] = time.time,
+    ) -> None:
         self._catalogue = catalogue
         self._max_age_s = max_age_s
+        self._tolerance_s = tolerance_s
+        self._now_s = now_s
         self.latest: dict[StationId, Forecast] = {}
         self.wind: dict[StationId, WindForecast] = {}
         self.waves: dict[StationId, WaveForecast] = {}
 
-    def put(self, incoming: ForecastIn) -> Forecast:
-        """Keep a surge forecast (ValueError when the station has no warning levels)."""
+    def _check_issued(self, issued: datetime) -> None:
+        """ValueError for a forecast issued in the future or too long ago (service clock)."""
+        now, issued_s = self._now_s(), _epoch(issued)
+        if issued_s > now + self._tolerance_s:
+            msg = (
+                f"issued {issued.isoformat()} is in the future (more than the clock tolerance of "
+                f"{self._tolerance_s:g} s ahead of the service's clock)"
+            )
+            raise ValueError(msg)
+        if now - issued_s > self._max_age_s:
+            msg = f"issued {issued.isoformat()} is older than the maximum age of {self._max_age_s:g} s"
+            raise ValueError(msg)
+
+    def put(self, incoming: ForecastIn, source: str) -> Forecast:
+        """Keep a surge forecast from ``source`` (the authenticated forecaster's public name).
+
+        ValueError when the station has no warning levels or ``issued`` is not believable.
+        """
         station = self._catalogue.station(incoming.station)
         if station is None or station.warning_levels is None:
             msg = f"unknown tide station {incoming.station!r}"
             raise ValueError(msg)
+        self._check_issued(incoming.issued)
         times = np.array([_epoch(h.ts) for h in incoming.high_waters], dtype=np.float64)
         heights = np.array([h.level_m for h in incoming.high_waters], dtype=np.float64)
-        forecast = Forecast(station.id, _epoch(incoming.issued), incoming.source, times, heights)
+        forecast = Forecast(station.id, _epoch(incoming.issued), source, times, heights)
         current = self.latest.get(station.id)
         if current is None or forecast.issued_s >= current.issued_s:
             self.latest[station.id] = forecast
         return forecast
 
-    def put_wind(self, incoming: WindForecastIn) -> WindForecast:
-        """Keep a typhoon wind forecast (ValueError when the station does not measure wind)."""
+    def put_wind(self, incoming: WindForecastIn, source: str) -> WindForecast:
+        """Keep a typhoon wind forecast from ``source``, as :meth:`put` (ValueError when the
+        station does not measure wind or ``issued`` is not believable)."""
         station = self._catalogue.station(incoming.station)
         if station is None or Kind.WIND_SPEED not in station.kinds:
             msg = f"unknown wind station {incoming.station!r}"
             raise ValueError(msg)
+        self._check_issued(incoming.issued)
         points = incoming.points
         forecast = WindForecast(
             station.id,
             _epoch(incoming.issued),
-            incoming.source,
+            source,
             incoming.typhoon,
             np.array([_epoch(p.ts) for p in points], dtype=np.float64),
             np.array([p.mean_mps for p in points], dtype=np.float64),
@@ -165,9 +198,11 @@ class ForecastBook:
             self.wind[station.id] = forecast
         return forecast
 
-    def put_waves(self, incoming: WaveForecastIn) -> WaveForecast:
-        """Keep a wave forecast (ValueError when the station does not measure waves)."""
-        forecast = to_forecast(self._catalogue, incoming)
+    def put_waves(self, incoming: WaveForecastIn, source: str) -> WaveForecast:
+        """Keep a wave forecast from ``source``, as :meth:`put` (ValueError when the station does
+        not measure waves or ``issued`` is not believable)."""
+        self._check_issued(incoming.issued)
+        forecast = to_forecast(self._catalogue, incoming, source)
         current = self.waves.get(forecast.station)
         if current is None or forecast.issued_s >= current.issued_s:
             self.waves[forecast.station] = forecast
@@ -294,78 +329,6 @@ class ForecastBook:
         hours = rules.outlook_hours
         hourly = wind_hours(fc.times_s, fc.mean_mps, fc.gust_mps, now_s, hours)
         return Assessment(a.place, a.hazard, level, body, a.reason, hourly, a.data_s)
-
-
-async def subscribe_forecasts(
-    settings: Settings,
-    book: ForecastBook,
-    dead_letters: DeadLetters,
-    on_new: Callable[[], None],
-    link: BrokerLink | None = None,
-    stations: frozenset[str] | None = None,
-) -> None:
-    """Worker: forecasts from ``{root}/forecast/+``, ``…/+/wind`` and ``…/+/waves``; bad ones
-    dead-lettered.
-
-    With ``link``, a lost connection moves the client on to the next broker of ``mqtt_url``. A
-    regional risk node (``stations`` given) subscribes to its own stations' forecasts only.
-    """
-    root = settings.mqtt_topic_root.rstrip("/")
-    backoff = Backoff(tls=settings.mqtt_tls)
-    names = ["+"] if stations is None else sorted(stations)
-    kinds = ("", "/wind", "/waves")
-    filters = [(f"{root}/forecast/{n}{kind}", 1) for n in names for kind in kinds]
-    while True:
-        try:
-            async with side_client(settings, "forecast", link) as client:
-                await client.subscribe(filters, qos=1)
-                if link is not None:
-                    link.up()
-                backoff.reset()
-                async for message in client.messages:
-                    await _take(message, root, book, dead_letters, on_new)
-        except aiomqtt.MqttError as exc:
-            if link is not None:
-                link.down()
-            await backoff.wait("forecast_mqtt_disconnected", exc)
-
-
-async def _take(
-    message: aiomqtt.Message,
-    root: str,
-    book: ForecastBook,
-    dead_letters: DeadLetters,
-    on_new: Callable[[], None],
-) -> None:
-    topic = message.topic.value
-    raw = bytes(message.payload)
-    station, _, what = topic.removeprefix(f"{root}/forecast/").partition("/")
-    try:
-        incoming: ForecastIn | WindForecastIn | WaveForecastIn
-        if what == "wind":
-            incoming = WindForecastIn.model_validate_json(raw)
-        elif what == "waves":
-            incoming = WaveForecastIn.model_validate_json(raw)
-        else:
-            incoming = ForecastIn.model_validate_json(raw)
-        if incoming.station != station:
-            msg = f"payload station {incoming.station!r} does not match the topic"
-            raise ValueError(msg)
-        if isinstance(incoming, WindForecastIn):
-            book.put_wind(incoming)
-        elif isinstance(incoming, WaveForecastIn):
-            book.put_waves(incoming)
-        else:
-            book.put(incoming)
-    except (ValidationError, ValueError) as exc:
-        detail = str(exc).splitlines()[0]
-        await dead_letters.add(
-            [DeadLetter(topic, time.time(), "bad_forecast", detail, raw, len(raw))]
-        )
-        log.warning("forecast_dead_lettered", topic=topic, detail=detail)
-        return
-    log.info("forecast_received", station=station, source=incoming.source, kind=what or "surge")
-    on_new()
 
 
 def forecast_dict(f: Forecast) -> dict[str, object]:

@@ -8,13 +8,15 @@ API (aiomqtt issue #345 / PR #346). paho-mqtt underneath has ``manual_ack_set(Tr
 The guarantee: a reading is acknowledged to the broker only after it is in the store or the disk
 spool (or, if malformed, in the dead-letter table). Anything not yet durable when the process dies
 is redelivered by the broker on reconnect (same client id, persistent session), and the idempotent
-store absorbs the duplicates.
+store absorbs the duplicates. Another value for a point key already seen is a conflict: it is
+dead-lettered (reason ``conflict``) and never reaches the store, so stored history is not rewritten.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 import time
 from collections import Counter
@@ -50,7 +52,8 @@ log = structlog.get_logger(__name__)
 SESSION_EXPIRY_S = 7 * 24 * 3600  # keep the broker-side session (and its queue) for a week
 RECEIVE_MAXIMUM = 65535  # unacknowledged QoS 1 messages the broker may have in flight to us
 _OK = QcFlag.OK.value
-#: ``{root}/risk/{zone}`` (retained colours we publish) and ``{root}/forecast/{station}`` (forecast
+_CONFLICT = QcFlag.CONFLICT.value
+#: ``{root}/risk/{zone}`` (retained colours we publish) and ``{root}/forecast/by/{name}/{station}`` (forecast
 #: input, handled by marine_watch.forecast) are not readings; no station may take these ids.
 RESERVED_SUBTREES = ("risk", "forecast")
 
@@ -163,6 +166,25 @@ class Backoff:
         await asyncio.sleep(delay)
 
 
+class LogGate:
+    """At most ``per_s`` log lines per second for each reason: a flood of junk is counted in
+    /metrics and the dead-letter table, not written to the log line by line."""
+
+    def __init__(self, per_s: float = 5.0) -> None:
+        self._per_s = per_s
+        self._seen: dict[str, tuple[float, float, int]] = {}  # reason -> (tokens, at, suppressed)
+
+    def take(self, reason: str, now: float) -> int | None:
+        """None to skip this line; else how many lines of ``reason`` were skipped before it."""
+        tokens, at, skipped = self._seen.get(reason, (self._per_s, now, 0))
+        tokens = min(self._per_s, tokens + (now - at) * self._per_s)
+        if tokens < 1.0:
+            self._seen[reason] = (tokens, now, skipped + 1)
+            return None
+        self._seen[reason] = (tokens - 1.0, now, 0)
+        return skipped
+
+
 @dataclass
 class IngestDeps:
     """What ingest talks to."""
@@ -198,6 +220,7 @@ class Ingest:
         self._root = root + "/"
         #: Subtrees under the root that are not station readings (MQTT filters cannot exclude them).
         self._own_prefixes = tuple(f"{root}/{sub}/" for sub in RESERVED_SUBTREES)
+        self._log_gate = LogGate()
         self._qc = QcHistory(
             deps.qc, deps.resolution
         )  # decided once here, so a replay writes the identical point
@@ -273,8 +296,9 @@ class Ingest:
                 ranges=d.qc.range,
             )
         except PayloadError as err:
-            await self._dead_letter(topic, payload, [(err.reason.value, err.detail, payload)])
-            ack()
+            # queued, acknowledged once its batch is durable: a flood of junk is written in
+            # batches while the next messages (good readings among them) go on
+            await self._dead_letter(topic, payload, [(err.reason.value, err.detail, payload)], ack)
             return
         if decoded.rejects:
             await self._dead_letter(
@@ -282,7 +306,7 @@ class Ingest:
                 payload,
                 [(r.reason.value, r.detail, r.item.encode()) for r in decoded.rejects],
             )
-        blocks = self._qc.check_blocks(decoded.blocks)
+        blocks = await self._refuse_conflicts(topic, payload, self._qc.check_blocks(decoded.blocks))
         self._count(blocks)
         if blocks:
             d.on_readings(blocks)
@@ -291,6 +315,33 @@ class Ingest:
             d.metrics.queue_depth.set(d.queue.qsize())
         else:
             ack()
+
+    async def _refuse_conflicts(
+        self, topic: str, payload: bytes, blocks: list[Block]
+    ) -> list[Block]:
+        """Blocks without the readings that would rewrite a stored point; those are dead-lettered."""
+        if not any(_CONFLICT in block.qc for block in blocks):
+            return blocks
+        kept, refused = [], []
+        for block in blocks:
+            rest, conflicts = block.split(_CONFLICT)
+            if len(rest):
+                kept.append(rest)
+            for ts_ns, value in conflicts:
+                first = self._qc.first_value(block.station, block.kind, ts_ns)
+                item = {
+                    "station": block.station,
+                    "kind": block.kind,
+                    "ts_ns": ts_ns,
+                    "value": value,
+                }
+                detail = (
+                    f"{block.station} {block.kind} at ts_ns={ts_ns} already has the value {first!r};"
+                    f" {value!r} is refused, stored history is never rewritten"
+                )
+                refused.append((_CONFLICT, detail, json.dumps(item).encode()))
+        await self._dead_letter(topic, payload, refused)
+        return kept
 
     def _count(self, blocks: list[Block]) -> None:
         # One metric update per series and message, not per reading (labels() takes a lock).
@@ -302,19 +353,31 @@ class Ingest:
                     metrics.qc_flagged.labels(block.kind, flag).inc(n)
 
     async def _dead_letter(
-        self, topic: str, payload: bytes, items: list[tuple[str, str, bytes]]
+        self,
+        topic: str,
+        payload: bytes,
+        items: list[tuple[str, str, bytes]],
+        ack: Callable[[], None] | None = None,
     ) -> None:
+        """Dead-letter ``items``; with ``ack``, queue them and acknowledge once durable, else wait."""
         now = time.time()
         letters = [
             DeadLetter(topic, now, reason, detail, raw, len(raw)) for reason, detail, raw in items
         ]
-        await self._d.dead_letters.add(letters)
+        if ack is None:
+            await self._d.dead_letters.add(letters)
+        else:
+            await self._d.dead_letters.submit(letters, ack)
         for reason, detail, _ in items:
             self._d.metrics.dead_letters.labels(reason).inc()
+            suppressed = self._log_gate.take(reason, now)
+            if suppressed is None:
+                continue  # a flood: counted in /metrics, logged in the next summary
             log.warning(
                 "payload_dead_lettered",
                 topic=topic,
                 reason=reason,
                 detail=detail,
                 size=len(payload),
+                suppressed_since_last=suppressed,
             )

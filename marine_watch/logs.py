@@ -1,15 +1,80 @@
 """structlog, configured once: JSON lines when not on a TTY, console output on one.
 
 The stdlib loggers (uvicorn.*, aiomqtt's "mqtt") go through ProcessorFormatter so every line has one
-format. Never log a resident's position, a token, or a raw payload.
+format, and every line, ours and theirs, passes :func:`redact` last: keys, tokens, passwords and
+resident positions never reach a log (docs/SECURITY.md, "Secrets stay secret"). Never log a raw
+payload either.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from collections.abc import Iterable, MutableMapping
+from typing import Any, Final
 
 import structlog
+
+MASK: Final = "***"
+#: Query parameters whose value is a secret or a position, in any URL of any log line.
+_SECRET_PARAMS: Final = re.compile(
+    r"(?i)(?<=[?&;])(token|key|api_key|apikey|access_token|auth|password|passwd|pass|secret|p|u"
+    r"|lat|lon|latitude|longitude)=[^&\s\"'#]*"
+)
+#: Credentials in headers or free text: "Bearer x", "Token x", "Basic x", our keys (mw_…).
+_SECRET_WORDS: Final = re.compile(
+    r"(?i)\b(bearer|token|basic)(\s+)[A-Za-z0-9._~+/=-]{8,}|\bmw_[A-Za-z0-9_-]{16,}"
+)
+#: user:password@ in a URL.
+_USERINFO: Final = re.compile(r"(?<=://)[^/@\s:]+:[^/@\s]+@")
+#: Event keys whose value is never logged.
+_SECRET_KEYS: Final = frozenset(
+    {"password", "passwd", "token", "secret", "key", "api_key", "authorization", "cookie"}
+    | {"x-api-key", "lat", "lon", "latitude", "longitude"}
+)
+_known: set[str] = set()
+
+
+def register_secrets(values: Iterable[str | None]) -> None:
+    """Remember configured secrets (passwords, tokens) so that they are masked wherever they appear."""
+    _known.update(v for v in values if v and len(v) >= 6)
+
+
+def redact_text(text: str) -> str:
+    """``text`` with secrets, keys and positions masked."""
+    for secret in _known:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    text = _SECRET_PARAMS.sub(lambda m: f"{m.group(1)}={MASK}", text)
+    text = _USERINFO.sub(f"{MASK}@", text)
+    return _SECRET_WORDS.sub(
+        lambda m: f"{m.group(1)}{m.group(2)}{MASK}" if m.group(1) else f"mw_{MASK}", text
+    )
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, tuple | list):
+        return type(value)(_clean(v) for v in value)
+    if isinstance(value, dict):
+        return {k: MASK if str(k).lower() in _SECRET_KEYS else _clean(v) for k, v in value.items()}
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return redact_text(str(value))
+
+
+def redact(
+    _logger: object, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: mask secret keys' values and secrets or positions inside any value."""
+    for name, value in list(event_dict.items()):
+        if name.lower() in _SECRET_KEYS and value is not None:
+            event_dict[name] = MASK
+        elif name not in ("timestamp", "log_level", "level", "logger"):
+            event_dict[name] = _clean(value)
+    return event_dict
 
 
 def configure(level: str = "INFO") -> None:
@@ -19,6 +84,7 @@ def configure(level: str = "INFO") -> None:
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info,
+        redact,
     ]
     renderer: structlog.types.Processor = (
         structlog.dev.ConsoleRenderer()

@@ -29,6 +29,12 @@ class Metrics:
         self.dead_letters = Counter(
             "mw_dead_letters", "Payloads dead-lettered", ["reason"], registry=r
         )
+        self.dead_letters_stored = Gauge(
+            "mw_dead_letters_stored", "Dead letters kept, per reason", ["reason"], registry=r
+        )
+        self.dead_letters_pruned = Gauge(
+            "mw_dead_letters_pruned", "Dead letters deleted by retention since start", registry=r
+        )
         self.qc_flagged = Counter(
             "mw_readings_qc_flagged", "Readings with a QC flag", ["kind", "flag"], registry=r
         )

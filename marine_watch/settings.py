@@ -6,6 +6,7 @@ names the file (or variable), the key and the problem.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 import os
@@ -70,12 +71,18 @@ class Settings(BaseSettings):
     store: Literal["influxdb", "sqlite"] = "sqlite"
     influx_url: str = "http://127.0.0.1:8086"
     influx_db: str = "marine_watch"
-    influx_token: str | None = None
+    # InfluxDB auth goes in the Authorization header (Token for 2.x/3.x, Basic for 1.x), never in
+    # the URL: secrets are SecretStr, never in a repr or a log line.
+    influx_token: SecretStr | None = None
     influx_username: str | None = None
-    influx_password: str | None = None
+    influx_password: SecretStr | None = None
 
     http_host: str = "127.0.0.1"
     http_port: Annotated[int, Field(ge=0, le=65535)] = 8000
+    http_max_body_bytes: PositiveInt = 256 * 1024  # a bigger request body is answered 413, unread
+    # Addresses (comma-separated IPs or networks) whose X-Forwarded-For/-Proto are believed: the
+    # load balancer's. Empty (the default): none, every client is the address it connects from.
+    forwarded_allow_ips: str = ""
 
     ingest_queue_size: PositiveInt = 10_000
     batch_max_readings: PositiveInt = 5_000
@@ -83,8 +90,14 @@ class Settings(BaseSettings):
     risk_tick_s: PositiveFloat = 5.0
     ws_client_queue: PositiveInt = 256
     ws_stall_s: PositiveFloat = 10.0
+    ws_max_per_client: PositiveInt = (
+        20  # open websockets per client address; more are closed (1013)
+    )
     max_payload_bytes: PositiveInt = 256 * 1024
     future_tolerance_s: PositiveFloat = 300.0
+    # Dead letters kept (marine_watch/deadletters.py): the newest N, none older than the age.
+    dead_letter_max_rows: PositiveInt = 50_000
+    dead_letter_max_age_s: PositiveFloat = 30 * 86_400.0
 
     # Roles and auth (marine_watch/auth.py). "demo" also accepts the well-known demo keys.
     environment: Literal["production", "demo"] = "production"
@@ -206,6 +219,18 @@ class Settings(BaseSettings):
             raise ValueError(msg)
         return value
 
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        entries = [e.strip() for e in value.split(",") if e.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                msg = f"{entry!r} is not an address or network (e.g. 10.0.0.2 or 10.0.0.0/29)"
+                raise ValueError(msg) from None
+        return ",".join(entries)
+
     @field_validator("webhook_allow_networks")
     @classmethod
     def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -236,6 +261,9 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             msg = "must look like http://host:port"
             raise ValueError(msg)
+        if "@" in value or "?" in value:
+            msg = "no account or query in the URL: use influx_username/influx_password or influx_token"
+            raise ValueError(msg)
         return value.rstrip("/")
 
     @classmethod
@@ -260,6 +288,13 @@ class Settings(BaseSettings):
     def mqtt_tls(self) -> bool:
         """True for mqtts:// brokers: TLS with the certificate and host name verified."""
         return self.mqtt_url.strip().startswith("mqtts://")
+
+    def secrets(self) -> list[str]:
+        """Every secret value the settings hold (for log redaction): passwords and tokens."""
+        values = [s.get_secret_value() for s in (self.influx_token, self.influx_password) if s]
+        with contextlib.suppress(OSError):  # a password file that went away: nothing to mask
+            values.append(self.mqtt_secret() or "")
+        return [v for v in values if v]
 
     def mqtt_secret(self) -> str | None:
         """The service's broker password, from the setting or (read now) from the password file."""

@@ -1,6 +1,6 @@
 """Wave forecasts: significant wave height and peak period at a wave station, hour by hour.
 
-A wave forecast arrives on MQTT ``{root}/forecast/{station}/waves`` or ``POST
+A wave forecast arrives on MQTT ``{root}/forecast/by/{forecaster}/{station}/waves`` or ``POST
 /api/v1/forecasts/waves``. Fresh (issued within ``forecast_max_age_s``), it drives:
 
 - the station's **waves** colour: the higher of the observed level and the highest forecast level
@@ -82,8 +82,9 @@ class WaveForecast:
         return hs_max, tp_at
 
 
-def to_forecast(catalogue: Catalogue, incoming: WaveForecastIn) -> WaveForecast:
-    """Validate the station (ValueError when it does not measure waves) and store sorted points."""
+def to_forecast(catalogue: Catalogue, incoming: WaveForecastIn, source: str) -> WaveForecast:
+    """Validate the station (ValueError when it does not measure waves) and store sorted points;
+    ``source`` is the authenticated forecaster's public name, never the payload's free text."""
     station = catalogue.station(incoming.station)
     if station is None or "wave_height" not in {k.value for k in station.kinds}:
         msg = f"unknown wave station {incoming.station!r}"
@@ -92,7 +93,7 @@ def to_forecast(catalogue: Catalogue, incoming: WaveForecastIn) -> WaveForecast:
     return WaveForecast(
         station.id,
         incoming.issued.timestamp(),
-        incoming.source,
+        source,
         np.array([p.ts.timestamp() for p in points]),
         np.array([p.hs_m for p in points]),
         np.array([p.tp_s for p in points]),

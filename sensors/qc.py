@@ -1,4 +1,4 @@
-"""Quality control of readings against their recent neighbours: spike, flat line, duplicate.
+"""Quality control of readings against their recent neighbours: spike, flat line, conflict.
 
 Physical range and time in the future are decided in :mod:`sensors.payload` from the reading alone;
 the checks here need the recent history of the same (station, kind), which :class:`QcHistory` keeps
@@ -7,7 +7,9 @@ reading is kept with its flag, never dropped: the flag tells the risk rules not 
 
 The flag is decided once, at ingest, and remembered per point key: a redelivered message (same
 station, kind, time and value) gets the flag it got the first time, so it rewrites the identical
-point. The memory lasts as long as the process does (see docs/DELIVERY.md, "Limits").
+point. Another value for a remembered point key gets the verdict ``conflict``: ingest dead-letters
+it and the first value stays, so stored history is never rewritten. The memory lasts as long as
+the process does and holds the last REMEMBERED point keys per series (see docs/DELIVERY.md, "Limits").
 
 Methods: IOOS QARTOD manuals (spike test: distance from neighbouring values; flat line test: N
 repeated values), and the IOC Manual on Sea Level Measurement vol. IV (2006), section 5 (spikes and
@@ -31,9 +33,11 @@ from sensors.reading import Block, QcFlag, Reading, group
 RECENT = 5  # latest readings per series whose median a new value is compared with (spike)
 REMEMBERED = 512  # point keys per series whose value and flag are remembered (duplicates, replays)
 ARRAY_MIN = 8  # readings of one series in a batch from which the array checks beat the loop
-_NOT_RECENT = frozenset({QcFlag.RANGE.value, QcFlag.FUTURE.value, QcFlag.DUPLICATE.value})
+_NOT_RECENT = frozenset(
+    {QcFlag.RANGE.value, QcFlag.FUTURE.value, QcFlag.DUPLICATE.value, QcFlag.CONFLICT.value}
+)
 _OK = QcFlag.OK.value  # plain str: an enum member's .value is a property, slow in a loop
-_DUPLICATE = QcFlag.DUPLICATE.value
+_CONFLICT = QcFlag.CONFLICT.value
 _FLATLINE = QcFlag.FLATLINE.value
 _SPIKE = QcFlag.SPIKE.value
 _PENDING = ""  # flag placeholder in ``seen`` while a batch's verdicts are computed
@@ -110,6 +114,12 @@ class QcHistory:
             series = self._series[(station, kind)] = _Series(_params(self._rules, kind, step))
         return series
 
+    def first_value(self, station: str, kind: str, ts_ns: int) -> float | None:
+        """The value remembered for a point key (the one a conflicting value lost to), if any."""
+        series = self._series.get((station, kind))
+        earlier = None if series is None else series.seen.get(ts_ns)
+        return None if earlier is None else earlier[0]
+
     def check(self, reading: Reading) -> Reading:
         """The reading with its QC flag decided; a flag set by the payload check is kept."""
         series = self._series_of(reading.station, reading.kind)
@@ -151,11 +161,8 @@ def _check_one(series: _Series, ts_ns: int, value: float, qc: str) -> str:
     if earlier is not None:
         if earlier[0] == value:
             return earlier[1]
-        flag = _DUPLICATE
-    elif qc != _OK:
-        flag = qc
-    else:
-        flag = _assess(series, ts_ns, value)
+        return _CONFLICT  # not remembered: the first value stays the point's value
+    flag = qc if qc != _OK else _assess(series, ts_ns, value)
     _remember(series, ts_ns, value, flag)
     return flag
 
@@ -181,7 +188,7 @@ def _remember(series: _Series, ts_ns: int, value: float, flag: str) -> None:
         series.seen[ts_ns] = (value, flag)
         if len(series.seen) > REMEMBERED:
             series.seen.popitem(last=False)
-    if flag in (QcFlag.RANGE, QcFlag.FUTURE, QcFlag.DUPLICATE):
+    if flag in _NOT_RECENT:
         return  # not a value of this series' recent past
     series.recent.append((ts_ns, value))
     if value == series.run_value:
@@ -243,7 +250,7 @@ def _check_new(series: _Series, ts: list[int], values: list[float], qc: list[str
 
 
 def _sort_out(series: _Series, ts: list[int], values: list[float], qc: list[str]) -> _Sorted:
-    """Replays, duplicates and payload flags settled; new keys remembered with a pending flag."""
+    """Replays, conflicts and payload flags settled; new keys remembered with a pending flag."""
     got = _Sorted(list(qc))
     pending: dict[int, int] = {}  # ts → position of the assessed reading it was first seen with
     seen = series.seen
@@ -251,7 +258,7 @@ def _sort_out(series: _Series, ts: list[int], values: list[float], qc: list[str]
         earlier = seen.get(t)
         if earlier is not None:
             if earlier[0] != value:
-                got.flags[pos] = _DUPLICATE
+                got.flags[pos] = _CONFLICT
             elif earlier[1] == _PENDING:
                 got.replays.append((pos, pending[t]))
             else:

@@ -45,7 +45,13 @@ UNITS: dict[Kind, str] = {
 
 
 class QcFlag(StrEnum):
-    """Quality-control flag stored as a tag with every reading (kept, never deleted)."""
+    """Quality-control flag stored with every reading (field ``qc``; kept, never deleted).
+
+    ``CONFLICT`` is the one verdict that is never stored: a second value for a point key already
+    stored is dead-lettered at ingest (reason ``conflict``) and the first value stays.
+    ``DUPLICATE`` is what such a value was flagged before conflicts were refused; stored history
+    may still hold it.
+    """
 
     OK = "ok"
     RANGE = "range"  # outside the physical range of its kind
@@ -53,6 +59,7 @@ class QcFlag(StrEnum):
     FLATLINE = "flatline"
     DUPLICATE = "duplicate"
     FUTURE = "future"
+    CONFLICT = "conflict"  # never stored, see above
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +107,23 @@ class Block:
     def with_qc(self, qc: list[str]) -> Block:
         """The same readings with other flags."""
         return Block(self.station, self.kind, self.ts_ns, self.values, qc)
+
+    def split(self, flag: str) -> tuple[Block, list[tuple[int, float]]]:
+        """The block without the readings flagged ``flag``, and the (time, value) of those."""
+        if flag not in self.qc:
+            return self, []
+        keep = [i for i, q in enumerate(self.qc) if q != flag]
+        out = [(self.ts_ns[i], self.values[i]) for i, q in enumerate(self.qc) if q == flag]
+        return (
+            Block(
+                self.station,
+                self.kind,
+                [self.ts_ns[i] for i in keep],
+                [self.values[i] for i in keep],
+                [self.qc[i] for i in keep],
+            ),
+            out,
+        )
 
 
 def group(readings: Iterable[Reading]) -> list[Block]:

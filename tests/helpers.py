@@ -13,7 +13,7 @@ import uvicorn
 import xmlschema
 from fastapi import FastAPI
 
-from marine_watch.app import Services, create_app
+from marine_watch.app import Services, create_app, server_options
 from marine_watch.clock import Clock
 from marine_watch.mirror import RiskMirror
 from marine_watch.settings import Settings
@@ -131,7 +131,7 @@ async def serve(settings: Settings, *, clock: Clock | None = None) -> AsyncItera
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(
-        uvicorn.Config(app, log_config=None, lifespan="on", ws_per_message_deflate=False)
+        uvicorn.Config(app, lifespan="on", **server_options(settings))  # type: ignore[arg-type]
     )
     task = asyncio.create_task(server.serve(sockets=[sock]), name="uvicorn")
     try:

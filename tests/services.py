@@ -200,8 +200,12 @@ def start_mosquitto(
     return broker
 
 
-def influxd_conf(root: Path, http_port: int, rpc_port: int) -> str:
-    """An InfluxDB 1.x config: every dir under ``root``, loopback ports only, quiet, no phoning home."""
+def influxd_conf(root: Path, http_port: int, rpc_port: int, *, auth: bool = False) -> str:
+    """An InfluxDB 1.x config: every dir under ``root``, loopback ports only, quiet, no phoning home.
+
+    ``auth``: accounts required, and every HTTP request logged (with its URL) so a test can check
+    that no secret travels in one.
+    """
     return f"""\
 reporting-disabled = true
 bind-address = "{HOST}:{rpc_port}"
@@ -218,11 +222,12 @@ bind-address = "{HOST}:{rpc_port}"
 [http]
   enabled = true
   bind-address = "{HOST}:{http_port}"
-  log-enabled = false
+  auth-enabled = {"true" if auth else "false"}
+  log-enabled = {"true" if auth else "false"}
   write-tracing = false
 
 [logging]
-  level = "warn"
+  level = "{"info" if auth else "warn"}"
   suppress-logo = true
 
 [monitor]
@@ -283,15 +288,23 @@ class Influx:
         _kill(self.proc)
 
 
-def start_influxd(tmpdir: Path) -> Influx:
-    """Start a private InfluxDB 1.x on free loopback HTTP and RPC ports, with its files in ``tmpdir``."""
+def start_influxd(tmpdir: Path, *, admin: tuple[str, str] | None = None) -> Influx:
+    """Start a private InfluxDB 1.x on free loopback HTTP and RPC ports, with its files in ``tmpdir``.
+
+    ``admin`` (user, password): accounts required, and this admin account created.
+    """
     exe = find_binary("influxd", "influxdb")
     tmpdir.mkdir(parents=True, exist_ok=True)
     http_port, rpc_port = free_port(), free_port()
     while rpc_port == http_port:
         rpc_port = free_port()
     conf = tmpdir / "influxdb.conf"
-    conf.write_text(influxd_conf(tmpdir, http_port, rpc_port))
+    conf.write_text(influxd_conf(tmpdir, http_port, rpc_port, auth=admin is not None))
     influx = Influx(HOST, http_port, rpc_port, tmpdir, conf, tmpdir / "influxd.out", exe)
     influx.start()
+    if admin is not None:  # the first user may be created without an account
+        user, password = admin
+        q = f"CREATE USER \"{user}\" WITH PASSWORD '{password}' WITH ALL PRIVILEGES"
+        with httpx.Client(base_url=influx.url, timeout=10.0) as http:
+            http.post("/query", data={"q": q}).raise_for_status()
     return influx

@@ -238,7 +238,7 @@ def test_cluster_profile_runs_ingest_risk_per_region_api_nodes_and_haproxy() -> 
     assert haproxy["image"].startswith("haproxy:")
     assert [int(p["published"]) for p in haproxy["ports"]] == [8080]
     address = haproxy["networks"]["cluster"]["ipv4_address"]
-    assert all(env[n]["FORWARDED_ALLOW_IPS"] == address for n in api)
+    assert all(env[n]["MARINE_WATCH_FORWARDED_ALLOW_IPS"] == address for n in api)
     render = cluster["haproxy-config"]["command"]
     assert render[1] == "/deploy/haproxy/render.py"
     servers = [render[i + 1] for i, a in enumerate(render) if a == "--server"]

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from marine_watch.api import (
     admin,
     alerts,
+    bodyguard,
     fastpath,
     inputs,
     ops,
@@ -24,6 +25,7 @@ from marine_watch.api import (
 def register_routes(app: FastAPI) -> None:
     """Attach every router and the one error handler that maps errors to clear 4xx answers."""
     fastpath.install(app)
+    app.add_middleware(bodyguard.BodyGuard)
     app.add_middleware(ws.RawSendMiddleware)
     app.add_middleware(web.DocsPolicy)
     # places first: the resident lookup is the hottest public route, and Starlette matches in order

@@ -9,6 +9,7 @@ from marine_watch.api import answers
 from marine_watch.api.deps import ServicesDep
 from marine_watch.api.security import Admin, keyring_of
 from marine_watch.auth import Role
+from marine_watch.errors import ConfigError
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 UserName = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.@\-]{1,64}$")]
@@ -47,8 +48,11 @@ async def remove_user(name: UserName, services: ServicesDep, who: Admin) -> Resp
 
 @router.post("/reload", response_model=answers.Reloaded)
 async def reload(services: ServicesDep, who: Admin) -> dict[str, object]:
-    """Re-read config/roles.toml and the configured keys."""
-    known = keyring_of(services).reload()
+    """Re-read config/roles.toml and the configured keys (422, keys unchanged, if the file is wrong)."""
+    try:
+        known = keyring_of(services).reload()
+    except ConfigError as exc:
+        raise HTTPException(422, str(exc)) from None
     await _audit(services, who.name, "config_reloaded", "roles", f"{known} keys")
     return {"reloaded": ["roles"], "keys": known}
 

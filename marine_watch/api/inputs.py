@@ -16,6 +16,7 @@ from marine_watch.forecast import (
     forecast_dict,
     wind_forecast_dict,
 )
+from marine_watch.forecast_inbox import Forecasters
 from marine_watch.roads import RoadNotes, RoadState
 from marine_watch.wave_forecast import WaveForecastIn, wave_forecast_dict
 
@@ -98,10 +99,14 @@ async def post_forecast(
     body: ForecastIn, services: ServicesDep, who: Forecaster
 ) -> dict[str, object]:
     """A storm-surge forecast for one station: with readings the higher of it and persistence sets
-    the colour, without readings the forecast alone (every high water within the 24 h outlook)."""
+    the colour, without readings the forecast alone (every high water within the 24 h outlook).
+
+    422 when ``issued`` is in the future (beyond the clock tolerance) or older than the maximum
+    age. The public sees the key's forecaster name (config/mqtt_accounts.toml), not ``source``."""
     book = extra(services, "forecasts", ForecastBook)
+    source = extra(services, "forecasters", Forecasters).source_of(who.name)
     try:
-        forecast = book.put(body)
+        forecast = book.put(body, source)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     services.pipeline.request_evaluation()
@@ -131,8 +136,9 @@ async def post_wind_forecast(
     """A typhoon wind forecast for one station: the CMA typhoon signal criteria with their lead
     times (24/24/12/6 h) then set its wind colour, with or without its own readings."""
     book = extra(services, "forecasts", ForecastBook)
+    source = extra(services, "forecasters", Forecasters).source_of(who.name)
     try:
-        forecast = book.put_wind(body)
+        forecast = book.put_wind(body, source)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     services.pipeline.request_evaluation()
@@ -164,8 +170,9 @@ async def post_wave_forecast(
     the observations, docs/DOMAIN.md §1.6), their outlook, and the overtopping outlook of the dikes
     that station serves, with or without its own readings."""
     book = extra(services, "forecasts", ForecastBook)
+    source = extra(services, "forecasters", Forecasters).source_of(who.name)
     try:
-        forecast = book.put_waves(body)
+        forecast = book.put_waves(body, source)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     services.pipeline.request_evaluation()

@@ -1,5 +1,7 @@
 """Who may call what: API-key dependencies per role, websocket tokens, and the public rate limit."""
 
+import asyncio
+import json
 import math
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated
@@ -18,6 +20,15 @@ api_key_header = APIKeyHeader(
 )
 bearer = HTTPBearer(auto_error=False, description="The same API key as a bearer token")
 WS_POLICY_VIOLATION = 1008
+WS_UNSUPPORTED_DATA = 1003
+WS_AUTH_TIMEOUT_S = 10.0  # a client that sends no key header has this long to send its auth message
+WS_AUTH_MAX_CHARS = 1024
+#: Query parameters that would carry a key in a URL, where logs, proxies and browsers keep it.
+KEY_PARAMS = frozenset({"token", "key", "api_key", "apikey", "access_token"})
+WS_AUTH_HELP = (
+    'send the key as the first message {"type":"auth","key":"<key>"} or in an X-API-Key or '
+    "Authorization header; never in the URL"
+)
 
 
 def keyring_of(services: ServicesDep) -> KeyRing:
@@ -63,17 +74,40 @@ Forecaster = Annotated[Principal, Depends(require(Role.FORECASTER))]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 
 
+def _header_key(websocket: WebSocket) -> str | None:
+    bearer_key = websocket.headers.get("authorization", "").removeprefix("Bearer ").strip()
+    return websocket.headers.get("x-api-key") or bearer_key or None
+
+
+async def _first_message_key(websocket: WebSocket) -> str | None:
+    """The key of the client's first message ``{"type": "auth", "key": "..."}`` (None: none came)."""
+    try:
+        message = await asyncio.wait_for(websocket.receive(), WS_AUTH_TIMEOUT_S)
+    except TimeoutError:
+        return None
+    text = message.get("text")
+    if message["type"] != "websocket.receive" or not isinstance(text, str):
+        return None
+    if len(text) > WS_AUTH_MAX_CHARS:
+        return None
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return None
+    key = body.get("key") if isinstance(body, dict) and body.get("type") == "auth" else None
+    return key if isinstance(key, str) else None
+
+
 async def ws_principal(
     websocket: WebSocket, services: ServicesDep, *roles: Role
 ) -> Principal | None:
-    """Accept the socket; close it with 1008 and the reason when the token is missing or not allowed."""
-    token = (
-        websocket.query_params.get("token")
-        or websocket.headers.get("x-api-key")
-        or websocket.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        or None
-    )
+    """Accept the socket and authenticate it by header or first message; close it with 1008 and
+    the reason when the key is missing, not allowed, or sent in the URL."""
     await websocket.accept()
+    if KEY_PARAMS.intersection(websocket.query_params):
+        await websocket.close(WS_POLICY_VIOLATION, "key in the URL refused: " + WS_AUTH_HELP[:90])
+        return None
+    token = _header_key(websocket) or await _first_message_key(websocket)
     try:
         return authorise(keyring_of(services), token, roles)
     except HTTPException as exc:
@@ -81,15 +115,29 @@ async def ws_principal(
         return None
 
 
-def check_rate(request: Request, services: "Services") -> None:
-    """Spend one token of the caller's bucket; 429 with Retry-After when it is empty."""
+def check_rate(request: Request, services: "Services", bucket: str = "") -> None:
+    """Spend one token of the caller's bucket; 429 with Retry-After when it is empty.
+
+    ``bucket`` names a separate bucket per client (``/health`` has its own, so a load balancer's
+    health checks are never starved by the traffic it forwards from the same address)."""
     limiter = services.extras["ratelimit"]
     assert isinstance(limiter, RateLimiter)
     client = request.client.host if request.client else "unknown"
-    wait_s = limiter.take(client)
+    wait_s = limiter.take(bucket + client)
     if wait_s > 0:
         msg = f"too many requests: at most {limiter.rate_per_s:g}/s per client (burst {limiter.burst})"
         raise HTTPException(429, msg, headers={"Retry-After": str(math.ceil(wait_s))})
+
+
+ROWS_PER_TOKEN = 1_000
+
+
+def charge_rows(request: Request, services: "Services", rows: int) -> None:
+    """Charge a heavy read to the caller's bucket: one more token per 1,000 rows answered."""
+    if rows >= ROWS_PER_TOKEN:
+        limiter = services.extras["ratelimit"]
+        assert isinstance(limiter, RateLimiter)
+        limiter.charge(request.client.host if request.client else "unknown", rows / ROWS_PER_TOKEN)
 
 
 async def rate_limited(request: Request, services: ServicesDep) -> None:
@@ -98,3 +146,11 @@ async def rate_limited(request: Request, services: ServicesDep) -> None:
 
 
 RateLimited = Depends(rate_limited)
+
+
+async def health_rate_limited(request: Request, services: ServicesDep) -> None:
+    """``/health``: rate-limited in a bucket of its own per client."""
+    check_rate(request, services, "health:")
+
+
+HealthRateLimited = Depends(health_rate_limited)

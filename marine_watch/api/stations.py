@@ -5,19 +5,23 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+import msgspec
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from marine_watch.alerting import AlertService
 from marine_watch.api import answers
 from marine_watch.api.deps import ServicesDep
 from marine_watch.api.extras import extra
-from marine_watch.api.security import DutyOfficer
+from marine_watch.api.security import DutyOfficer, RateLimited, charge_rows
 from sensors.reading import Kind
 
-router = APIRouter(prefix="/api/v1", tags=["stations"])
+router = APIRouter(prefix="/api/v1", tags=["stations"], dependencies=[RateLimited])
+
 MAX_SPAN = timedelta(days=400)
-STORED_RANGE = (datetime(1970, 1, 1, tzinfo=UTC), datetime(2262, 4, 11, tzinfo=UTC))
+# The stores keep times as int64 ns since 1970: 1677-09-21 to 2262-04-11, with a day's margin.
+EARLIEST = datetime(1677, 9, 23, tzinfo=UTC)
+LATEST = datetime(2262, 4, 10, tzinfo=UTC)
 
 
 @router.get("/stations", response_model=list[answers.StationAnswer])
@@ -70,6 +74,7 @@ async def lift(
 async def readings(
     station_id: str,
     services: ServicesDep,
+    request: Request,
     from_: Annotated[
         datetime | None, Query(alias="from", description="RFC 3339; default 24 h before `to`")
     ] = None,
@@ -77,10 +82,10 @@ async def readings(
     kind: Kind | None = None,
     every: Annotated[
         str | None,
-        Query(pattern=r"^\d+[smhd]$", description="downsample to bucket means, e.g. 10m"),
+        Query(pattern=r"^\d{1,9}[smhd]$", description="downsample to bucket means, e.g. 10m"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
-) -> dict[str, object]:
+) -> Response:
     """Readings read back from the store, oldest first; ``every`` downsamples on the server."""
     if services.catalogue.station(station_id) is None:
         raise HTTPException(404, f"unknown station {station_id!r}")
@@ -89,8 +94,10 @@ async def readings(
     if start >= end:
         raise HTTPException(422, "'from' must be before 'to'")
     for name, moment in (("from", start), ("to", end)):
-        if not STORED_RANGE[0] <= moment <= STORED_RANGE[1]:  # times are stored as int64 ns
-            raise HTTPException(422, f"'{name}' must lie between 1970 and 2262")
+        if not EARLIEST <= moment <= LATEST:  # a default 24 h before an early 'to' included
+            raise HTTPException(
+                422, f"'{name}' must be between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}"
+            )
     if end - start > MAX_SPAN:
         raise HTTPException(422, f"span longer than {MAX_SPAN.days} days: use a shorter range")
     every_s = _seconds(every) if every else None
@@ -102,6 +109,7 @@ async def readings(
         every_s=every_s,
         limit=limit,
     )
+    charge_rows(request, services, len(points))
     station = services.catalogue.station(station_id)
     assert station is not None
     datum = None
@@ -112,7 +120,7 @@ async def readings(
             "gauge_to_85_m": station.gauge_to_85_m,
             "to_nvd1985": "z_85 = value - gauge_to_85_m",
         }
-    return {
+    body = {
         "station": station_id,
         "tide_datum": datum,
         "from": start.isoformat(),
@@ -122,11 +130,17 @@ async def readings(
             {"kind": p.kind, "ts": p.ts_ns / 1e9, "value": p.value, "qc": p.qc} for p in points
         ],
     }
+    # Up to 100,000 points: encoded by msgspec, not FastAPI's per-item encoder, so a history
+    # answer holds the event loop (and with it ingest) for milliseconds, not a large fraction of a second.
+    return Response(msgspec.json.encode(body), media_type="application/json")
 
 
 def _aware(value: datetime | None, name: str) -> datetime | None:
     if value is not None and value.tzinfo is None:
         raise HTTPException(422, f"'{name}' needs a UTC offset, e.g. 2026-11-23T08:00:00Z")
+    if value is not None and not EARLIEST <= value <= LATEST:
+        msg = f"'{name}' must be between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (times are stored in int64 ns)"
+        raise HTTPException(422, msg)
     return value
 
 
@@ -135,4 +149,6 @@ def _seconds(every: str) -> int:
     seconds = int(every[:-1]) * unit
     if seconds <= 0:
         raise HTTPException(422, "'every' must be positive")
+    if seconds > MAX_SPAN.total_seconds():
+        raise HTTPException(422, f"'every' longer than {MAX_SPAN.days} days: use a shorter bucket")
     return seconds

@@ -11,9 +11,10 @@ from fastapi import APIRouter, HTTPException, Query
 
 from marine_watch.api import answers
 from marine_watch.api.deps import ServicesDep
+from marine_watch.api.security import RateLimited
 from risk_models import tide
 
-router = APIRouter(prefix="/api/v1", tags=["stations"])
+router = APIRouter(prefix="/api/v1", tags=["stations"], dependencies=[RateLimited])
 MAX_POINTS = 20_000
 HOUR_S = 3600.0
 

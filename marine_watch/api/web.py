@@ -9,7 +9,9 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-router = APIRouter(include_in_schema=False)
+from marine_watch.api.security import RateLimited
+
+router = APIRouter(include_in_schema=False, dependencies=[RateLimited])
 STATIC_DIR = Path(__file__).resolve().parent.parent / "web" / "static"
 MEDIA_TYPES = {
     ".html": "text/html; charset=utf-8",

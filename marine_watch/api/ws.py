@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -12,11 +12,57 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.protocol import State
 
 from marine_watch.api.deps import ServicesDep
-from marine_watch.api.security import ws_principal
+from marine_watch.api.security import WS_UNSUPPORTED_DATA, ws_principal
 from marine_watch.auth import Role
 from marine_watch.hub import Subscriber
 
 router = APIRouter()
+WS_TRY_AGAIN_LATER = 1013
+
+
+class ClientCaps:
+    """Open websockets per client address, capped (``ws_max_per_client``)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._open: dict[str, int] = {}
+
+    def take(self, client: str) -> bool:
+        n = self._open.get(client, 0)
+        if n >= self.limit:
+            return False
+        self._open[client] = n + 1
+        return True
+
+    def give_back(self, client: str) -> None:
+        n = self._open.get(client, 0) - 1
+        if n > 0:
+            self._open[client] = n
+        else:
+            self._open.pop(client, None)
+
+
+def _caps(services: ServicesDep) -> ClientCaps:
+    caps = services.extras.get("ws_caps")
+    if not isinstance(caps, ClientCaps):
+        caps = services.extras["ws_caps"] = ClientCaps(services.settings.ws_max_per_client)
+    return caps
+
+
+@contextlib.asynccontextmanager
+async def _capped(websocket: WebSocket, services: ServicesDep) -> AsyncIterator[bool]:
+    """Whether this client may open one more websocket (closed with 1013 when it may not)."""
+    caps, client = _caps(services), websocket.client.host if websocket.client else "unknown"
+    if not caps.take(client):
+        await websocket.accept()
+        reason = f"too many websockets from this client (at most {caps.limit})"
+        await websocket.close(WS_TRY_AGAIN_LATER, reason)
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        caps.give_back(client)
 
 
 RAW_SEND = "marine_watch.raw_send"
@@ -94,12 +140,17 @@ async def _serve(
         pump = asyncio.create_task(_pump(websocket, sub), name=f"ws-{channel}")
         try:
             while not pump.done():  # reading detects the client leaving
-                receive = asyncio.create_task(websocket.receive_text())
+                receive = asyncio.create_task(websocket.receive())
                 done, _ = await asyncio.wait({pump, receive}, return_when=asyncio.FIRST_COMPLETED)
-                if receive in done:
-                    receive.result()
-                else:
+                if receive not in done:
                     receive.cancel()
+                    continue
+                message = receive.result()
+                if message["type"] == "websocket.disconnect":
+                    raise WebSocketDisconnect(message.get("code", 1000))
+                if message.get("bytes") is not None:  # the channels speak JSON text only
+                    await websocket.close(WS_UNSUPPORTED_DATA, "binary frames are not accepted")
+                    return
         finally:
             pump.cancel()
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
@@ -114,10 +165,13 @@ async def _serve(
 @router.websocket("/ws/risk")
 async def ws_risk(websocket: WebSocket, services: ServicesDep) -> None:
     """A snapshot of every place's colour, then each change as it happens."""
-    await websocket.accept()
-    sub = services.hub.subscribe("risk")
-    snapshot = services.pipeline.snapshot_text()
-    await _serve(websocket, services, "risk", sub, snapshot)
+    async with _capped(websocket, services) as admitted:
+        if not admitted:
+            return
+        await websocket.accept()
+        sub = services.hub.subscribe("risk")
+        snapshot = services.pipeline.snapshot_text()
+        await _serve(websocket, services, "risk", sub, snapshot)
 
 
 @router.websocket("/ws/feeds")
@@ -126,35 +180,41 @@ async def ws_feeds(
 ) -> None:
     """Live readings, optionally of one station and/or kind (?station=zhapu&kind=tide_level).
 
-    Duty officers only: ``?token=<key>`` (or an X-API-Key / Authorization header).
+    Duty officers only: the key in an X-API-Key or Authorization header, or as the first message
+    ``{"type": "auth", "key": "<key>"}``; never in the URL.
     """
-    if await ws_principal(websocket, services, Role.DUTY_OFFICER) is None:
-        return
-    stations = set(station.split(",")) if station else None
-    kinds = set(kind.split(",")) if kind else None
+    async with _capped(websocket, services) as admitted:
+        if not admitted or await ws_principal(websocket, services, Role.DUTY_OFFICER) is None:
+            return
+        stations = set(station.split(",")) if station else None
+        kinds = set(kind.split(",")) if kind else None
 
-    def accepts(message: dict[str, object]) -> bool:
-        return (stations is None or message.get("station") in stations) and (
-            kinds is None or message.get("kind") in kinds
-        )
+        def accepts(message: dict[str, object]) -> bool:
+            return (stations is None or message.get("station") in stations) and (
+                kinds is None or message.get("kind") in kinds
+            )
 
-    sub = services.hub.subscribe("feeds", accepts)
-    await _serve(websocket, services, "feeds", sub, None)
+        sub = services.hub.subscribe("feeds", accepts)
+        await _serve(websocket, services, "feeds", sub, None)
 
 
 @router.websocket("/ws/alerts")
 async def ws_alerts(websocket: WebSocket, services: ServicesDep) -> None:
     """Alert messages (Alert/Update/Cancel) and acknowledgements as they happen, in order.
 
-    Duty officers and emergency teams: ``?token=<key>``; ``?zone=a,b`` filters by subject.
+    Duty officers and emergency teams, authenticated as on /ws/feeds; ``?zone=a,b`` filters by subject.
     """
-    if await ws_principal(websocket, services, Role.DUTY_OFFICER, Role.EMERGENCY_TEAM) is None:
-        return
-    wanted = websocket.query_params.get("zone")
-    zones = set(wanted.split(",")) if wanted else None
+    async with _capped(websocket, services) as admitted:
+        roles = (Role.DUTY_OFFICER, Role.EMERGENCY_TEAM)
+        if not admitted or await ws_principal(websocket, services, *roles) is None:
+            return
+        wanted = websocket.query_params.get("zone")
+        zones = set(wanted.split(",")) if wanted else None
 
-    def accepts(message: dict[str, object]) -> bool:
-        return zones is None or message.get("subject_id") in zones or message.get("type") == "ack"
+        def accepts(message: dict[str, object]) -> bool:
+            return (
+                zones is None or message.get("subject_id") in zones or message.get("type") == "ack"
+            )
 
-    sub = services.hub.subscribe("alerts", accepts)
-    await _serve(websocket, services, "alerts", sub, '{"type":"hello","channel":"alerts"}')
+        sub = services.hub.subscribe("alerts", accepts)
+        await _serve(websocket, services, "alerts", sub, '{"type":"hello","channel":"alerts"}')

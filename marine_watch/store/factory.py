@@ -1,19 +1,40 @@
 """Open the configured store for the lifetime of the service (or of a test)."""
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import structlog
+from pydantic import SecretStr
 
 from marine_watch.errors import ConfigError, StoreUnavailable
 from marine_watch.store import Store
 from marine_watch.store.influx import InfluxStore
 from marine_watch.store.sqlite import SqliteStore
 
+if TYPE_CHECKING:
+    from marine_watch.settings import Settings
+
 SOURCE: Final = "settings"  # ConfigError's "file": the MARINE_WATCH_* settings that chose the store
 log = structlog.get_logger(__name__)
+
+
+def _secret(value: "SecretStr | None") -> str | None:
+    return None if value is None else value.get_secret_value()
+
+
+def open_configured_store(settings: "Settings") -> "AbstractAsyncContextManager[Store]":
+    """The store the settings name, with every store setting passed on (the one way to open it)."""
+    return open_store(
+        "sqlite" if settings.node_role == "api" else settings.store,  # an API node writes nothing
+        influx_url=settings.influx_url,
+        influx_db=settings.influx_db,
+        influx_token=_secret(settings.influx_token),
+        influx_username=settings.influx_username,
+        influx_password=_secret(settings.influx_password),
+        sqlite_path=settings.data_dir / "readings.sqlite3",
+    )
 
 
 @asynccontextmanager

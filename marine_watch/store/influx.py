@@ -1,12 +1,16 @@
 """InfluxDB store over the v1 HTTP API (``POST /write``, InfluxQL ``GET /query``).
 
 The v1 API is served by InfluxDB 1.x (username/password) and by 2.x/3.x in compatibility mode
-(``Authorization: Token ...``), so one client covers all three.
+(``Authorization: Token ...``), so one client covers all three. Credentials go in the
+``Authorization`` header only (``Basic`` for 1.x, ``Token`` for 2.x/3.x), never in URL parameters,
+which servers and proxies log.
 
-Every reading is one point: measurement ``reading``, tags ``kind``, ``qc``, ``station``, field
-``value`` (float) and the reading time in ns. InfluxDB keys a point by measurement + tag set + time,
-and ``qc`` is a tag: the qc flag of a (station, kind, ts) is decided once, at ingest, so that a replay
-(MQTT redelivery, spool) writes the identical point and overwrites it instead of adding a second one.
+Every reading is one point: measurement ``reading``, tags ``kind``, ``station``, fields ``value``
+(float) and ``qc`` (string), and the reading time in ns. InfluxDB keys a point by measurement + tag
+set + time, so a point is keyed by (station, kind, time) whatever flag it carries: a replay (MQTT
+redelivery, spool) overwrites its point instead of adding a second one, and no flag can make a
+second series beside the first. (Before, ``qc`` was a tag; docs/ARCHITECTURE.md §4 has the migration.)
+A field cannot be grouped by, so a downsampled query runs one statement per flag, in one request.
 
 Errors (``marine_watch.errors``): connect, timeout, 5xx, 401/403, 404 (no database), 408 and 429
 raise ``StoreUnavailable`` (retry, then spool: the batch itself is fine); any other 4xx and a
@@ -24,7 +28,7 @@ from typing_extensions import TypedDict  # pydantic reads only this one before P
 
 from marine_watch.errors import StoreRejected, StoreUnavailable
 from marine_watch.store import SeriesPoint
-from sensors.reading import Batch, Block, Reading
+from sensors.reading import Batch, Block, QcFlag, Reading
 
 MEASUREMENT: Final = "reading"
 DEFAULT_TIMEOUT: Final = httpx.Timeout(10.0, connect=3.0)
@@ -84,9 +88,7 @@ def _float(value: float) -> str:
     if not math.isfinite(number):
         msg = f"value {value!r} is not finite"
         raise ValueError(msg)
-    return repr(
-        number
-    )  # shortest round-trip form; always has "." or "e", so never an integer field
+    return repr(number)  # shortest round-trip form; always has "." or "e", never an integer field
 
 
 def encode_line(reading: Reading) -> str:
@@ -94,9 +96,10 @@ def encode_line(reading: Reading) -> str:
     if isinstance(reading.ts_ns, bool) or not isinstance(reading.ts_ns, int):
         msg = f"ts_ns {reading.ts_ns!r} is not an integer"
         raise ValueError(msg)
+    station = _tag("station", reading.station)
     return (
-        f"{MEASUREMENT},kind={_tag('kind', reading.kind)},qc={_tag('qc', reading.qc)},"
-        f"station={_tag('station', reading.station)} value={_float(reading.value)} {reading.ts_ns}"
+        f"{MEASUREMENT},kind={_tag('kind', reading.kind)},station={station} "
+        f"qc={_string_field('qc', reading.qc)},value={_float(reading.value)} {reading.ts_ns}"
     )
 
 
@@ -141,7 +144,15 @@ def _block_lines(block: Block) -> str:
 
 
 def _prefix(kind: str, qc: str, station: str) -> str:
-    return f"{MEASUREMENT},kind={_tag('kind', kind)},qc={_tag('qc', qc)},station={_tag('station', station)} value="
+    return f"{MEASUREMENT},kind={_tag('kind', kind)},station={_tag('station', station)} qc={_string_field('qc', qc)},value="
+
+
+def _string_field(name: str, value: str) -> str:
+    """A string field value, quoted; the same characters as in a tag are refused."""
+    if not storable(value):
+        msg = f"field {name}={value!r} cannot be written as line protocol"
+        raise ValueError(msg)
+    return '"' + value.replace('"', '\\"') + '"'
 
 
 def quote_string(value: str) -> str:
@@ -157,10 +168,18 @@ def quote_ident(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+#: Flags a stored point can carry (``conflict`` is never stored): one downsampling statement each.
+STORED_FLAGS: Final = tuple(f.value for f in QcFlag if f is not QcFlag.CONFLICT)
+
+
 def select_statement(
     station: str, kind: str | None, start_ns: int, end_ns: int, every_s: int | None, limit: int
 ) -> str:
-    """Build the InfluxQL for ``InfluxStore.query``; buckets are grouped by kind and qc."""
+    """Build the InfluxQL for ``InfluxStore.query``; buckets are split by kind and qc.
+
+    ``qc`` is a field, and InfluxQL groups by tags only: a downsampled query is one statement per
+    stored flag (``WHERE "qc" = 'spike' ... GROUP BY time(Ns), "kind"``), sent as one request.
+    """
     where = f'"station" = {quote_string(station)}'
     if kind is not None:
         where += f' AND "kind" = {quote_string(kind)}'
@@ -170,9 +189,10 @@ def select_statement(
     if every_s <= 0:
         msg = f"every_s must be positive, not {every_s}"
         raise ValueError(msg)
-    return (
-        f'SELECT mean("value") FROM {MEASUREMENT} WHERE {where} '
-        f'GROUP BY time({int(every_s)}s), "kind", "qc" fill(none) LIMIT {int(limit)}'
+    return "; ".join(
+        f'SELECT mean("value") FROM {MEASUREMENT} WHERE {where} AND "qc" = {quote_string(flag)} '
+        f'GROUP BY time({int(every_s)}s), "kind" fill(none) LIMIT {int(limit)}'
+        for flag in STORED_FLAGS
     )
 
 
@@ -194,12 +214,13 @@ class InfluxStore:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.db = db
+        self.problem: str | None = None  # why the last ping failed when InfluxDB refused us
         headers = {"Authorization": f"Token {token}"} if token else {}
-        params = {"u": username, "p": password or ""} if username else {}
+        auth = httpx.BasicAuth(username, password or "") if username and not token else None
         self._http = httpx.AsyncClient(
             base_url=url,
             headers=headers,
-            params=params,
+            auth=auth,
             timeout=timeout,
             limits=limits,
             transport=transport,
@@ -252,6 +273,10 @@ class InfluxStore:
 
     async def _influxql(self, statement: str, *, post: bool = False) -> list[Series]:
         """Run one statement and return the series of its result (raise StoreRejected on its error)."""
+        return (await self._influxql_all(statement, post=post))[0]
+
+    async def _influxql_all(self, statement: str, *, post: bool = False) -> list[list[Series]]:
+        """Run statements (``;``-separated) and return the series of each result, in order."""
         params = {"db": self.db, "q": statement, "epoch": "ns"}
         response = await self._send("POST" if post else "GET", "/query", params)
         try:
@@ -259,12 +284,12 @@ class InfluxStore:
         except ValidationError as exc:  # a proxy's error page, or not InfluxDB at all
             msg = f"influxdb query: unexpected answer: {response.text[:200]!r}"
             raise StoreUnavailable(msg) from exc
-        result = (answer.get("results") or [Result()])[0]
-        error = result.get("error") or answer.get("error")
+        results = answer.get("results") or [Result()]
+        error = answer.get("error") or next((r["error"] for r in results if r.get("error")), None)
         if error:
             msg = f"influxdb query: {error}"
             raise StoreRejected(msg)
-        return result.get("series", [])
+        return [result.get("series", []) for result in results]
 
     async def query(
         self,
@@ -282,8 +307,13 @@ class InfluxStore:
             statement = select_statement(station, kind, start_ns, end_ns, every_s, limit)
         except ValueError as exc:
             raise StoreRejected(str(exc)) from exc
-        series = await self._influxql(statement)
-        points = [p for s in series for p in _points(station, s, downsampled=every_s is not None)]
+        results: list[tuple[list[Series], str | None]]
+        if every_s is None:
+            results = [(await self._influxql(statement), None)]
+        else:
+            answers = await self._influxql_all(statement)
+            results = list(zip(answers, STORED_FLAGS, strict=True))
+        points = [p for series, flag in results for s in series for p in _points(station, s, flag)]
         points.sort(key=lambda p: (p.ts_ns, p.kind, p.qc))
         return points[:limit]
 
@@ -298,13 +328,25 @@ class InfluxStore:
         return int(rows[0][1] or 0) if rows else 0
 
     async def ping(self) -> bool:
+        """True when InfluxDB answers and lets us read our database (``/ping`` needs no account)."""
         if self._http.is_closed:
             return False
         try:
             response = await self._http.get("/ping")
+            if response.status_code != httpx.codes.NO_CONTENT:
+                return False
+            probe = "SHOW MEASUREMENTS LIMIT 1"
+            answer = await self._http.get("/query", params={"db": self.db, "q": probe})
         except httpx.TransportError:
             return False
-        return response.status_code == httpx.codes.NO_CONTENT
+        if answer.status_code in (httpx.codes.UNAUTHORIZED, httpx.codes.FORBIDDEN):
+            self.problem = (
+                f"influxdb refused the account ({answer.status_code} {_server_message(answer)}): "
+                "check MARINE_WATCH_INFLUX_USERNAME/_PASSWORD or _TOKEN"
+            )
+            return False
+        self.problem = None
+        return answer.is_success
 
     async def database_exists(self) -> bool:
         series = await self._influxql("SHOW DATABASES")
@@ -341,10 +383,11 @@ def _server_message(response: httpx.Response) -> str:
         return response.text[:500]
 
 
-def _points(station: str, series: Series, *, downsampled: bool) -> list[SeriesPoint]:
-    """Turn one result series into points (tags arrive as columns, or as the series' tags)."""
+def _points(station: str, series: Series, flag: str | None) -> list[SeriesPoint]:
+    """Turn one result series into points; ``flag``: the qc of a downsampled statement's buckets."""
     index = {name: i for i, name in enumerate(series["columns"])}
     tags = series.get("tags", {})
+    downsampled = flag is not None
     value_col = index["mean" if downsampled else "value"]
     points = []
     for row in series.get("values", []):
@@ -352,6 +395,6 @@ def _points(station: str, series: Series, *, downsampled: bool) -> list[SeriesPo
         if ts is None or value is None:  # an empty bucket, should fill(none) let one through
             continue
         kind = tags["kind"] if downsampled else str(row[index["kind"]])
-        qc = tags["qc"] if downsampled else str(row[index["qc"]])
+        qc = flag if flag is not None else str(row[index["qc"]])
         points.append(SeriesPoint(station, kind, int(ts), float(value), qc))
     return points

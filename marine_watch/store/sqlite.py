@@ -1,7 +1,9 @@
 """SQLite store: the embedded default, with the same contract as the InfluxDB store.
 
-``sqlite3`` blocks, so every call runs on one dedicated thread (STYLE.md rule 10); the connection is
-opened on that thread and never leaves it. A point is keyed by (station, kind, ts_ns) and a rewrite
+``sqlite3`` blocks, so every call runs on a dedicated thread (STYLE.md rule 10): writes on the
+writer thread with its connection, reads (queries, counts) on a reader thread with a connection of
+its own, so a heavy read never delays the storing of new readings (WAL lets readers and the
+writer run at once). Each connection is opened on its thread and never leaves it. A point is keyed by (station, kind, ts_ns) and a rewrite
 upserts it. Downsampling groups by (bucket, kind, qc) with buckets aligned to the epoch and stamped
 with their start, as InfluxDB's ``GROUP BY time(Ns), "kind", "qc"`` does.
 """
@@ -83,6 +85,15 @@ class SqliteStore:
             autocommit=True,
             busy_timeout_ms=5000,
         )
+        # reads (queries, counts) on a connection and thread of their own: never on the write path
+        self._reader = SqliteFile(
+            self.path,
+            "sqlite-read",
+            setup=lambda db: db.execute("PRAGMA query_only = ON"),
+            durable=False,
+            autocommit=True,
+            busy_timeout_ms=5000,
+        )
 
     async def __aenter__(self) -> "SqliteStore":
         await self.open()
@@ -91,11 +102,14 @@ class SqliteStore:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
-    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def _run(self, fn: Callable[[sqlite3.Connection], T], *, read: bool = False) -> T:
         if self._sql.closed:
             msg = f"sqlite {self.path}: store is closed"
             raise StoreUnavailable(msg)
         try:
+            if read:
+                await self._sql.open()  # the writer makes the file and the schema first
+                return await self._reader.run(fn)
             return await self._sql.run(fn)
         except sqlite3.OperationalError as exc:  # locked, disk I/O, cannot open: may pass
             msg = f"sqlite {self.path}: {exc}"
@@ -153,7 +167,7 @@ class SqliteStore:
         def select(db: sqlite3.Connection) -> list[SeriesPoint]:
             return [SeriesPoint(*row) for row in db.execute(sql, params)]
 
-        return await self._run(select)
+        return await self._run(select, read=True)
 
     async def count(self, station: str | None = None) -> int:
         def select(db: sqlite3.Connection) -> int:
@@ -165,7 +179,7 @@ class SqliteStore:
                 ).fetchone()
             return int(row[0])
 
-        return await self._run(select)
+        return await self._run(select, read=True)
 
     async def ping(self) -> bool:
         try:
@@ -175,4 +189,5 @@ class SqliteStore:
         return True
 
     async def close(self) -> None:
+        await self._reader.close()
         await self._sql.close()

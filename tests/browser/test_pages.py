@@ -3,6 +3,7 @@
 import re
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import numpy as np
@@ -42,6 +43,8 @@ async def test_dashboard_map_chart_live_repaint_and_ack(
             browser, f"{app.http}/", viewport={"width": 1600, "height": 900}, locale="en-GB"
         )
         await page.evaluate(f"localStorage.setItem('mw.key', {DUTY_KEY!r})")
+        sockets: list[str] = []
+        page.on("websocket", lambda socket: sockets.append(socket.url))
         await page.reload()
         await expect(page.locator("body")).to_have_attribute("data-ready", "1")
         for village in VILLAGES:
@@ -81,6 +84,10 @@ async def test_dashboard_map_chart_live_repaint_and_ack(
         await expect(page.get_by_test_id("observed")).to_have_attribute("d", _path_with_points(1))
         await page.screenshot(path=artifacts / "dashboard.png")
         assert page.errors == []  # type: ignore[attr-defined]
+        # the key went in each socket's first message, never in a URL
+        paths = {urlsplit(url).path for url in sockets}
+        assert {"/ws/risk", "/ws/alerts", "/ws/feeds"} <= paths
+        assert not [url for url in sockets if DUTY_KEY in url or "token" in url]
 
 
 async def test_dashboard_says_alerts_unavailable_without_a_key(

@@ -64,12 +64,16 @@ async def test_roles_rate_limits_and_openapi(mosquitto, make_settings) -> None:
         assert "/api/v1/alerts.atom" in spec["paths"]
         assert spec["paths"]["/api/v1/dead-letters"]["get"]["security"]
 
-        with pytest.raises(ConnectionClosed) as closed:
-            async with connect(f"{app.ws}/ws/feeds") as ws:
+        async with connect(f"{app.ws}/ws/feeds") as ws:
+            await ws.send(json.dumps({"type": "hello"}))  # not an auth message
+            with pytest.raises(ConnectionClosed) as closed:
                 await asyncio.wait_for(ws.recv(), 5)
         assert closed.value.rcvd.code == 1008
         assert "401" in closed.value.rcvd.reason
-        async with connect(f"{app.ws}/ws/feeds?token={DUTY}") as ws:
+        async with connect(f"{app.ws}/ws/feeds") as ws:
+            await ws.send(json.dumps({"type": "auth", "key": DUTY}))
+            await ws.ping()
+        async with connect(f"{app.ws}/ws/feeds", additional_headers={"X-API-Key": DUTY}) as ws:
             await ws.ping()
 
 

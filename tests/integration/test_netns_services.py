@@ -149,7 +149,8 @@ def test_rate_limits_are_per_client_only_when_the_node_trusts_haproxy(
     netns: Network, tmp_path: Path
 ) -> None:
     """Behind HAProxy every request comes from its address: the node's per-client rate limit is one
-    bucket for everybody unless uvicorn takes X-Forwarded-For from HAProxy (FORWARDED_ALLOW_IPS)."""
+    bucket for everybody unless the node takes X-Forwarded-For from HAProxy
+    (MARINE_WATCH_FORWARDED_ALLOW_IPS; by default it trusts nobody's)."""
     broker, influx, node_host, lb = _build(netns, tmp_path)
     one, two = netns.add_host("one"), netns.add_host("two")
     url = f"{lb.url}/api/v1/roads"
@@ -159,6 +160,6 @@ def test_rate_limits_are_per_client_only_when_the_node_trusts_haproxy(
     assert _burst_then_other(one, two, url) == ([200] * 5 + [429], 429)  # one shared bucket
 
     node.terminate()
-    node = _node(node_host, broker, influx, tmp_path, FORWARDED_ALLOW_IPS=lb.host.ip)
+    node = _node(node_host, broker, influx, tmp_path, MARINE_WATCH_FORWARDED_ALLOW_IPS=lb.host.ip)
     lb.wait_status("api_http", "node", "UP", timeout=15)
     assert _burst_then_other(one, two, url) == ([200] * 5 + [429], 200)  # a bucket per client

@@ -189,7 +189,9 @@ async def test_surge_from_calm_to_red_and_back(
             risk, alerts = Collector(), Collector()
             async with (
                 connect(f"{app.ws}/ws/risk") as ws_risk,
-                connect(f"{app.ws}/ws/alerts?token={KEYS['emergency_team']}") as ws_alerts,
+                connect(
+                    f"{app.ws}/ws/alerts", additional_headers={"X-API-Key": KEYS["emergency_team"]}
+                ) as ws_alerts,
             ):
                 readers = [
                     asyncio.create_task(risk.run(ws_risk), name="ws-risk"),
@@ -385,14 +387,15 @@ async def test_external_forecast_raises_the_colour_and_names_its_source(
         assert unknown.status_code == 422
         posted = await http.post("/api/v1/forecasts", json=forecast, headers=fc_key)
         assert posted.status_code == 201, posted.text
+        by_zmfo = f"{topic_root}/forecast/by/zmfo/dushan"  # the broker's ACL: zmfo's account only
         await mqtt.publish(
-            f"{topic_root}/forecast/dushan",
+            by_zmfo,
             json.dumps(
                 {**forecast, "station": "dushan", "high_waters": [{"ts": ahead, "level_m": 5.3}]}
             ),
             qos=1,
         )
-        await mqtt.publish(f"{topic_root}/forecast/dushan", b'{"station": "dushan"}', qos=1)
+        await mqtt.publish(by_zmfo, b'{"station": "dushan"}', qos=1)
 
         async with asyncio.timeout(scaled(15)):
             while True:
@@ -404,12 +407,16 @@ async def test_external_forecast_raises_the_colour_and_names_its_source(
                     break
                 await asyncio.sleep(0.1)
         explanation = zones["zhapu-harbour"]["explanation"]
-        assert explanation["forecast_source"] == "Zhejiang provincial forecast (test)"
+        assert explanation["forecast_source"] == "forecaster-user"  # the key's name, not free text
+        forecasts = {
+            f["station"]: f["source"] for f in (await http.get("/api/v1/forecasts")).json()
+        }
+        assert forecasts["dushan"] == "Zhejiang Marine Forecast Office (SAMPLE account)"
         assert explanation["forecast_method"] == "external"
         assert explanation["value"] == 5.5
         assert explanation["persistence_m"] < 5.5
         duty = {"X-API-Key": KEYS["duty_officer"]}
         letters = (await http.get("/api/v1/dead-letters", headers=duty)).json()["items"]
         # ingest also sees {root}/forecast/# (as station "forecast") until it skips that subtree
-        reasons = [d["reason"] for d in letters if d["topic"].endswith("forecast/dushan")]
+        reasons = [d["reason"] for d in letters if d["topic"].endswith("by/zmfo/dushan")]
         assert reasons.count("bad_forecast") == 1

@@ -73,14 +73,16 @@ async def test_a_wave_forecast_colours_a_silent_buoy_and_joins_the_outlook(
             mosquitto.host, mosquitto.port, identifier=f"fc-{time.monotonic_ns()}"
         ) as client:
             await client.publish(
-                f"{topic_root}/forecast/zhapu/waves", json.dumps(wrong).encode(), qos=1
+                f"{topic_root}/forecast/by/zmfo/zhapu/waves", json.dumps(wrong).encode(), qos=1
             )
         duty = {"X-API-Key": KEYS["duty_officer"]}
         async with asyncio.timeout(scaled(10)):
             while True:
                 letters = (await http.get("/api/v1/dead-letters", headers=duty)).json()
                 found = [
-                    d for d in letters["items"] if d["topic"].endswith("/forecast/zhapu/waves")
+                    d
+                    for d in letters["items"]
+                    if d["topic"].endswith("/forecast/by/zmfo/zhapu/waves")
                 ]
                 if found:
                     break

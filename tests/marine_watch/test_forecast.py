@@ -14,7 +14,8 @@ from pydantic import ValidationError
 
 from marine_watch.config import load_catalogue
 from marine_watch.deadletters import DeadLetters
-from marine_watch.forecast import ForecastBook, ForecastIn, WindForecastIn, subscribe_forecasts
+from marine_watch.forecast import ForecastBook, ForecastIn, WindForecastIn
+from marine_watch.forecast_inbox import ForecastInbox, subscribe_forecasts
 from marine_watch.hazards import Assessor
 from marine_watch.state import CoastState
 from risk_models.types import Hazard
@@ -24,6 +25,7 @@ from tests.services import scaled
 
 NOW = 1_795_000_000.0
 HOUR = 3600.0
+SOURCE = "provincial forecast (test)"  # the public name of the forecaster that sent it
 
 
 def iso(ts: float) -> str:
@@ -46,26 +48,26 @@ def catalogue() -> Catalogue:
 
 def test_only_known_tide_or_wind_stations_take_a_forecast(catalogue: Catalogue) -> None:
     """A surge forecast needs a station with warning tide levels; a wind one a wind station."""
-    book = ForecastBook(catalogue, max_age_s=12 * HOUR)
+    book = ForecastBook(catalogue, max_age_s=12 * HOUR, now_s=lambda: NOW)
     for station in ("nowhere", "buoy-zhapu"):
         with pytest.raises(ValueError, match="unknown tide station"):
-            book.put(ForecastIn.model_validate(surge(5.0, HOUR, station=station)))
+            book.put(ForecastIn.model_validate(surge(5.0, HOUR, station=station)), SOURCE)
     wind = {"station": "dushan", "issued": iso(NOW), "source": "x", "typhoon": "In-Fa",
             "points": [{"ts": iso(NOW + HOUR), "mean_mps": 30.0}]}  # fmt: skip
     with pytest.raises(ValueError, match="unknown wind station"):
-        book.put_wind(WindForecastIn.model_validate(wind))
-    kept = book.put_wind(WindForecastIn.model_validate({**wind, "station": "mast-zhapu"}))
+        book.put_wind(WindForecastIn.model_validate(wind), SOURCE)
+    kept = book.put_wind(WindForecastIn.model_validate({**wind, "station": "mast-zhapu"}), SOURCE)
     assert math.isnan(kept.gust_mps[0])  # no gust given
     assert book.wind["mast-zhapu"] is kept
 
 
 def test_an_older_forecast_never_replaces_a_newer_one(catalogue: Catalogue) -> None:
     """Forecasts may arrive out of order: the latest issued stays."""
-    book = ForecastBook(catalogue, max_age_s=12 * HOUR)
-    newer = book.put(ForecastIn.model_validate(surge(5.0, HOUR, issued_s=NOW)))
-    book.put(ForecastIn.model_validate(surge(3.0, HOUR, issued_s=NOW - HOUR)))
+    book = ForecastBook(catalogue, max_age_s=12 * HOUR, now_s=lambda: NOW)
+    newer = book.put(ForecastIn.model_validate(surge(5.0, HOUR, issued_s=NOW)), SOURCE)
+    book.put(ForecastIn.model_validate(surge(3.0, HOUR, issued_s=NOW - HOUR)), SOURCE)
     assert book.latest["zhapu"] is newer
-    newest = book.put(ForecastIn.model_validate(surge(4.0, HOUR, issued_s=NOW + 60)))
+    newest = book.put(ForecastIn.model_validate(surge(4.0, HOUR, issued_s=NOW + 60)), SOURCE)
     assert book.latest["zhapu"] is newest
 
 
@@ -89,16 +91,18 @@ def test_a_stale_or_out_of_window_forecast_does_not_count(catalogue: Catalogue) 
     """Issued longer ago than the maximum age, or with its high water beyond the outlook: ignored."""
     assessor = Assessor(catalogue, {})
     base = {(a.place, a.hazard): a for a in assessor.assess(CoastState(), NOW)}
+    stale = ForecastBook(catalogue, max_age_s=12 * HOUR, now_s=lambda: NOW)
+    with pytest.raises(ValueError, match="older than"):  # 13 h old, 12 h allowed: refused
+        stale.put(ForecastIn.model_validate(surge(5.6, HOUR, issued_s=NOW - 13 * HOUR)), SOURCE)
     for body, now in [
-        (surge(5.6, HOUR, issued_s=NOW - 13 * HOUR), NOW),  # 13 h old, 12 h allowed
         (surge(5.6, (catalogue.rules.outlook_hours + 1) * HOUR), NOW),  # past the outlook
     ]:
-        book = ForecastBook(catalogue, max_age_s=12 * HOUR)
-        book.put(ForecastIn.model_validate(body))
+        book = ForecastBook(catalogue, max_age_s=12 * HOUR, now_s=lambda: NOW)
+        book.put(ForecastIn.model_validate(body), SOURCE)
         adjusted = {(a.place, a.hazard): a for a in book.adjust(list(base.values()), now)}
         assert adjusted[("zhapu", Hazard.STORM_SURGE)] is base[("zhapu", Hazard.STORM_SURGE)]
-    book = ForecastBook(catalogue, max_age_s=12 * HOUR)
-    book.put(ForecastIn.model_validate(surge(5.6, HOUR)))
+    book = ForecastBook(catalogue, max_age_s=12 * HOUR, now_s=lambda: NOW)
+    book.put(ForecastIn.model_validate(surge(5.6, HOUR)), SOURCE)
     adjusted = {(a.place, a.hazard): a for a in book.adjust(list(base.values()), NOW)}
     assert adjusted[("zhapu", Hazard.STORM_SURGE)].level == 4
 
@@ -110,7 +114,7 @@ async def test_forecasts_over_mqtt_are_taken_or_dead_lettered(
     another station than its topic, or not JSON, is dead-lettered with the reason."""
     settings = make_settings(mosquitto)
     catalogue = load_catalogue(ROOT / "config")
-    book = ForecastBook(catalogue, max_age_s=12 * HOUR)
+    book = ForecastBook(catalogue, max_age_s=12 * HOUR, now_s=lambda: NOW)
     dead = DeadLetters(tmp_path / "dead.sqlite3")
     await dead.open()
     taken: list[float] = []
@@ -122,8 +126,9 @@ async def test_forecasts_over_mqtt_are_taken_or_dead_lettered(
         if taken[-1] == NOW + 60:  # the last one published (a retried first may come twice)
             second.set()
 
-    worker = asyncio.create_task(subscribe_forecasts(settings, book, dead, on_new))
-    topic = f"{topic_root}/forecast/zhapu"
+    inbox = ForecastInbox(book, dead, on_new, {"zmfo": SOURCE})
+    worker = asyncio.create_task(subscribe_forecasts(settings, inbox))
+    topic = f"{topic_root}/forecast/by/zmfo/zhapu"
     client_id = f"fc-{time.time_ns()}"
     try:
         async with aiomqtt.Client(mosquitto.host, mosquitto.port, identifier=client_id) as c:

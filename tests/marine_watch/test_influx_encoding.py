@@ -25,32 +25,51 @@ from tests.services import Influx
 T0 = 1_700_000_000_123_456_789
 
 
-def parse_line(line: str) -> tuple[str, dict[str, str], str, int]:
-    """Split one line of line protocol into measurement, tags, field set and time (reference)."""
+def parse_line(line: str) -> tuple[str, dict[str, str], dict[str, str], int]:
+    """Split one line of line protocol into measurement, tags, fields and time (reference).
+
+    Outside quotes a backslash escapes the next character and commas and spaces separate; inside a
+    double-quoted field value only ``\\"`` and ``\\\\`` are escapes.
+    """
     parts: list[str] = []
     current: list[str] = []
     chars = iter(line)
+    quoted, section, previous = False, 0, ""  # sections: measurement and tags, fields, time
     for char in chars:
-        if char == "\\":
+        if quoted:
+            if char == "\\":
+                nxt = next(chars)
+                current.append(nxt if nxt in '"\\' else "\\" + nxt)
+            elif char == '"':
+                quoted = False
+            else:
+                current.append(char)
+        elif char == "\\":
             current.append(next(chars))
+        elif char == '"' and section == 1 and previous == "=":
+            quoted = True
         elif char in ", ":
+            section += char == " "
             parts.append("".join(current))
             parts.append(char)
             current = []
         else:
             current.append(char)
+        previous = char
     parts.append("".join(current))
     spaces = [i for i, p in enumerate(parts) if p == " "]
     assert len(spaces) == 2, line
     head = parts[: spaces[0]]
     tags = dict(p.split("=", 1) for p in head[2::2])  # '=' inside a value was escaped
-    return head[0], tags, parts[spaces[0] + 1], int(parts[spaces[1] + 1])
+    body = parts[spaces[0] + 1 : spaces[1]]
+    fields = dict(p.split("=", 1) for p in body[::2])
+    return head[0], tags, fields, int(parts[spaces[1] + 1])
 
 
 def test_line_has_measurement_sorted_tags_float_field_and_ns_time() -> None:
-    """A reading becomes one line: measurement, kind/qc/station tags, a float value, ns time."""
+    """A reading becomes one line: measurement, kind/station tags, qc and float value fields, ns time."""
     line = encode_line(Reading("PH01", "tide_level", T0, 3.25, "ok"))
-    assert line == f"reading,kind=tide_level,qc=ok,station=PH01 value=3.25 {T0}"
+    assert line == f'reading,kind=tide_level,station=PH01 qc="ok",value=3.25 {T0}'
 
 
 def test_lines_end_with_newlines() -> None:
@@ -58,7 +77,7 @@ def test_lines_end_with_newlines() -> None:
     body = encode_lines([Reading("a", "k", 1, 1.5), Reading("b", "k", 2, 2.5)])
     assert (
         body
-        == b"reading,kind=k,qc=ok,station=a value=1.5 1\nreading,kind=k,qc=ok,station=b value=2.5 2\n"
+        == b'reading,kind=k,station=a qc="ok",value=1.5 1\nreading,kind=k,station=b qc="ok",value=2.5 2\n'
     )
     assert encode_lines([]) == b""
 
@@ -77,7 +96,7 @@ def test_lines_end_with_newlines() -> None:
 def test_tag_separators_are_escaped(station: str, escaped: str) -> None:
     """Comma, space and equals sign in a tag value are escaped with a backslash; nothing else is."""
     line = encode_line(Reading(station, "tide_level", 0, 1.0))
-    assert line.endswith(f",station={escaped} value=1.0 0")
+    assert line.endswith(f',station={escaped} qc="ok",value=1.0 0')
 
 
 @pytest.mark.parametrize(
@@ -106,7 +125,8 @@ def test_unencodable_tag_values_raise_value_error(station: str) -> None:
 def test_values_are_floats_in_shortest_round_trip_form(value: float, text: str) -> None:
     """Integers are written as floats (never the ``i`` integer type) and every float round-trips."""
     assert (
-        encode_line(Reading("a", "k", 0, value)) == f"reading,kind=k,qc=ok,station=a value={text} 0"
+        encode_line(Reading("a", "k", 0, value))
+        == f'reading,kind=k,station=a qc="ok",value={text} 0'
     )
     assert float(text) == value
 
@@ -143,17 +163,14 @@ tag_text = st.text(
     value=st.floats(allow_nan=False, allow_infinity=False),
 )
 def test_line_protocol_round_trips(station: str, qc: str, ts: int, value: float) -> None:
-    """Parsing an encoded line gives back the station, qc, time and exact value."""
+    """Parsing an encoded line gives back the station, time, qc and exact value."""
     measurement, tags, fields, time_ns = parse_line(
         encode_line(Reading(station, "k", ts, value, qc))
     )
-    assert (measurement, tags, time_ns) == (
-        "reading",
-        {"kind": "k", "qc": qc, "station": station},
-        ts,
-    )
-    assert fields.startswith("value=")
-    assert float(fields.removeprefix("value=")) == value
+    assert (measurement, tags, time_ns) == ("reading", {"kind": "k", "station": station}, ts)
+    assert fields.keys() == {"qc", "value"}
+    assert fields["qc"] == qc
+    assert float(fields["value"]) == value
 
 
 @pytest.mark.services
@@ -195,12 +212,14 @@ def test_influxql_strings_are_quoted(text: str, quoted: str) -> None:
 
 
 def test_select_downsamples_on_the_server() -> None:
-    """every_s becomes GROUP BY time(Ns), split by kind and qc, with empty buckets left out."""
-    statement = select_statement("PH01", "tide_level", 0, 10, 60, 100)
-    assert statement == (
+    """every_s becomes GROUP BY time(Ns) by kind, one statement per stored qc flag (a field)."""
+    statements = select_statement("PH01", "tide_level", 0, 10, 60, 100).split("; ")
+    assert statements[0] == (
         'SELECT mean("value") FROM reading WHERE "station" = \'PH01\' AND "kind" = \'tide_level\' '
-        'AND time >= 0 AND time < 10 GROUP BY time(60s), "kind", "qc" fill(none) LIMIT 100'
+        'AND time >= 0 AND time < 10 AND "qc" = \'ok\' GROUP BY time(60s), "kind" fill(none) LIMIT 100'
     )
+    flags = [s.split('"qc" = ')[1].split(" ")[0] for s in statements]
+    assert flags == ["'ok'", "'range'", "'spike'", "'flatline'", "'duplicate'", "'future'"]
 
 
 def mock_store(
@@ -305,8 +324,8 @@ async def test_token_and_line_protocol_reach_the_server() -> None:
     assert request.content == encode_lines([READING])
 
 
-async def test_username_and_password_go_as_query_parameters() -> None:
-    """InfluxDB 1.x credentials are sent as the u and p parameters of every request."""
+async def test_username_and_password_go_in_the_authorization_header_never_the_url() -> None:
+    """InfluxDB 1.x credentials are sent as HTTP Basic auth, never as u/p URL parameters (logged)."""
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -315,9 +334,10 @@ async def test_username_and_password_go_as_query_parameters() -> None:
 
     async with mock_store(httpx.MockTransport(handler), username="mw", password="pw") as store:
         assert await store.count() == 0
-    assert seen[0].url.params["u"] == "mw"
-    assert seen[0].url.params["p"] == "pw"
-    assert "Authorization" not in seen[0].headers
+    assert "u" not in seen[0].url.params
+    assert "p" not in seen[0].url.params
+    assert "pw" not in str(seen[0].url)
+    assert seen[0].headers["Authorization"] == "Basic bXc6cHc="  # base64("mw:pw")
 
 
 @pytest.mark.services

@@ -54,6 +54,15 @@ async def test_rewriting_a_reading_keeps_one_point(store: Store) -> None:
     assert [p.value for p in points] == [1.5, 2.0]
 
 
+async def test_a_point_is_keyed_by_station_kind_and_time_whatever_its_flag(store: Store) -> None:
+    """The qc flag is not part of the key: the same time with another flag is still one point."""
+    await store.write([tide("PH01", 0, 1.0)])
+    await store.write([tide("PH01", 0, 1.0, QcFlag.SPIKE.value)])
+    assert await store.count("PH01") == 1
+    points = await store.query("PH01", TIDE, T0, T0 + S)
+    assert as_tuples(points) == [("PH01", TIDE, T0, 1.0, "spike")]
+
+
 async def test_points_come_back_oldest_first(store: Store) -> None:
     """Readings written in any order are returned by time, oldest first."""
     seconds = list(range(200))
@@ -168,7 +177,7 @@ async def test_count_all_and_per_station(store: Store) -> None:
 
 async def test_qc_flag_is_kept(store: Store) -> None:
     """A flagged reading is stored with its flag, never dropped."""
-    flags = [f.value for f in QcFlag]
+    flags = [f.value for f in QcFlag if f is not QcFlag.CONFLICT]  # a conflict is never stored
     await store.write([tide("PH01", i, float(i), flag) for i, flag in enumerate(flags)])
     points = await store.query("PH01", TIDE, T0, T0 + 100 * S)
     assert [p.qc for p in points] == flags

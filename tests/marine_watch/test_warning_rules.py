@@ -129,8 +129,8 @@ def surge_forecast(level_m: float, ahead_s: float, station: str = "zhapu") -> Fo
 
 def test_a_red_forecast_without_the_gauge_is_red(catalogue, assessor) -> None:
     """Finding 2: no reading at Zhapu, a forecast high water of 5.6 m: red, explained as external."""
-    forecasts = ForecastBook(catalogue, max_age_s=12 * HOUR)
-    forecasts.put(surge_forecast(5.6, 3 * HOUR))
+    forecasts = ForecastBook(catalogue, max_age_s=12 * HOUR, now_s=lambda: NOW)
+    forecasts.put(surge_forecast(5.6, 3 * HOUR), "provincial forecast (test)")
     got = {a.key: a for a in forecasts.adjust(assessor.assess(CoastState(), NOW), NOW)}
     surge = got["zhapu/storm_surge"]
     assert surge.level == 4
@@ -148,8 +148,8 @@ def calm_zhapu(assessor: Assessor) -> CoastState:
 
 def test_an_orange_high_water_13_2_hours_ahead_counts(catalogue, assessor) -> None:
     """Finding 4: every high water within outlook_hours (24 h) counts, with its time as onset."""
-    forecasts = ForecastBook(catalogue, max_age_s=12 * HOUR)
-    forecasts.put(surge_forecast(5.2, 13.2 * HOUR))
+    forecasts = ForecastBook(catalogue, max_age_s=12 * HOUR, now_s=lambda: NOW)
+    forecasts.put(surge_forecast(5.2, 13.2 * HOUR), "provincial forecast (test)")
     got = {a.key: a for a in forecasts.adjust(assessor.assess(calm_zhapu(assessor), NOW), NOW)}
     surge = got["zhapu/storm_surge"]
     assert surge.level == 3
@@ -174,8 +174,8 @@ def test_the_level_is_monotone_in_forecast_high_water(
     base = assessor.assess(state, NOW)
     levels = []
     for height in (low, low + extra):
-        forecasts = ForecastBook(catalogue, max_age_s=12 * HOUR)
-        forecasts.put(surge_forecast(height, ahead_h * HOUR))
+        forecasts = ForecastBook(catalogue, max_age_s=12 * HOUR, now_s=lambda: NOW)
+        forecasts.put(surge_forecast(height, ahead_h * HOUR), "provincial forecast (test)")
         got = {a.key: a for a in forecasts.adjust(base, NOW)}
         levels.append(got["zhapu/storm_surge"].level)
     assert levels[1] >= levels[0]
@@ -293,7 +293,7 @@ def test_wind_uses_typhoon_criteria_with_lead_times_when_a_typhoon_is_forecast(c
     assert observed.explanation["averaging_status"] == "UNKNOWN"
     assert observed.explanation["status"] == "UNKNOWN"
     for ahead_h, level in ((20, 2), (5, 4), (30, 0)):
-        forecasts = ForecastBook(catalogue, max_age_s=12 * HOUR)
+        forecasts = ForecastBook(catalogue, max_age_s=12 * HOUR, now_s=lambda: NOW)
         forecasts.put_wind(
             WindForecastIn(
                 station="mast-zhapu",
@@ -301,7 +301,8 @@ def test_wind_uses_typhoon_criteria_with_lead_times_when_a_typhoon_is_forecast(c
                 source="provincial observatory (test)",
                 typhoon="In-Fa (test)",
                 points=[{"ts": iso(NOW + ahead_h * HOUR), "mean_mps": 33.0, "gust_mps": 45.0}],
-            )
+            ),
+            "provincial observatory (test)",
         )
         got = {a.key: a for a in forecasts.adjust(assessor.assess(state, NOW), NOW)}
         wind = got["mast-zhapu/wind"]

@@ -125,18 +125,20 @@ async def test_only_the_service_sets_colours_and_only_forecasters_forecast(
             zhapu,
             [
                 (f"{ROOT}/risk/zhapu-harbour", calm, True),  # a forged "all clear"
-                (f"{ROOT}/forecast/dushan", forecast("dushan", 20.0, "forged"), False),
+                (f"{ROOT}/forecast/by/zmfo/dushan", forecast("dushan", 20.0, "forged"), False),
             ],
         )
         await publish_as(secured.field, reader, [(f"{ROOT}/risk/dushan", red, True)])
-        genuine = [(f"{ROOT}/forecast/zhapu", forecast("zhapu", 4.2), False)]
+        genuine = [(f"{ROOT}/forecast/by/zmfo/zhapu", forecast("zhapu", 4.2), False)]
         await publish_as(secured.field, secured.accounts.forecasters["zmfo"], genuine)
         await publish_as(secured.field, zhapu, [(f"{ROOT}/zhapu/tide_level", reading(5.7), False)])
         await wait_stored(http, "zhapu", 2)
         async with asyncio.timeout(scaled(15)):
             while not (forecasts := (await http.get("/api/v1/forecasts")).json()):  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
-        assert [(f["station"], f["source"]) for f in forecasts] == [("zhapu", "test office")]
+        assert [(f["station"], f["source"]) for f in forecasts] == [
+            ("zhapu", "Zhejiang Marine Forecast Office (SAMPLE account)")  # the account's name
+        ]
         assert (await colour_of(secured, "zhapu-harbour") or {}).get("colour") == "red"
         assert (await colour_of(secured, "dushan") or {}).get("colour") != "red"
 

@@ -1,4 +1,4 @@
-"""QC flags from the recent history of a series: spike, flat line, duplicate; kept, never dropped."""
+"""QC flags from the recent history of a series: spike, flat line, conflict; kept, never dropped."""
 
 from collections import Counter
 from pathlib import Path
@@ -78,12 +78,15 @@ def test_a_stuck_sensor_is_a_flatline_from_the_nth_identical_value():
     assert history.check(tide(FLATLINE_DEFAULT + 2, 2.51)).qc == "ok"
 
 
-def test_the_same_time_with_another_value_is_a_duplicate():
-    """A second value for a (station, kind, time) already seen is flagged duplicate, and kept."""
+def test_the_same_time_with_another_value_is_a_conflict_and_the_first_value_stays():
+    """A second value for a (station, kind, time) already seen is a conflict; the first is remembered."""
     history = QcHistory(RULES)
     history.check(tide(0, 1.0))
     second = history.check(tide(0, 1.5))
-    assert (second.qc, second.value) == ("duplicate", 1.5)
+    assert (second.qc, second.value) == ("conflict", 1.5)
+    assert history.first_value("zhapu", "tide_level", T0) == 1.0
+    assert history.check(tide(0, 1.0)).qc == "ok"  # the first value again is a harmless redelivery
+    assert history.check_batch([tide(0, 2.5), tide(0, 1.0)])[0].qc == "conflict"
 
 
 def test_a_redelivery_gets_the_flag_it_got_the_first_time():
@@ -115,12 +118,12 @@ def test_memory_per_series_is_bounded():
     """Only the last REMEMBERED times are remembered: an old time seen again is judged afresh."""
     history = QcHistory(RULES)
     flags(history, [tide(i, 1.0 + 0.001 * i) for i in range(REMEMBERED + 10)])
-    assert history.check(tide(0, 7.0)).qc != "duplicate"
+    assert history.check(tide(0, 7.0)).qc != "conflict"
     batched = QcHistory(RULES)
     for start in range(0, REMEMBERED + 100, 100):  # the array path forgets as much
         batched.check_batch([tide(i, 1.0 + 0.001 * i) for i in range(start, start + 100)])
-    assert batched.check(tide(0, 7.0)).qc != "duplicate"
-    assert batched.check(tide(REMEMBERED + 99, 7.0)).qc == "duplicate"
+    assert batched.check(tide(0, 7.0)).qc != "conflict"
+    assert batched.check(tide(REMEMBERED + 99, 7.0)).qc == "conflict"
 
 
 def test_the_simulated_typhoon_is_not_flagged():

@@ -15,6 +15,9 @@ class StoreHealth(Answer):
 
     kind: str
     reachable: bool
+    problem: str | None = Field(
+        description="why the store refused the service's account (401/403), else null"
+    )
 
 
 class Health(Answer):

@@ -24,7 +24,8 @@ export function connect() {
   const key = opts.getKey();
   if (!key) { state = "signin"; render(); return; }
   reload();
-  ws = MW.socket(`/ws/alerts?token=${encodeURIComponent(key)}`, {
+  ws = MW.socket("/ws/alerts", {
+    auth: key,
     onMessage(message) {
       if (message.type === "alert") { scheduleReload(message.identifier); }
       if (message.type === "escalation") { scheduleReload(message.identifier); }

@@ -290,8 +290,9 @@ export async function getJSON(url, key) {
   return response.json();
 }
 
-// A websocket that reconnects with capped, jittered backoff and reports its state.
-export function socket(path, { onMessage, onState }) {
+// A websocket that reconnects with capped, jittered backoff and reports its state. A key
+// (`auth`) goes in the first message of each connection, never in the URL.
+export function socket(path, { onMessage, onState, auth }) {
   let ws = null;
   let delay = 500;
   let stopped = false;
@@ -299,7 +300,11 @@ export function socket(path, { onMessage, onState }) {
     const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
     onState?.("connecting");
     ws = new WebSocket(url);
-    ws.onopen = () => { delay = 500; onState?.("live"); };
+    ws.onopen = () => {
+      if (auth) ws.send(JSON.stringify({ type: "auth", key: auth }));
+      delay = 500;
+      onState?.("live");
+    };
     ws.onmessage = (event) => {
       let message;
       try { message = JSON.parse(event.data); } catch (_) { return; }

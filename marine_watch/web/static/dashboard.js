@@ -174,7 +174,8 @@ function openFeed() {
   feed = null;
   if (!key() || !state.selected) return;
   const station = state.stations.find((s) => s.id === state.selected);
-  feed = MW.socket(`/ws/feeds?station=${encodeURIComponent(station.id)}&token=${encodeURIComponent(key())}`, {
+  feed = MW.socket(`/ws/feeds?station=${encodeURIComponent(station.id)}`, {
+    auth: key(),
     onMessage(m) {
       if (m.type !== "reading" || m.station !== state.selected) return;
       const sum = (state.summaries[m.station] ||= { last: {} });
