@@ -80,7 +80,9 @@ async def subscribe_forecasts(
         except aiomqtt.MqttError as exc:
             if link is not None:
                 link.down()
-            await backoff.wait("forecast_mqtt_disconnected", exc)
+            await backoff.wait(
+                "forecast_mqtt_disconnected", exc, next_untried=link is not None and link.untried
+            )
 
 
 async def _take(message: aiomqtt.Message, root: str, inbox: ForecastInbox) -> None:

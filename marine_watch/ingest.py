@@ -154,10 +154,20 @@ class Backoff:
     def reset(self) -> None:
         self._next_s = self.first_s
 
-    async def wait(self, event: str, error: Exception) -> None:
-        """Log the disconnection (an error with a hint when only an operator can fix it), then sleep."""
+    def next_delay(self, *, next_untried: bool = False) -> float:
+        """The next delay in seconds, jittered; it doubles (up to ``cap_s``) unless ``next_untried``."""
+        if next_untried:
+            return self.first_s * (1 + random.random())
         delay = self._next_s * (1 + random.random())
         self._next_s = min(self._next_s * 2, self.cap_s)
+        return delay
+
+    async def wait(self, event: str, error: Exception, *, next_untried: bool = False) -> None:
+        """Log the disconnection (an error with a hint when only an operator can fix it), then sleep.
+
+        ``next_untried``: the client moves on to another broker of its list that has not failed
+        yet in this round, so it waits the first delay only; the delay doubles once per round."""
+        delay = self.next_delay(next_untried=next_untried)
         fix = config_failure(error, tls=self.tls)
         if fix is None:
             log.warning(event, error=str(error), retry_s=round(delay, 2))
@@ -259,7 +269,7 @@ class Ingest:
                 self.connected.clear()
                 await self._leftovers(client, acks)
                 link.down()
-                await backoff.wait("mqtt_disconnected", exc)
+                await backoff.wait("mqtt_disconnected", exc, next_untried=link.untried)
 
     async def _leftovers(self, client: aiomqtt.Client, acks: ManualAck) -> None:
         """Handle what the lost connection delivered but ingest had not yet taken.

@@ -137,7 +137,9 @@ class RiskMirror:
                 self.connected.clear()
                 if link is not None:
                     link.down()
-                await backoff.wait("risk_mirror_disconnected", exc)
+                await backoff.wait(
+                    "risk_mirror_disconnected", exc, next_untried=link is not None and link.untried
+                )
 
     async def _take_retained(self, messages: AsyncIterator[aiomqtt.Message]) -> None:
         """Apply the retained burst that follows a subscription: until a quiet gap, bounded."""

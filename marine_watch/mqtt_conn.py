@@ -150,6 +150,7 @@ class BrokerLink:
         self.failovers = 0
         self.connected = False
         self.active = False  # set once the client has tried to connect (its worker runs)
+        self._misses = 0  # brokers that failed in a row since the last good connection
         self._metrics = metrics
 
     @property
@@ -160,15 +161,23 @@ class BrokerLink:
         """A client for the current broker (create it inside the running loop)."""
         return self.current.client(identifier, account, **options)
 
+    @property
+    def untried(self) -> bool:
+        """The broker it will try next has not failed since the last good connection: worth
+        trying at once, before the reconnect delay grows (it grows once per round of the list)."""
+        return len(self.endpoints) > 1 and self._misses % len(self.endpoints) != 0
+
     def up(self) -> None:
         """The client is connected (and subscribed) on the current broker."""
         self.connected = self.active = True
+        self._misses = 0
         self._show()
 
     def down(self) -> None:
         """The connection is lost or was refused: next time, try the next broker of the list."""
         was = self.current
         self.connected, self.active = False, True
+        self._misses += 1
         if len(self.endpoints) > 1:
             self._unshow(was)
             self.index = (self.index + 1) % len(self.endpoints)

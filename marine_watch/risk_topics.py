@@ -225,7 +225,9 @@ class RiskTopics:
             except aiomqtt.MqttError as exc:
                 if link is not None:
                     link.down()
-                await backoff.wait("risk_topics_disconnected", exc)
+                await backoff.wait(
+                    "risk_topics_disconnected", exc, next_untried=link is not None and link.untried
+                )
 
     async def _publish_forever(self, client: aiomqtt.Client) -> None:
         while True:

@@ -122,7 +122,7 @@ async def test_zones_follow_the_right_hand_rule(mosquitto, make_settings):
 
 
 async def test_readings_outside_the_stored_time_range_are_a_clear_422(mosquitto, make_settings):
-    """Times are stored as int64 ns: a range before 1970 or after 2262 is refused, not a 500."""
+    """Times are stored as int64 ns: a range outside 1677-2262 is refused, not a 500."""
     async with serve(make_settings(mosquitto)) as app, httpx.AsyncClient(base_url=app.http) as http:
         early = await http.get(
             "/api/v1/stations/zhapu/readings", params={"to": "0306-05-25T03:21:40Z"}
@@ -132,4 +132,4 @@ async def test_readings_outside_the_stored_time_range_are_a_clear_422(mosquitto,
             params={"from": "2300-01-01T00:00:00Z", "to": "2300-01-02T00:00:00Z"},
         )
     assert (early.status_code, late.status_code) == (422, 422)
-    assert "between 1970 and 2262" in early.json()["error"]
+    assert "between 1677-09-23 and 2262-04-10" in early.json()["error"]

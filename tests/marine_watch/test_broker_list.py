@@ -13,7 +13,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 from pydantic import ValidationError
 
-from marine_watch.ingest import _check_granted
+from marine_watch.ingest import Backoff, _check_granted
 from marine_watch.metrics import Metrics
 from marine_watch.mqtt_conn import BrokerLink, Brokers, MqttEndpoint, config_failure
 from marine_watch.settings import MAX_BROKERS, Settings
@@ -66,6 +66,23 @@ def test_a_link_moves_round_robin_and_counts_failovers() -> None:
     assert sample("mw_mqtt_broker", {"client": "ingest", "broker": "mqtt://a:1"}) == 1
     assert sample("mw_mqtt_broker", {"client": "ingest", "broker": "mqtt://b:2"}) == 0
     assert sample("mw_mqtt_connected", {"client": "ingest"}) == 0
+
+
+def test_the_reconnect_delay_grows_once_per_round_of_the_list(monkeypatch) -> None:
+    """A lost broker is followed at once by the next untried one; the delay doubles only after
+    every broker of the list has failed, and a good connection starts the round again."""
+    link = BrokerLink("ingest", tuple(MqttEndpoint(h, 1) for h in "abc"))
+    backoff = Backoff()
+    monkeypatch.setattr("marine_watch.ingest.random.random", lambda: 0.0)  # no jitter
+    link.up()
+    delays = []
+    for _ in range(9):  # three full rounds of three brokers, none answering
+        link.down()
+        delays.append(backoff.next_delay(next_untried=link.untried))
+    assert delays == [0.5, 0.5, 0.5, 0.5, 0.5, 1.0, 0.5, 0.5, 2.0]
+    link.up()
+    link.down()
+    assert link.untried
 
 
 def test_one_broker_is_no_failover() -> None:
