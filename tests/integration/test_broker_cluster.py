@@ -230,7 +230,9 @@ async def retained_colours(port: int, user: NatsUser, root: str, want: int) -> d
 
 
 def colours(retained: dict[str, bytes]) -> set[str]:
-    return {json.loads(body)["colour"] for body in retained.values()}
+    """The colours of the places (``risk/{place}``; not ``risk/_station``, ``_node``, ``_alerts``)."""
+    places = {t: b for t, b in retained.items() if not t.rsplit("/risk/", 1)[1].startswith("_")}
+    return {json.loads(body)["colour"] for body in places.values()}
 
 
 @pytest.mark.parametrize("lost", [0, 1, 2])
