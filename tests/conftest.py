@@ -1,5 +1,6 @@
 """Shared fixtures: private servers (session, sync, processes only) and per-test names and stores."""
 
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -7,8 +8,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+import structlog
 from hypothesis import settings
 
+from marine_watch import logs
 from marine_watch.settings import Settings
 from marine_watch.store import Store
 from marine_watch.store.factory import open_store
@@ -21,6 +24,26 @@ pytest_plugins = ("tests.netns",)  # the `netns` fixture: hosts in network names
 settings.register_profile("ci", deadline=None, derandomize=True)
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.fixture(autouse=True)
+def _logging_left_as_found(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A CLI run in-process (hindcast, check-config...) configures logging for a terminal, with
+    loggers cached on first use: later tests could no longer capture those loggers' events. Here
+    loggers are never cached, and each test leaves structlog and the root logger as it found them."""
+    configure = logs.configure
+
+    def uncached(*args: object, **kwargs: object) -> None:
+        configure(*args, **kwargs)  # type: ignore[arg-type]
+        structlog.configure(cache_logger_on_first_use=False)
+
+    monkeypatch.setattr(logs, "configure", uncached)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    structlog.reset_defaults()
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")

@@ -172,11 +172,12 @@ def test_a_wave_forecast_drives_the_waves_colour_their_outlook_and_the_dike_outl
     state = _coast(assessor, NOW, 0.5, 1.5, 8.0)
     before = {a.key: a for a in assessor.assess(state, NOW)}
     assert before["buoy-zhapu/waves"].level == 0
-    book = ForecastBook(catalogue, max_age_s=12 * 3600.0)
+    book = ForecastBook(catalogue, max_age_s=12 * 3600.0, now_s=lambda: NOW)
     book.put_waves(
         _wave_forecast(
             [(NOW, 1.5, 8.0), (NOW + 6 * 3600.0, 4.0, 10.0), (NOW + 12 * 3600.0, 2.0, 8.0)]
-        )
+        ),
+        "provincial forecast office (test)",
     )
     after = {a.key: a for a in book.adjust(assessor.assess(state, NOW), NOW)}
     waves = after["buoy-zhapu/waves"]
@@ -199,10 +200,10 @@ def test_a_wave_forecast_drives_the_waves_colour_their_outlook_and_the_dike_outl
 
 
 def test_a_wave_forecast_for_a_station_without_waves_is_refused(catalogue: Catalogue) -> None:
-    book = ForecastBook(catalogue, max_age_s=3600.0)
+    book = ForecastBook(catalogue, max_age_s=3600.0, now_s=lambda: NOW)
     bad = _wave_forecast([(NOW, 2.0, 8.0)]).model_copy(update={"station": "zhapu"})
     with pytest.raises(ValueError, match="unknown wave station"):
-        book.put_waves(bad)
+        book.put_waves(bad, "provincial forecast office (test)")
 
 
 @settings(
