@@ -1,6 +1,7 @@
 """Inputs from people: road notes from duty officers, forecasts from the forecast office."""
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -9,6 +10,7 @@ from marine_watch.api import answers
 from marine_watch.api.deps import ServicesDep
 from marine_watch.api.extras import extra
 from marine_watch.api.security import DutyOfficer, Forecaster, RateLimited
+from marine_watch.auth import Principal
 from marine_watch.forecast import (
     ForecastBook,
     ForecastIn,
@@ -19,6 +21,9 @@ from marine_watch.forecast import (
 from marine_watch.forecast_inbox import Forecasters
 from marine_watch.roads import RoadNotes, RoadState
 from marine_watch.wave_forecast import WaveForecastIn, wave_forecast_dict
+
+if TYPE_CHECKING:
+    from marine_watch.app import Services
 
 router = APIRouter(prefix="/api/v1")
 Lon = Annotated[float, Field(ge=-180, le=180)]
@@ -104,13 +109,7 @@ async def post_forecast(
     422 when ``issued`` is in the future (beyond the clock tolerance) or older than the maximum
     age. The public sees the key's forecaster name (config/mqtt_accounts.toml), not ``source``."""
     book = extra(services, "forecasts", ForecastBook)
-    source = extra(services, "forecasters", Forecasters).source_of(who.name)
-    try:
-        forecast = book.put(body, source)
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
-    services.pipeline.request_evaluation()
-    return {**forecast_dict(forecast), "by": who.name}
+    return _accepted(services, who, lambda source: forecast_dict(book.put(body, source)))
 
 
 @router.get(
@@ -136,13 +135,7 @@ async def post_wind_forecast(
     """A typhoon wind forecast for one station: the CMA typhoon signal criteria with their lead
     times (24/24/12/6 h) then set its wind colour, with or without its own readings."""
     book = extra(services, "forecasts", ForecastBook)
-    source = extra(services, "forecasters", Forecasters).source_of(who.name)
-    try:
-        forecast = book.put_wind(body, source)
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
-    services.pipeline.request_evaluation()
-    return {**wind_forecast_dict(forecast), "by": who.name}
+    return _accepted(services, who, lambda source: wind_forecast_dict(book.put_wind(body, source)))
 
 
 @router.get(
@@ -170,13 +163,7 @@ async def post_wave_forecast(
     the observations, docs/DOMAIN.md §1.6), their outlook, and the overtopping outlook of the dikes
     that station serves, with or without its own readings."""
     book = extra(services, "forecasts", ForecastBook)
-    source = extra(services, "forecasters", Forecasters).source_of(who.name)
-    try:
-        forecast = book.put_waves(body, source)
-    except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
-    services.pipeline.request_evaluation()
-    return {**wave_forecast_dict(forecast), "by": who.name}
+    return _accepted(services, who, lambda source: wave_forecast_dict(book.put_waves(body, source)))
 
 
 @router.get(
@@ -189,3 +176,17 @@ async def list_wave_forecasts(services: ServicesDep) -> list[dict[str, object]]:
     """The latest wave forecast of each station."""
     book = extra(services, "forecasts", ForecastBook)
     return [wave_forecast_dict(f) for f in book.waves.values()]
+
+
+def _accepted(
+    services: "Services", who: Principal, put: Callable[[str], dict[str, object]]
+) -> dict[str, object]:
+    """Keep a forecast under the sender's public name (``put(source)`` answers it), or 422 with the
+    reason it is not believable; then evaluate at once."""
+    source = extra(services, "forecasters", Forecasters).source_of(who.name)
+    try:
+        answer = put(source)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    services.pipeline.request_evaluation()
+    return {**answer, "by": who.name}
