@@ -223,6 +223,7 @@ class Ingest:
         self._d = deps
         self.connected = asyncio.Event()
         self._client: aiomqtt.Client | None = None
+        self.sessions = 0  # connections made, each with its subscriptions granted
         if deps.brokers is None:
             deps.brokers = Brokers(deps.settings, deps.metrics)
         self.link = deps.brokers.link("ingest")
@@ -259,6 +260,7 @@ class Ingest:
                     acks.new_connection()
                     granted = await client.subscribe([(topic, 1) for topic in topics])
                     _check_granted(topics, granted)
+                    self.sessions += 1
                     link.up()
                     self.connected.set()
                     log.info("mqtt_connected", broker=link.current.url, topics=len(topics))
