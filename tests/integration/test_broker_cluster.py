@@ -63,6 +63,26 @@ def cluster_settings(make_settings, nats: NatsCluster, influx: Influx, db: str) 
     return settings
 
 
+def nats_client(
+    port: int,
+    identifier: str,
+    username: str | None,
+    password: str | None,
+    *,
+    timeout: float | None = None,
+) -> aiomqtt.Client:
+    """A plain MQTT 3.1.1 client of one NATS node (NATS 2.9 speaks no MQTT 5)."""
+    return aiomqtt.Client(
+        HOST,
+        port,
+        identifier=identifier,
+        username=username,
+        password=password,
+        protocol=aiomqtt.ProtocolVersion.V311,
+        timeout=timeout,
+    )
+
+
 async def publish_through(
     port: int,
     user: NatsUser,
@@ -79,14 +99,8 @@ async def publish_through(
     async with asyncio.timeout(scaled(150)):
         while sent < len(messages):
             with contextlib.suppress(aiomqtt.MqttError):
-                async with aiomqtt.Client(
-                    HOST,
-                    port,
-                    identifier=f"pub-{user.name}",
-                    username=user.name,
-                    password=user.password,
-                    protocol=aiomqtt.ProtocolVersion.V311,
-                    timeout=5,
+                async with nats_client(
+                    port, f"pub-{user.name}", user.name, user.password, timeout=5
                 ) as client:
                     while sent < len(messages):
                         topic, payload = messages[sent]
@@ -212,14 +226,8 @@ async def retained_colours(port: int, user: NatsUser, root: str, want: int) -> d
         while len(got) < want or not got:
             got = {}
             with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
-                async with aiomqtt.Client(
-                    HOST,
-                    port,
-                    identifier=f"reader-{time.monotonic_ns()}",
-                    username=user.name,
-                    password=user.password,
-                    protocol=aiomqtt.ProtocolVersion.V311,
-                    timeout=5,
+                async with nats_client(
+                    port, f"reader-{time.monotonic_ns()}", user.name, user.password, timeout=5
                 ) as client:
                     await client.subscribe(f"{root}/risk/#", qos=1)
                     async with asyncio.timeout(3):
@@ -353,13 +361,11 @@ async def _session_gets(
     """Topics a fresh subscription of ``account`` on ``topic`` receives within ``seconds`` of its
     SUBACK (``subscribed`` is set then)."""
     got: list[str] = []
-    async with aiomqtt.Client(
-        HOST,
+    async with nats_client(
         port,
-        identifier=f"{account.username}-{time.monotonic_ns()}",
-        username=account.username,
-        password=account.password,
-        protocol=aiomqtt.ProtocolVersion.V311,
+        f"{account.username}-{time.monotonic_ns()}",
+        account.username,
+        account.password,
         timeout=10,
     ) as client:
         await client.subscribe(topic, qos=1)
@@ -397,13 +403,11 @@ async def test_the_generated_nats_accounts_refuse_strangers_and_grant_least_priv
         port = nats.nodes[0].ports["mqtt"]
         for who in (None, Account("marine-watch", "wrong")):
             with pytest.raises(aiomqtt.MqttError, match=r"135|Not authorized"):
-                async with aiomqtt.Client(
-                    HOST,
+                async with nats_client(
                     port,
-                    identifier="stranger",
-                    username=None if who is None else who.username,
-                    password=None if who is None else who.password,
-                    protocol=aiomqtt.ProtocolVersion.V311,
+                    "stranger",
+                    None if who is None else who.username,
+                    None if who is None else who.password,
                 ):
                     pass
         zhapu, reader = accounts.stations["zhapu"], accounts.readers["siren"]
