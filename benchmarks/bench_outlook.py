@@ -16,12 +16,12 @@ from unittest import mock
 
 import numpy as np
 
-from marine_watch import hazards
 from marine_watch.app import load_constants
-from marine_watch.config import load_catalogue
-from marine_watch.hazards import Assessor
+from marine_watch.coast import load_catalogue
+from marine_watch.risk import hazards
+from marine_watch.risk.hazards import Assessor
+from marine_watch.risk.state import CoastState
 from marine_watch.settings import Settings
-from marine_watch.state import CoastState
 from risk_models import tide
 from sensors.reading import Reading
 

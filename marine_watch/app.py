@@ -22,23 +22,23 @@ from marine_watch import logs
 from marine_watch.api import register_routes
 from marine_watch.api.nodes import RoleLimit
 from marine_watch.clock import Clock, WallClock
-from marine_watch.config import load_catalogue, load_tide_constants
-from marine_watch.deadletters import DeadLetters
+from marine_watch.coast import load_catalogue, load_tide_constants
 from marine_watch.errors import ConfigError, StoreError
-from marine_watch.features import Job, open_api_features, open_features
 from marine_watch.hub import Hub
-from marine_watch.ingest import Ingest, IngestDeps
+from marine_watch.ingest.dead_letters import DeadLetters
+from marine_watch.ingest.partition import stations_of
+from marine_watch.ingest.subscriber import Ingest, IngestDeps
+from marine_watch.ingest.writer import Delivery, Writer
 from marine_watch.metrics import Metrics
-from marine_watch.mqtt_conn import Brokers
-from marine_watch.partition import stations_of
-from marine_watch.pipeline import Pipeline
-from marine_watch.regions import restrict
+from marine_watch.mqtt.client import Brokers
+from marine_watch.risk.pipeline import Pipeline
+from marine_watch.risk.regions import restrict
+from marine_watch.risk.zones import ZoneIndex
+from marine_watch.services import Job, open_api_features, open_features
 from marine_watch.settings import Settings
 from marine_watch.store import Store
 from marine_watch.store.factory import open_configured_store
 from marine_watch.store.spool import Spool
-from marine_watch.writer import Delivery, Writer
-from marine_watch.zones import ZoneIndex
 from risk_models import tide
 from sensors.catalogue import Catalogue
 from sensors.reading import Block, Reading

@@ -1,4 +1,4 @@
-"""structlog, configured once: JSON lines when not on a TTY, console output on one.
+"""Log set-up: structlog JSON lines with secrets, keys and positions masked in every line.
 
 The stdlib loggers (uvicorn.*, aiomqtt's "mqtt") go through ProcessorFormatter so every line has one
 format, and every line, ours and theirs, passes :func:`redact` last: keys, tokens, passwords and
@@ -111,3 +111,26 @@ def configure(level: str = "INFO") -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+
+
+#: ``lat``/``lon`` query values in uvicorn's access-log arguments.
+POSITION: Final = re.compile(r"(?<=[?&])(lat|lon)=[^&\s\"]*")
+
+
+class RedactPosition(logging.Filter):
+    """A filter for ``uvicorn.access``: ``?lat=30.6&lon=121.0`` is logged as ``?lat=-&lon=-``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                POSITION.sub(r"\1=-", a) if isinstance(a, str) else a for a in record.args
+            )
+        record.msg = POSITION.sub(r"\1=-", str(record.msg))
+        return True
+
+
+def install_position_filter() -> None:
+    """Add the position filter once to the access logger."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactPosition) for f in access.filters):
+        access.addFilter(RedactPosition())

@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     mqtt_shared_group: str | None = None
     mqtt_protocol: Literal["5", "3.1.1"] = "5"
     # Partitioned ingest without $share: "k/n" (hash of station ids) or a part of
-    # config/ingest_partitions.toml; the node subscribes to its stations only (marine_watch/partition.py)
+    # config/ingest_partitions.toml; the node subscribes to its stations only (marine_watch/ingest/partition.py)
     ingest_partition: str | None = None
     # The service's broker account (`marine-watch mqtt-accounts` makes it; docs/SECURITY.md). The
     # password comes from the setting or from a file (read at each connect: rotation needs no restart).
@@ -95,17 +95,17 @@ class Settings(BaseSettings):
     )
     max_payload_bytes: PositiveInt = 256 * 1024
     future_tolerance_s: PositiveFloat = 300.0
-    # Dead letters kept (marine_watch/deadletters.py): the newest N, none older than the age.
+    # Dead letters kept (marine_watch/ingest/dead_letters.py): the newest N, none older than the age.
     dead_letter_max_rows: PositiveInt = 50_000
     dead_letter_max_age_s: PositiveFloat = 30 * 86_400.0
 
-    # Roles and auth (marine_watch/auth.py). "demo" also accepts the well-known demo keys.
+    # Roles and auth (marine_watch/auth/keys.py). "demo" also accepts the well-known demo keys.
     environment: Literal["production", "demo"] = "production"
     api_keys: tuple[str, ...] = ()  # "name:role:sha256-of-key" (hashed, never the key itself)
     rate_limit_per_s: PositiveFloat = 20.0  # public endpoints, per client IP (token bucket)
     rate_limit_burst: PositiveInt = 40
 
-    # Alerts, CAP and webhooks (marine_watch/alerts.py, cap.py, webhooks.py)
+    # Alerts, CAP and webhooks (marine_watch/alerts/book.py, cap.py, webhooks.py)
     cap_sender: str = "marine-watch@pinghu.sample.invalid"
     public_url: str = "http://127.0.0.1:8000"
     webhook_timeout_s: PositiveFloat = 5.0
@@ -114,7 +114,7 @@ class Settings(BaseSettings):
     webhook_backoff_max_s: PositiveFloat = 300.0
     webhook_queue: PositiveInt = 1_000
     # Webhook receivers may only be public addresses; these networks are the explicit exceptions
-    # (e.g. ["127.0.0.0/8"] for a receiver on this machine). marine_watch/netguard.py.
+    # (e.g. ["127.0.0.0/8"] for a receiver on this machine). marine_watch/alerts/netguard.py.
     webhook_allow_networks: tuple[str, ...] = ()
 
     # Teams, their preferences and the escalation of unacknowledged alerts (docs/ALERTS.md); unset:

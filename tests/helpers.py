@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from marine_watch.app import Services, create_app, server_options
 from marine_watch.clock import Clock
-from marine_watch.mirror import RiskMirror
+from marine_watch.risk.mirror import RiskMirror
 from marine_watch.settings import Settings
 from tests.services import scaled
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
 
     from marine_watch.hub import Hub
-    from marine_watch.pipeline import Pipeline
+    from marine_watch.risk.pipeline import Pipeline
 
 #: Reference data of the repository (reference/README.md: source, licence, units, traps per file).
 REFERENCE = Path(__file__).resolve().parents[1] / "reference"
@@ -172,10 +172,10 @@ def build_pipeline(clock: Clock) -> tuple["Pipeline", "Hub", "ThreadPoolExecutor
     from concurrent.futures import ThreadPoolExecutor
 
     from marine_watch.app import load_constants
-    from marine_watch.config import load_catalogue
+    from marine_watch.coast import load_catalogue
     from marine_watch.hub import Hub
     from marine_watch.metrics import Metrics
-    from marine_watch.pipeline import Pipeline
+    from marine_watch.risk.pipeline import Pipeline
 
     catalogue = load_catalogue(ROOT / "config")
     constants = load_constants(Settings(config_dir=ROOT / "config"), catalogue)

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 import yaml  # type: ignore[import-untyped]  # PyYAML ships no stubs; only read here
 
-from marine_watch.broker_conf import render_conf
-from marine_watch.cli import _parser
-from marine_watch.mqtt_accounts import layout_of
-from marine_watch.mqtt_conn import Account, MqttEndpoint
-from marine_watch.nats_users import render_nats_users
+from marine_watch.cli.main import _parser
+from marine_watch.mqtt.accounts import layout_of
+from marine_watch.mqtt.broker_config import render_conf
+from marine_watch.mqtt.client import Account, MqttEndpoint
+from marine_watch.mqtt.nats_accounts import render_nats_users
 from marine_watch.settings import load_settings
 from tests.security.broker import ROOT as TOPIC_ROOT
 from tests.security.broker import SecuredBroker, start_secured
@@ -206,9 +206,9 @@ def _cluster() -> dict[str, Any]:
 def test_cluster_profile_runs_ingest_risk_per_region_api_nodes_and_haproxy() -> None:
     """Profile "cluster": 2 ingest nodes in one shared group, one risk node per region of config/,
     2 API nodes with a reader account each, HAProxy in front of them with deploy/'s config."""
-    from marine_watch.config import load_catalogue
-    from marine_watch.mqtt_accounts import read_accounts_config
-    from marine_watch.regions import all_regions
+    from marine_watch.coast import load_catalogue
+    from marine_watch.mqtt.accounts import read_accounts_config
+    from marine_watch.risk.regions import all_regions
 
     services = compose_config()["services"]
     cluster = _cluster()

@@ -6,17 +6,16 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from marine_watch.api import (
-    admin,
+from marine_watch.api import bodyguard, fastpath
+from marine_watch.api.routes import (
     alerts,
-    bodyguard,
-    fastpath,
     inputs,
     ops,
     overtopping,
     places,
     stations,
     tide,
+    users,
     web,
     ws,
 )
@@ -29,7 +28,7 @@ def register_routes(app: FastAPI) -> None:
     app.add_middleware(ws.RawSendMiddleware)
     app.add_middleware(web.DocsPolicy)
     # places first: the resident lookup is the hottest public route, and Starlette matches in order
-    for module in (places, ops, stations, tide, alerts, overtopping, inputs, admin, ws, web):
+    for module in (places, ops, stations, tide, alerts, overtopping, inputs, users, ws, web):
         app.include_router(module.router)
 
     @app.exception_handler(RequestValidationError)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Final
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from marine_watch.auth import KeyRing
+from marine_watch.auth.keys import KeyRing
 
 if TYPE_CHECKING:
     from marine_watch.app import Services

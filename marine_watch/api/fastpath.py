@@ -4,7 +4,7 @@
 Starlette route, matched before it, answers the same requests with the same checks and the same
 error bodies, without FastAPI's per-request dependency and parameter solving, which costs about
 half the throughput of a trivial endpoint on one worker (BENCHMARKS.md, bench_api). Both call
-:func:`marine_watch.api.places.risk_response`; tests/integration/test_fastpath.py pins them to the
+:func:`marine_watch.api.routes.places.risk_response`; tests/integration/test_fastpath.py pins them to the
 same answers.
 """
 
@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from marine_watch.api.places import risk_response
+from marine_watch.api.routes.places import risk_response
 
 PATH = "/api/v1/risk"
 BOUNDS = (("lat", -90.0, 90.0), ("lon", -180.0, 180.0))  # as the Query(ge=, le=) of the route

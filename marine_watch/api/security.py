@@ -10,7 +10,7 @@ from fastapi import Depends, HTTPException, Request, Security, WebSocket
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from marine_watch.api.deps import ServicesDep
-from marine_watch.auth import KeyRing, Principal, RateLimiter, Role
+from marine_watch.auth.keys import KeyRing, Principal, RateLimiter, Role
 
 if TYPE_CHECKING:
     from marine_watch.app import Services

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from marine_watch.errors import SpoolError
-from marine_watch.serial import SqliteFile
+from marine_watch.store.sqlite_file import SqliteFile
 from sensors.reading import Reading
 
 

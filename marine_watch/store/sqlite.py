@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Final, TypeVar
 
 from marine_watch.errors import StoreRejected, StoreUnavailable
-from marine_watch.serial import SqliteFile
 from marine_watch.store import SeriesPoint
+from marine_watch.store.sqlite_file import SqliteFile
 from sensors.reading import Reading
 
 T = TypeVar("T")

@@ -13,7 +13,7 @@ from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, Request, expect
 from websockets.asyncio.client import connect
 
-from marine_watch.auth import hash_key
+from marine_watch.auth.keys import hash_key
 from tests.browser.pages import open_page, open_resident, wait_ws, zhapu_red
 from tests.helpers import serve
 from tests.services import scaled

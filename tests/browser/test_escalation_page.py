@@ -6,7 +6,7 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
-from marine_watch.auth import hash_key
+from marine_watch.auth.keys import hash_key
 from tests.browser.pages import open_page, zhapu_red
 from tests.integration.conftest import serve
 from tests.services import scaled

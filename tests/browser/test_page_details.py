@@ -11,7 +11,7 @@ import aiomqtt
 import pytest
 from playwright.async_api import expect
 
-from marine_watch.auth import hash_key
+from marine_watch.auth.keys import hash_key
 from marine_watch.clock import ScaledClock
 from tests.browser.pages import open_page, open_resident
 from tests.helpers import serve

@@ -11,7 +11,7 @@ import pytest
 from playwright.async_api import expect
 from websockets.asyncio.client import connect
 
-from marine_watch.auth import hash_key
+from marine_watch.auth.keys import hash_key
 from risk_models import tide
 from tests.browser.pages import open_page, open_resident, publish, wait_ws, zhapu_red
 from tests.helpers import Running, serve

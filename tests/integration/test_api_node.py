@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
-from marine_watch.mqtt_accounts import ACCOUNTS_JSON
+from marine_watch.mqtt.accounts import ACCOUNTS_JSON
 from marine_watch.settings import Settings
 from risk_models import tide as tide_model
 from tests.integration.conftest import Running, serve

@@ -8,7 +8,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from marine_watch.auth import hash_key
+from marine_watch.auth.keys import hash_key
 from tests.helpers import serve
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(60)]

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from marine_watch.auth import hash_key
+from marine_watch.auth.keys import hash_key
 from tests.helpers import serve
 from tests.services import scaled
 

@@ -19,7 +19,7 @@ import httpx
 import pytest
 import structlog
 
-from marine_watch.auth import hash_key
+from marine_watch.auth.keys import hash_key
 from tests.integration.conftest import Running, serve
 from tests.integration.test_surge_scenario import Receiver, start_receiver
 from tests.services import Broker, scaled

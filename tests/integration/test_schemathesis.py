@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from marine_watch.auth import hash_key
+from marine_watch.auth.keys import hash_key
 from tests.services import Broker, free_port, scaled
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,7 +62,10 @@ def test_no_generated_request_gets_a_server_error(
     log = tmp_path / "serve.log"
     with log.open("wb") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "marine_watch.cli", "serve"], env=env, stdout=err, stderr=err
+            [sys.executable, "-m", "marine_watch.cli", "serve"],
+            env=env,
+            stdout=err,
+            stderr=err,
         )
     url = f"http://127.0.0.1:{port}"
     try:

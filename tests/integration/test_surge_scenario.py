@@ -20,12 +20,12 @@ import structlog
 import uvicorn
 from websockets.asyncio.client import connect
 
+from marine_watch.alerts.cap import ATOM_NS, CAP_NS
+from marine_watch.alerts.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from marine_watch.app import load_constants
-from marine_watch.auth import hash_key
-from marine_watch.cap import ATOM_NS, CAP_NS
+from marine_watch.auth.keys import hash_key
 from marine_watch.clock import ScaledClock
-from marine_watch.config import load_catalogue
-from marine_watch.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from marine_watch.coast import load_catalogue
 from risk_models import tide
 from tests.helpers import cap_schema, serve
 from tests.services import CONFIG_DIR, scaled

@@ -11,7 +11,7 @@ import pytest
 from pydantic import BaseModel
 
 from marine_watch.api import answers
-from marine_watch.auth import hash_key
+from marine_watch.auth.keys import hash_key
 from sensors.reading import UNITS, Kind
 from tests.helpers import serve
 from tests.services import scaled

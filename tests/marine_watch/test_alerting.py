@@ -7,11 +7,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from marine_watch.alert_store import AlertStore
-from marine_watch.alerting import AlertService
-from marine_watch.alerts import AlertBook, MsgType, Subject
-from marine_watch.auth import Principal, Role
-from marine_watch.webhooks import Policy, Sender, WebhookStore
+from marine_watch.alerts.book import AlertBook, MsgType, Subject
+from marine_watch.alerts.service import AlertService
+from marine_watch.alerts.store import AlertStore
+from marine_watch.alerts.webhooks import Policy, Sender, WebhookStore
+from marine_watch.auth.keys import Principal, Role
 from sensors.reading import Reading, group
 from tests.helpers import SetClock, build_pipeline
 

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from marine_watch.alert_store import AlertStore
-from marine_watch.alerts import AlertBook, AuditEntry, MsgType, Subject
-from marine_watch.zones import PlaceColour
+from marine_watch.alerts.book import AlertBook, AuditEntry, MsgType, Subject
+from marine_watch.alerts.store import AlertStore
+from marine_watch.risk.zones import PlaceColour
 
 DRIVER = {"hazard": "storm_surge", "station": "zhapu", "value": 5.5, "threshold": 5.4}
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from marine_watch.auth import KeyRing, RateLimiter, Role, hash_key
+from marine_watch.auth.keys import KeyRing, RateLimiter, Role, hash_key
 from marine_watch.errors import ConfigError
 from marine_watch.settings import DEMO_KEYS, Settings, load_settings
 from tests.services import CONFIG_DIR

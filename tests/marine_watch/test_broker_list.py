@@ -13,9 +13,9 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 from pydantic import ValidationError
 
-from marine_watch.ingest import Backoff, _check_granted
+from marine_watch.ingest.subscriber import Backoff, _check_granted
 from marine_watch.metrics import Metrics
-from marine_watch.mqtt_conn import BrokerLink, Brokers, MqttEndpoint, config_failure
+from marine_watch.mqtt.client import BrokerLink, Brokers, MqttEndpoint, config_failure
 from marine_watch.settings import MAX_BROKERS, Settings
 from tests.integration.conftest import serve
 from tests.services import HOST, free_port, scaled
@@ -73,7 +73,7 @@ def test_the_reconnect_delay_grows_once_per_round_of_the_list(monkeypatch) -> No
     every broker of the list has failed, and a good connection starts the round again."""
     link = BrokerLink("ingest", tuple(MqttEndpoint(h, 1) for h in "abc"))
     backoff = Backoff()
-    monkeypatch.setattr("marine_watch.ingest.random.random", lambda: 0.0)  # no jitter
+    monkeypatch.setattr("marine_watch.ingest.subscriber.random.random", lambda: 0.0)  # no jitter
     link.up()
     delays = []
     for _ in range(9):  # three full rounds of three brokers, none answering

@@ -5,10 +5,10 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from marine_watch.alerts import AlertBook
-from marine_watch.cap import ATOM_NS, CAP_NS, atom_feed, cap_document, cap_polygon
-from marine_watch.config import load_catalogue
-from marine_watch.zones import PlaceColour
+from marine_watch.alerts.book import AlertBook
+from marine_watch.alerts.cap import ATOM_NS, CAP_NS, atom_feed, cap_document, cap_polygon
+from marine_watch.coast import load_catalogue
+from marine_watch.risk.zones import PlaceColour
 from tests.helpers import cap_schema
 from tests.services import CONFIG_DIR
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from marine_watch.config import load_catalogue
-from marine_watch.dikes import assess_segment, segment_discharge
+from marine_watch.coast import load_catalogue
+from marine_watch.risk.dikes import assess_segment, segment_discharge
 from sensors.catalogue import Catalogue, DikeSegment
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"

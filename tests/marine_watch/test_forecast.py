@@ -12,12 +12,12 @@ import aiomqtt
 import pytest
 from pydantic import ValidationError
 
-from marine_watch.config import load_catalogue
-from marine_watch.deadletters import DeadLetters
-from marine_watch.forecast import ForecastBook, ForecastIn, WindForecastIn
-from marine_watch.forecast_inbox import ForecastInbox, subscribe_forecasts
-from marine_watch.hazards import Assessor
-from marine_watch.state import CoastState
+from marine_watch.coast import load_catalogue
+from marine_watch.ingest.dead_letters import DeadLetters
+from marine_watch.inputs.forecast_inbox import ForecastInbox, subscribe_forecasts
+from marine_watch.inputs.forecasts import ForecastBook, ForecastIn, WindForecastIn
+from marine_watch.risk.hazards import Assessor
+from marine_watch.risk.state import CoastState
 from risk_models.types import Hazard
 from sensors.catalogue import Catalogue
 from tests.helpers import ROOT

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from marine_watch.app import load_constants
-from marine_watch.config import load_catalogue
-from marine_watch.hazards import Assessor
+from marine_watch.coast import load_catalogue
+from marine_watch.risk.hazards import Assessor
+from marine_watch.risk.state import CoastState
 from marine_watch.settings import Settings
-from marine_watch.state import CoastState
 from risk_models import tide
 from risk_models.types import UNKNOWN
 from sensors.catalogue import Catalogue

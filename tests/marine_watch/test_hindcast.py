@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from marine_watch import hindcast, hindcast_cli
-from marine_watch.cli import main
-from marine_watch.config import load_catalogue
+from marine_watch.cli import hindcast as hindcast_cli
+from marine_watch.cli.main import main
+from marine_watch.coast import load_catalogue
+from marine_watch.hindcast import run as hindcast
 from risk_models import tide
 from tests.helpers import ROOT
 

@@ -9,7 +9,7 @@ import aiomqtt
 import paho.mqtt.client as paho
 import pytest
 
-from marine_watch.ingest import ManualAck, make_client, subscription
+from marine_watch.ingest.subscriber import ManualAck, make_client, subscription
 from marine_watch.settings import Settings
 from tests.services import Broker, scaled
 

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-from marine_watch.mailer import Mail, Mailer, MailStore
+from marine_watch.alerts.mailer import Mail, Mailer, MailStore
 from marine_watch.settings import Settings
 from tests.security.certs import make_pki
 from tests.smtp import smtp_server

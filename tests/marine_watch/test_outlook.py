@@ -11,15 +11,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from marine_watch.app import load_constants
-from marine_watch.assessment import Assessment
-from marine_watch.config import load_catalogue
-from marine_watch.forecast import ForecastBook
-from marine_watch.hazards import Assessor, overtopping_outlook, overtopping_outlook_each_hour
-from marine_watch.outlook import at_hours, place_outlook, wind_hours
+from marine_watch.coast import load_catalogue
+from marine_watch.inputs.forecasts import ForecastBook
+from marine_watch.inputs.wave_forecasts import WaveForecastIn
+from marine_watch.risk.assessment import Assessment
+from marine_watch.risk.hazards import Assessor, overtopping_outlook, overtopping_outlook_each_hour
+from marine_watch.risk.outlook import at_hours, place_outlook, wind_hours
+from marine_watch.risk.state import CoastState
+from marine_watch.risk.zones import ZoneBook
 from marine_watch.settings import Settings
-from marine_watch.state import CoastState
-from marine_watch.wave_forecast import WaveForecastIn
-from marine_watch.zones import ZoneBook
 from risk_models import tide
 from risk_models.types import Hazard
 from sensors.catalogue import Catalogue

@@ -9,11 +9,11 @@ import pytest
 from pydantic import ValidationError
 
 from marine_watch.app import create_app
-from marine_watch.cli import main
-from marine_watch.config import load_catalogue
+from marine_watch.cli.main import main
+from marine_watch.coast import load_catalogue
 from marine_watch.errors import ConfigError
-from marine_watch.ingest import subscriptions
-from marine_watch.partition import MAP_FILE, hash_map, part_of, problems, stations_of
+from marine_watch.ingest.partition import MAP_FILE, hash_map, part_of, problems, stations_of
+from marine_watch.ingest.subscriber import subscriptions
 from marine_watch.settings import Settings
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from marine_watch.hub import Hub
-from marine_watch.pipeline import Pipeline
+from marine_watch.risk.pipeline import Pipeline
 from sensors.reading import Reading, group
 from tests.helpers import SetClock, build_pipeline
 

@@ -2,7 +2,8 @@
 
 import logging
 
-from marine_watch.privacy import RedactPosition, install
+from marine_watch.logs import RedactPosition
+from marine_watch.logs import install_position_filter as install
 
 
 def _record(msg: str, *args: object) -> logging.LogRecord:

@@ -7,9 +7,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from marine_watch.config import load_catalogue
-from marine_watch.mqtt_conn import MqttEndpoint
-from marine_watch.replay import BATCH_MAX, ReplayError, batches, check_target, publish, read_series
+from marine_watch.coast import load_catalogue
+from marine_watch.demo.csv_replay import (
+    BATCH_MAX,
+    ReplayError,
+    batches,
+    check_target,
+    publish,
+    read_series,
+)
+from marine_watch.mqtt.client import MqttEndpoint
 from marine_watch.settings import Settings
 from sensors.reading import Kind
 from tests.helpers import REFERENCE, serve

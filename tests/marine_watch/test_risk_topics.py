@@ -6,8 +6,8 @@ import time
 
 import aiomqtt
 
-from marine_watch.risk_topics import RiskTopics
-from marine_watch.zones import PlaceColour
+from marine_watch.risk.topics import RiskTopics
+from marine_watch.risk.zones import PlaceColour
 from tests.services import scaled
 
 NOW = 1_795_000_000.0

@@ -3,7 +3,7 @@
 import time
 from pathlib import Path
 
-from marine_watch.roads import RoadNotes, RoadState
+from marine_watch.inputs.road_notes import RoadNotes, RoadState
 
 # A line along the seawall road in Zhapu (lon, lat) and a point 1 km further east.
 SEAWALL = ((121.070, 30.600), (121.080, 30.600))

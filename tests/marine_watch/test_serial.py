@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from marine_watch.serial import SqliteClosedError, SqliteFile
+from marine_watch.store.sqlite_file import SqliteClosedError, SqliteFile
 
 
 def _thread(db: sqlite3.Connection) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from marine_watch.config import load_catalogue
+from marine_watch.coast import load_catalogue
 from marine_watch.errors import ConfigError
 from marine_watch.settings import load_settings
 from sensors.qc import QcHistory

@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from marine_watch.state import ARRAY_MIN, CoastState, Ring, snapshot
+from marine_watch.risk.state import ARRAY_MIN, CoastState, Ring, snapshot
 from sensors.reading import Reading
 
 T0 = 1_795_000_000.0

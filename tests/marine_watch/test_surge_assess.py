@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from marine_watch.app import load_constants
-from marine_watch.config import load_catalogue
+from marine_watch.coast import load_catalogue
+from marine_watch.risk.state import CoastState
+from marine_watch.risk.surge import assess_surge, persistence, strongest
 from marine_watch.settings import Settings
-from marine_watch.state import CoastState
-from marine_watch.surge_assess import assess_surge, persistence, strongest
 from risk_models import tide
 from risk_models.types import UNKNOWN
 from sensors.catalogue import Catalogue, Station

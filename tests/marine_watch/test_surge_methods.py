@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from marine_watch.app import load_constants
-from marine_watch.config import load_catalogue
+from marine_watch.coast import load_catalogue
 from marine_watch.errors import ConfigError
-from marine_watch.hazards import Assessor
+from marine_watch.risk.hazards import Assessor
+from marine_watch.risk.state import CoastState
 from marine_watch.settings import Settings
-from marine_watch.state import CoastState
 from risk_models import tide
 from sensors.catalogue import Catalogue
 from tests.marine_watch.test_hazards import feed

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from marine_watch.alerts import AlertMessage, MsgType, Subject
-from marine_watch.config import load_catalogue
+from marine_watch.alerts.book import AlertMessage, MsgType, Subject
+from marine_watch.alerts.mailer import Mail, MailStore, message_id
+from marine_watch.alerts.teams import Team, Teams, load_teams
+from marine_watch.coast import load_catalogue
 from marine_watch.errors import ConfigError
-from marine_watch.mailer import Mail, MailStore, message_id
-from marine_watch.teams import Team, Teams, load_teams
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 

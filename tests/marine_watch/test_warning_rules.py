@@ -12,19 +12,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from marine_watch.alerts import AlertBook, MsgType
+from marine_watch.alerts.book import AlertBook, MsgType
+from marine_watch.alerts.cap import CAP_NS, cap_document
+from marine_watch.alerts.wording import Wording
 from marine_watch.app import load_constants
-from marine_watch.assessment import Assessment
-from marine_watch.cap import CAP_NS, cap_document
-from marine_watch.config import load_catalogue
+from marine_watch.coast import load_catalogue
 from marine_watch.errors import ConfigError
-from marine_watch.forecast import ForecastBook, ForecastIn, WindForecastIn
-from marine_watch.hazards import Assessor
-from marine_watch.memory import LastKnown
+from marine_watch.inputs.forecasts import ForecastBook, ForecastIn, WindForecastIn
+from marine_watch.risk.assessment import Assessment
+from marine_watch.risk.hazards import Assessor
+from marine_watch.risk.last_known import LastKnown
+from marine_watch.risk.state import CoastState
+from marine_watch.risk.zones import ZoneBook
 from marine_watch.settings import Settings
-from marine_watch.state import CoastState
-from marine_watch.wording import Wording
-from marine_watch.zones import ZoneBook
 from risk_models import tide
 from risk_models.types import UNKNOWN, Hazard
 from sensors.catalogue import Catalogue
@@ -230,7 +230,7 @@ def test_cap_response_and_instruction_follow_hazard_and_colour(catalogue, hazard
     """Finding 5: responseType per hazard and colour; instruction and headline in both languages."""
     colours = {1: "blue", 3: "orange", 4: "red"}
     driver = {"hazard": hazard, "station": "zhapu", "value": 5.5, "unit": "m", "threshold": 5.4}
-    from marine_watch.zones import PlaceColour
+    from marine_watch.risk.zones import PlaceColour
 
     colour = PlaceColour("zhapu-harbour", "zone", "village", level, colours[level], driver, (), 0.0)
     message = AlertBook(Wording(catalogue)).on_colour(colour, NOW)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import httpx
 
-from marine_watch.alerts import AlertBook
-from marine_watch.webhooks import (
+from marine_watch.alerts.book import AlertBook
+from marine_watch.alerts.webhooks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     Policy,
@@ -16,7 +16,7 @@ from marine_watch.webhooks import (
     WebhookStore,
     sign,
 )
-from marine_watch.zones import PlaceColour
+from marine_watch.risk.zones import PlaceColour
 
 POLICY = Policy(timeout_s=1.0, max_attempts=3, backoff_s=0.01, backoff_max_s=0.05, batch=10)
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from marine_watch.config import load_catalogue
-from marine_watch.state import CoastState
-from marine_watch.wind_assess import GALE_LABEL, assess_red_tide, assess_wind
+from marine_watch.coast import load_catalogue
+from marine_watch.risk.state import CoastState
+from marine_watch.risk.wind import GALE_LABEL, assess_red_tide, assess_wind
 from risk_models import wind
 from risk_models.types import UNKNOWN
 from sensors.catalogue import Catalogue, Station

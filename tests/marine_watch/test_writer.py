@@ -8,11 +8,11 @@ from functools import partial
 import pytest
 from structlog.testing import capture_logs
 
-from marine_watch.deadletters import DeadLetters
 from marine_watch.errors import StoreUnavailable
+from marine_watch.ingest.dead_letters import DeadLetters
+from marine_watch.ingest.writer import Delivery, Writer
 from marine_watch.metrics import Metrics
 from marine_watch.store.spool import Spool
-from marine_watch.writer import Delivery, Writer
 from sensors.reading import Reading
 from tests.services import scaled
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from marine_watch.config import load_catalogue
-from marine_watch.hazards import Assessment
-from marine_watch.zones import ZoneBook, ZoneIndex
+from marine_watch.coast import load_catalogue
+from marine_watch.risk.hazards import Assessment
+from marine_watch.risk.zones import ZoneBook, ZoneIndex
 from risk_models.types import UNKNOWN, Hazard
 from sensors.catalogue import Catalogue
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from marine_watch.cli import main
+from marine_watch.cli.main import main
 from risk_models import constituents, tide
 
 REF = Path(__file__).resolve().parents[2] / "reference"

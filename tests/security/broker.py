@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from marine_watch.cli import main
-from marine_watch.mqtt_accounts import ACCOUNTS_JSON, SERVICE_PASSWORD, Accounts, load_accounts
-from marine_watch.mqtt_conn import Account, MqttEndpoint
+from marine_watch.cli.main import main
+from marine_watch.mqtt.accounts import ACCOUNTS_JSON, SERVICE_PASSWORD, Accounts, load_accounts
+from marine_watch.mqtt.client import Account, MqttEndpoint
 from tests.security.certs import Pki
 from tests.services import CONFIG_DIR, HOST, Broker, find_binary, free_port, wait_for_port
 

@@ -7,8 +7,8 @@ import aiomqtt
 import httpx
 import pytest
 
-from marine_watch.cli import main
-from marine_watch.mqtt_conn import Account, MqttEndpoint
+from marine_watch.cli.main import main
+from marine_watch.mqtt.client import Account, MqttEndpoint
 from tests.helpers import serve
 from tests.security.broker import ROOT, SecuredBroker
 from tests.security.certs import Pki

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from marine_watch.deadletters import DeadLetter, DeadLetters
+from marine_watch.ingest.dead_letters import DeadLetter, DeadLetters
 from tests.integration.conftest import serve
 from tests.security.broker import ROOT
 from tests.security.traffic import reading, stored

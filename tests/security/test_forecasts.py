@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from marine_watch.auth import hash_key
+from marine_watch.auth.keys import hash_key
 from tests.integration.conftest import serve
 from tests.security.broker import ROOT
 from tests.security.traffic import publish_as

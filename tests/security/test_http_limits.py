@@ -10,7 +10,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from marine_watch.auth import KeyRing, hash_key
+from marine_watch.auth.keys import KeyRing, hash_key
 from marine_watch.errors import ConfigError
 from marine_watch.settings import DEMO_KEYS, Settings
 from marine_watch.store.sqlite import SqliteStore

@@ -6,7 +6,7 @@ import aiomqtt
 import httpx
 import pytest
 
-from marine_watch.mqtt_conn import Account, MqttEndpoint
+from marine_watch.mqtt.client import Account, MqttEndpoint
 from tests.helpers import serve
 from tests.security.broker import ROOT, SecuredBroker
 from tests.security.traffic import reading, stored, wait_stored

@@ -5,7 +5,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from marine_watch.mqtt_conn import MqttEndpoint
+from marine_watch.mqtt.client import MqttEndpoint
 from marine_watch.settings import Settings
 from tests.helpers import serve
 from tests.security.broker import ROOT, SecuredBroker, start_secured

@@ -13,9 +13,9 @@ import httpx
 import pytest
 import uvicorn
 
-from marine_watch.auth import hash_key
-from marine_watch.netguard import TargetGuard, pinned_client
-from marine_watch.webhooks import Policy, Sender, WebhookStore
+from marine_watch.alerts.netguard import TargetGuard, pinned_client
+from marine_watch.alerts.webhooks import Policy, Sender, WebhookStore
+from marine_watch.auth.keys import hash_key
 from tests.helpers import serve
 from tests.integration.test_surge_scenario import Receiver
 from tests.marine_watch.test_webhooks import alert, run_until

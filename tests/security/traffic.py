@@ -13,7 +13,7 @@ import pytest
 import structlog
 
 from marine_watch.app import Services, create_app
-from marine_watch.mqtt_conn import Account, MqttEndpoint
+from marine_watch.mqtt.client import Account, MqttEndpoint
 from marine_watch.settings import Settings
 from tests.services import scaled
 

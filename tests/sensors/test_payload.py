@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from marine_watch.config import load_catalogue
+from marine_watch.coast import load_catalogue
 from sensors.payload import PayloadError, Reason, _Checker, _decode_batch_items, decode
 from sensors.reading import UNITS, Kind
 

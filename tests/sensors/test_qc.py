@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from marine_watch.app import load_constants
-from marine_watch.config import load_catalogue
+from marine_watch.coast import load_catalogue
+from marine_watch.demo.simulator import new_simulator
 from marine_watch.settings import Settings
-from marine_watch.simulator import new_simulator
 from sensors.qc import REMEMBERED, QcHistory
 from sensors.reading import Kind, QcFlag, Reading
 from sensors.simulate import Typhoon
