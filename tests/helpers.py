@@ -36,6 +36,7 @@ def cap_schema() -> xmlschema.XMLSchema:
 
 
 ROOT = REFERENCE.parent
+CONFIG = ROOT / "config"
 #: A citation in a ``source``: a document of the repository, then the sections it names.
 CITATION = re.compile(r"(?P<doc>docs/[\w./-]+\.md)|§(?P<section>\d+(?:\.\d+)*)")
 HEADING = re.compile(r"^#{2,4} (\d+(?:\.\d+)*)\.? ", re.MULTILINE)

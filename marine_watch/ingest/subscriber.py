@@ -3,7 +3,7 @@
 aiomqtt 2.x sends the PUBACK as soon as a message enters its queue and has no public manual-ack
 API (aiomqtt issue #345 / PR #346). paho-mqtt underneath has ``manual_ack_set(True)`` and
 ``ack(mid, qos)``; :class:`ManualAck` is the one place that reaches it, through the private
-``Client._client`` (pinned by tests/marine_watch/test_ingest.py against the installed aiomqtt).
+``Client._client`` (pinned by tests/marine_watch/ingest/test_subscriber.py against the installed aiomqtt).
 
 The guarantee: a reading is acknowledged to the broker only after it is in the store or the disk
 spool (or, if malformed, in the dead-letter table). Anything not yet durable when the process dies

@@ -12,8 +12,7 @@ from marine_watch.errors import ConfigError
 from marine_watch.settings import load_settings
 from sensors.qc import QcHistory
 from sensors.reading import Reading
-
-CONFIG = Path(__file__).resolve().parents[2] / "config"
+from tests.helpers import CONFIG
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from marine_watch.alerts.webhooks import Policy, Sender, WebhookStore
 from marine_watch.auth.keys import hash_key
 from tests.helpers import serve
 from tests.integration.test_surge_scenario import Receiver
-from tests.marine_watch.test_webhooks import alert, run_until
+from tests.marine_watch.alerts.test_webhooks import alert, run_until
 from tests.security.certs import Pki, make_pki
 
 TEAM = "k-team"

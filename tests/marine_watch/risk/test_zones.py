@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from marine_watch.coast import load_catalogue
@@ -11,8 +9,7 @@ from marine_watch.risk.hazards import Assessment
 from marine_watch.risk.zones import ZoneBook, ZoneIndex
 from risk_models.types import UNKNOWN, Hazard
 from sensors.catalogue import Catalogue
-
-CONFIG = Path(__file__).resolve().parents[2] / "config"
+from tests.helpers import CONFIG
 
 
 @pytest.fixture(scope="module")

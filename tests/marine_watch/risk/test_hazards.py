@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -16,8 +14,8 @@ from risk_models import tide
 from risk_models.types import UNKNOWN
 from sensors.catalogue import Catalogue
 from sensors.reading import Reading
+from tests.helpers import CONFIG
 
-CONFIG = Path(__file__).resolve().parents[2] / "config"
 NOW = 1_795_000_000.0
 
 

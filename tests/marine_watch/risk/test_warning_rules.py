@@ -28,10 +28,9 @@ from marine_watch.settings import Settings
 from risk_models import tide
 from risk_models.types import UNKNOWN, Hazard
 from sensors.catalogue import Catalogue
-from tests.helpers import cap_schema
-from tests.marine_watch.test_hazards import by_key, feed
+from tests.helpers import CONFIG, cap_schema
+from tests.marine_watch.risk.test_hazards import by_key, feed
 
-CONFIG = Path(__file__).resolve().parents[2] / "config"
 NOW = 1_795_000_000.0
 HOUR = 3600.0
 NS = {"cap": CAP_NS}

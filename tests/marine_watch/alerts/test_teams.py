@@ -12,8 +12,7 @@ from marine_watch.alerts.mailer import Mail, MailStore, message_id
 from marine_watch.alerts.teams import Team, Teams, load_teams
 from marine_watch.coast import load_catalogue
 from marine_watch.errors import ConfigError
-
-CONFIG = Path(__file__).resolve().parents[2] / "config"
+from tests.helpers import CONFIG
 
 
 def message(

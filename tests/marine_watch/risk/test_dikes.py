@@ -1,15 +1,13 @@
 """Overtopping of a dike segment: EurOtop 2018 discharge, its colour, and overflow."""
 
 import math
-from pathlib import Path
 
 import pytest
 
 from marine_watch.coast import load_catalogue
 from marine_watch.risk.dikes import assess_segment, segment_discharge
 from sensors.catalogue import Catalogue, DikeSegment
-
-CONFIG = Path(__file__).resolve().parents[2] / "config"
+from tests.helpers import CONFIG
 
 
 @pytest.fixture(scope="module")

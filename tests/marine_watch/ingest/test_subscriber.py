@@ -3,7 +3,6 @@
 import asyncio
 import json
 from importlib.metadata import version
-from pathlib import Path
 
 import aiomqtt
 import paho.mqtt.client as paho
@@ -11,9 +10,10 @@ import pytest
 
 from marine_watch.ingest.subscriber import ManualAck, make_client, subscription
 from marine_watch.settings import Settings
+from tests.helpers import CONFIG
 from tests.services import Broker, scaled
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
+CONFIG_DIR = CONFIG
 
 
 def _release(text: str) -> tuple[int, ...]:

@@ -15,8 +15,8 @@ from marine_watch.errors import ConfigError
 from marine_watch.ingest.partition import MAP_FILE, hash_map, part_of, problems, stations_of
 from marine_watch.ingest.subscriber import subscriptions
 from marine_watch.settings import Settings
+from tests.helpers import CONFIG
 
-CONFIG = Path(__file__).resolve().parents[2] / "config"
 STATIONS = [s.id for s in load_catalogue(CONFIG).stations]
 
 

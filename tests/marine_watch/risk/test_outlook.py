@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,8 +23,8 @@ from risk_models import tide
 from risk_models.types import Hazard
 from sensors.catalogue import Catalogue
 from sensors.reading import Reading
+from tests.helpers import CONFIG
 
-CONFIG = Path(__file__).resolve().parents[2] / "config"
 NOW = 1_795_000_000.0
 VILLAGE = "zhapu-harbour"  # stations zhapu, buoy-zhapu, mast-zhapu; dike d-zhapu
 

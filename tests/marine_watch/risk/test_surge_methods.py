@@ -17,9 +17,9 @@ from marine_watch.risk.state import CoastState
 from marine_watch.settings import Settings
 from risk_models import tide
 from sensors.catalogue import Catalogue
-from tests.marine_watch.test_hazards import feed
+from tests.helpers import CONFIG
+from tests.marine_watch.risk.test_hazards import feed
 
-CONFIG = Path(__file__).resolve().parents[2] / "config"
 NOW = 1_795_000_000.0
 HOUR = 3600.0
 

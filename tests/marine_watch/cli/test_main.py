@@ -19,8 +19,8 @@ from marine_watch.settings import Settings
 from marine_watch.store.factory import open_store
 from risk_models.tide import predict
 from sensors.reading import Reading
+from tests.helpers import CONFIG
 
-CONFIG = Path(__file__).resolve().parents[2] / "config"
 M2_S = 12.4206012 * 3600
 S2_S = 12.0 * 3600
 START = datetime(2026, 1, 1, tzinfo=UTC).timestamp()
