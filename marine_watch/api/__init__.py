@@ -19,6 +19,7 @@ from marine_watch.api.routes import (
     web,
     ws,
 )
+from marine_watch.errors import NotOnThisNode
 
 
 def register_routes(app: FastAPI) -> None:
@@ -37,6 +38,10 @@ def register_routes(app: FastAPI) -> None:
             {"where": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()
         ]
         return JSONResponse({"error": "invalid request", "problems": problems}, status_code=422)
+
+    @app.exception_handler(NotOnThisNode)
+    async def _elsewhere(_request: Request, exc: NotOnThisNode) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=503)
 
     @app.exception_handler(HTTPException)
     async def _http(_request: Request, exc: HTTPException) -> JSONResponse:

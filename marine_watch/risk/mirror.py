@@ -25,8 +25,8 @@ import aiomqtt
 import structlog
 
 from marine_watch.alerts.book import AlertMessage, Subject
-from marine_watch.ingest.subscriber import Backoff
 from marine_watch.mqtt.client import BrokerLink, MqttEndpoint, service_account
+from marine_watch.mqtt.session import Backoff
 from marine_watch.risk.assessment import Assessment
 from marine_watch.risk.pipeline import Pipeline
 from marine_watch.risk.topics import (

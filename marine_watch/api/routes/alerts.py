@@ -2,7 +2,7 @@
 
 import json
 import time
-from typing import Annotated, Literal, Protocol, cast
+from typing import Annotated, Literal, Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -11,13 +11,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from marine_watch.alerts.book import AlertMessage, Subject
 from marine_watch.alerts.cap import atom_feed, cap_document
-from marine_watch.alerts.mailer import MailStore
-from marine_watch.alerts.netguard import TargetGuard, TargetRefused
+from marine_watch.alerts.netguard import TargetRefused
 from marine_watch.alerts.service import AlertService
-from marine_watch.alerts.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, Replay, WebhookStore
+from marine_watch.alerts.webhooks import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    WebhookStore,
+)
 from marine_watch.api import answers
 from marine_watch.api.deps import ServicesDep
-from marine_watch.api.extras import extra
 from marine_watch.api.security import RateLimited, Responder, authorise, keyring_of
 from marine_watch.auth.keys import Principal, Role
 from risk_models.levels import COLOUR_OF_CODE
@@ -31,7 +33,7 @@ FEED_SIZE = 50
 
 
 def _alerts(services: ServicesDep) -> AlertService:
-    return extra(services, "alerts", AlertService)
+    return services.full.alerts
 
 
 class PublicAlerts(Protocol):
@@ -45,14 +47,13 @@ class PublicAlerts(Protocol):
 
 
 def _public(services: ServicesDep) -> PublicAlerts:
-    mirrored = services.extras.get("public_alerts")
-    if mirrored is not None:
-        return cast("PublicAlerts", mirrored)
+    if services.mirrored is not None:
+        return services.mirrored.public_alerts
     return _alerts(services).store
 
 
 def _webhooks(services: ServicesDep) -> WebhookStore:
-    return extra(services, "webhook_store", WebhookStore)
+    return services.full.webhook_store
 
 
 def _cap_link(request: Request, identifier: str) -> str:
@@ -143,8 +144,7 @@ async def get_alert(identifier: str, services: ServicesDep, _who: Responder) -> 
         subject_id=message.subject_id, action="acknowledged"
     )
     acks = [t for t in trail if t["identifier"] == identifier]
-    outbox = services.extras.get("outbox")
-    emails = await outbox.of_alert(identifier) if isinstance(outbox, MailStore) else []
+    emails = await services.full.outbox.of_alert(identifier)
     return {
         **message.to_dict(),
         "acknowledgements": acks,
@@ -203,8 +203,7 @@ async def _acker(
     sub = _webhooks(services).subscriptions.get(subscription)
     if sub is None:
         raise HTTPException(401, f"unknown webhook subscription {subscription!r}")
-    replay = extra(services, "replay", Replay)
-    problem = replay.check(
+    problem = services.full.replay_guard.check(
         sub.secret,
         request.headers.get(TIMESTAMP_HEADER),
         request.headers.get(SIGNATURE_HEADER),
@@ -281,7 +280,7 @@ async def _check_target(services: ServicesDep, body: WebhookIn) -> None:
         raise HTTPException(422, f"url is not valid: {exc}") from None
     port = url.port or (443 if url.scheme == "https" else 80)
     try:
-        await extra(services, "webhook_guard", TargetGuard).vet(url.host, port)
+        await services.full.webhook_guard.vet(url.host, port)
     except TargetRefused as exc:
         raise HTTPException(422, str(exc)) from None
 

@@ -1,19 +1,16 @@
 """Inputs from people: road notes from duty officers, forecasts from the forecast office."""
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from marine_watch.api import answers
 from marine_watch.api.deps import ServicesDep
-from marine_watch.api.extras import extra
 from marine_watch.api.security import DutyOfficer, Forecaster, RateLimited
 from marine_watch.auth.keys import Principal
-from marine_watch.inputs.forecast_inbox import Forecasters
 from marine_watch.inputs.forecasts import (
-    ForecastBook,
     ForecastIn,
     WindForecastIn,
     forecast_dict,
@@ -21,9 +18,7 @@ from marine_watch.inputs.forecasts import (
 )
 from marine_watch.inputs.road_notes import RoadNotes, RoadState
 from marine_watch.inputs.wave_forecasts import WaveForecastIn, wave_forecast_dict
-
-if TYPE_CHECKING:
-    from marine_watch.app import Services
+from marine_watch.services import Services
 
 router = APIRouter(prefix="/api/v1")
 Lon = Annotated[float, Field(ge=-180, le=180)]
@@ -65,7 +60,7 @@ class RoadNoteIn(BaseModel):
 
 
 def _roads(services: ServicesDep) -> RoadNotes:
-    return extra(services, "roads", RoadNotes)
+    return services.roads
 
 
 @router.post("/roads", tags=["roads"], status_code=201, response_model=answers.RoadNote)
@@ -108,7 +103,7 @@ async def post_forecast(
 
     422 when ``issued`` is in the future (beyond the clock tolerance) or older than the maximum
     age. The public sees the key's forecaster name (config/mqtt_accounts.toml), not ``source``."""
-    book = extra(services, "forecasts", ForecastBook)
+    book = services.full.forecasts
     return _accepted(services, who, lambda source: forecast_dict(book.put(body, source)))
 
 
@@ -120,7 +115,7 @@ async def post_forecast(
 )
 async def list_forecasts(services: ServicesDep) -> list[dict[str, object]]:
     """The latest external forecast of each station."""
-    return [forecast_dict(f) for f in extra(services, "forecasts", ForecastBook).latest.values()]
+    return [forecast_dict(f) for f in services.full.forecasts.latest.values()]
 
 
 @router.post(
@@ -134,7 +129,7 @@ async def post_wind_forecast(
 ) -> dict[str, object]:
     """A typhoon wind forecast for one station: the CMA typhoon signal criteria with their lead
     times (24/24/12/6 h) then set its wind colour, with or without its own readings."""
-    book = extra(services, "forecasts", ForecastBook)
+    book = services.full.forecasts
     return _accepted(services, who, lambda source: wind_forecast_dict(book.put_wind(body, source)))
 
 
@@ -146,7 +141,7 @@ async def post_wind_forecast(
 )
 async def list_wind_forecasts(services: ServicesDep) -> list[dict[str, object]]:
     """The latest typhoon wind forecast of each station."""
-    book = extra(services, "forecasts", ForecastBook)
+    book = services.full.forecasts
     return [wind_forecast_dict(f) for f in book.wind.values()]
 
 
@@ -162,7 +157,7 @@ async def post_wave_forecast(
     """A wave forecast (Hs, Tp) for one wave station: it sets the waves colour (the higher of it and
     the observations, docs/DOMAIN.md §1.6), their outlook, and the overtopping outlook of the dikes
     that station serves, with or without its own readings."""
-    book = extra(services, "forecasts", ForecastBook)
+    book = services.full.forecasts
     return _accepted(services, who, lambda source: wave_forecast_dict(book.put_waves(body, source)))
 
 
@@ -174,7 +169,7 @@ async def post_wave_forecast(
 )
 async def list_wave_forecasts(services: ServicesDep) -> list[dict[str, object]]:
     """The latest wave forecast of each station."""
-    book = extra(services, "forecasts", ForecastBook)
+    book = services.full.forecasts
     return [wave_forecast_dict(f) for f in book.waves.values()]
 
 
@@ -183,7 +178,7 @@ def _accepted(
 ) -> dict[str, object]:
     """Keep a forecast under the sender's public name (``put(source)`` answers it), or 422 with the
     reason it is not believable; then evaluate at once."""
-    source = extra(services, "forecasters", Forecasters).source_of(who.name)
+    source = services.full.forecasters.source_of(who.name)
     try:
         answer = put(source)
     except ValueError as exc:
