@@ -38,10 +38,10 @@ from marine_watch.inputs.road_notes import RoadNotes
 from marine_watch.metrics import Metrics
 from marine_watch.mqtt.accounts import read_accounts_config
 from marine_watch.mqtt.client import Brokers
-from marine_watch.risk.mirror import MirroredAlerts, RiskMirror
+from marine_watch.retained.mirror import MirroredAlerts, RiskMirror
+from marine_watch.retained.publisher import FEED_SIZE, RiskTopics
 from marine_watch.risk.pipeline import Pipeline
 from marine_watch.risk.regions import regions_of
-from marine_watch.risk.topics import FEED_SIZE, RiskTopics
 from marine_watch.risk.zones import ZoneIndex
 from marine_watch.settings import Settings
 from marine_watch.store import Store
