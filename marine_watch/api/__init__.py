@@ -9,14 +9,17 @@ from fastapi.responses import JSONResponse
 from marine_watch.api import bodyguard, fastpath
 from marine_watch.api.routes import (
     alerts,
-    inputs,
+    feeds,
+    forecasts,
     ops,
     overtopping,
     places,
+    roads,
     stations,
     tide,
     users,
     web,
+    webhooks,
     ws,
 )
 from marine_watch.errors import NotOnThisNode
@@ -29,7 +32,21 @@ def register_routes(app: FastAPI) -> None:
     app.add_middleware(ws.RawSendMiddleware)
     app.add_middleware(web.DocsPolicy)
     # places first: the resident lookup is the hottest public route, and Starlette matches in order
-    for module in (places, ops, stations, tide, alerts, overtopping, inputs, users, ws, web):
+    for module in (
+        places,
+        ops,
+        stations,
+        tide,
+        feeds,
+        alerts,
+        webhooks,
+        overtopping,
+        roads,
+        forecasts,
+        users,
+        ws,
+        web,
+    ):
         app.include_router(module.router)
 
     @app.exception_handler(RequestValidationError)
