@@ -46,6 +46,7 @@ class Typhoon:
         return math.exp(-0.5 * (dt_h / (scale / 2.0)) ** 2)
 
     def surge_m(self, t_s: float) -> float:
+        """The typhoon surge at ``t_s`` (m): Gaussian around the peak, its rise and fall of their own widths."""
         dt_h = (t_s - self.peak_s) / HOUR_S
         scale = self.surge_rise_h if dt_h < 0 else self.surge_fall_h
         return self.surge_peak_m * math.exp(-0.5 * (dt_h / (scale / 2.0)) ** 2)
@@ -103,6 +104,7 @@ class CoastSimulator:
         self._rngs = {st.id: streams[st.region] for st in stations}
 
     def readings_at(self, t_s: float) -> list[Reading]:
+        """The readings every station would publish at ``t_s``."""
         ts_ns = int(t_s * NS_PER_S)
         out = []
         for station in self._stations:
