@@ -28,9 +28,15 @@ from typing_extensions import TypedDict  # pydantic reads only this one before P
 
 from marine_watch.errors import StoreRejected, StoreUnavailable
 from marine_watch.store import SeriesPoint
-from sensors.reading import Batch, Block, QcFlag, Reading
+from marine_watch.store.influxql import (
+    MEASUREMENT,
+    STORED_FLAGS,
+    quote_ident,
+    quote_string,
+    select_statement,
+)
+from sensors.reading import Batch, Block, Reading
 
-MEASUREMENT: Final = "reading"
 DEFAULT_TIMEOUT: Final = httpx.Timeout(10.0, connect=3.0)
 DEFAULT_LIMITS: Final = httpx.Limits(max_connections=8, max_keepalive_connections=4)
 # Not the batch's fault: a fixed token, a created database or a calmer server will take it later.
@@ -67,7 +73,6 @@ ERROR_BODY: Final = TypeAdapter(ErrorBody)
 # ends the line, InfluxQL cannot quote NUL, 1.x turns DEL into "", and UTF-8 has no lone surrogates.
 # None of them belongs in a station id, kind or qc flag, so SqliteStore refuses them too.
 UNWRITABLE: Final = re.compile(r"[\\\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _TAG_ESCAPES: Final = str.maketrans({",": r"\,", " ": r"\ ", "=": r"\="})
 
 
@@ -153,47 +158,6 @@ def _string_field(name: str, value: str) -> str:
         msg = f"field {name}={value!r} cannot be written as line protocol"
         raise ValueError(msg)
     return '"' + value.replace('"', '\\"') + '"'
-
-
-def quote_string(value: str) -> str:
-    """Quote a string literal for InfluxQL."""
-    if CONTROL.search(value):
-        msg = f"an InfluxQL string literal cannot hold control characters: {value!r}"
-        raise ValueError(msg)
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def quote_ident(value: str) -> str:
-    """Quote an identifier (database name) for InfluxQL."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-#: Flags a stored point can carry (``conflict`` is never stored): one downsampling statement each.
-STORED_FLAGS: Final = tuple(f.value for f in QcFlag if f is not QcFlag.CONFLICT)
-
-
-def select_statement(
-    station: str, kind: str | None, start_ns: int, end_ns: int, every_s: int | None, limit: int
-) -> str:
-    """Build the InfluxQL for ``InfluxStore.query``; buckets are split by kind and qc.
-
-    ``qc`` is a field, and InfluxQL groups by tags only: a downsampled query is one statement per
-    stored flag (``WHERE "qc" = 'spike' ... GROUP BY time(Ns), "kind"``), sent as one request.
-    """
-    where = f'"station" = {quote_string(station)}'
-    if kind is not None:
-        where += f' AND "kind" = {quote_string(kind)}'
-    where += f" AND time >= {int(start_ns)} AND time < {int(end_ns)}"
-    if every_s is None:
-        return f'SELECT "value", "kind", "qc" FROM {MEASUREMENT} WHERE {where} LIMIT {int(limit)}'
-    if every_s <= 0:
-        msg = f"every_s must be positive, not {every_s}"
-        raise ValueError(msg)
-    return "; ".join(
-        f'SELECT mean("value") FROM {MEASUREMENT} WHERE {where} AND "qc" = {quote_string(flag)} '
-        f'GROUP BY time({int(every_s)}s), "kind" fill(none) LIMIT {int(limit)}'
-        for flag in STORED_FLAGS
-    )
 
 
 class InfluxStore:
