@@ -78,6 +78,7 @@ def redact(
 
 
 def configure(level: str = "INFO") -> None:
+    """Configure structlog and the standard logging at ``level``: JSON lines, or console on a TTY."""
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -121,6 +122,7 @@ class RedactPosition(logging.Filter):
     """A filter for ``uvicorn.access``: ``?lat=30.6&lon=121.0`` is logged as ``?lat=-&lon=-``."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Blank the positions in the record's message and arguments; keep the record."""
         if isinstance(record.args, tuple):
             record.args = tuple(
                 POSITION.sub(r"\1=-", a) if isinstance(a, str) else a for a in record.args

@@ -332,6 +332,7 @@ class ForecastBook:
 
 
 def forecast_dict(f: Forecast) -> dict[str, object]:
+    """A surge forecast as the API sends it (high waters in metres above NVD1985)."""
     return {
         "station": f.station,
         "issued_s": f.issued_s,
@@ -345,6 +346,7 @@ def forecast_dict(f: Forecast) -> dict[str, object]:
 
 
 def wind_forecast_dict(f: WindForecast) -> dict[str, object]:
+    """A wind forecast as the API sends it (gust None where not forecast)."""
     return {
         "station": f.station,
         "issued_s": f.issued_s,

@@ -44,11 +44,15 @@ _NAME = r"^[a-z0-9][a-z0-9_\-]{0,62}$"
 
 
 class ForecasterIn(BaseModel):
+    """A forecaster account to create: the source name shown to the public."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     source: str = Field(min_length=1, max_length=200, description="name shown to the public")
 
 
 class ReaderIn(BaseModel):
+    """A reader account to create (read-only risk topics), with a note on who uses it."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     about: str = Field(default="", max_length=200)
 
@@ -76,6 +80,8 @@ class Accounts:
         return [*self.stations.values(), *self.forecasters.values(), *self.readers.values()]
 
     def to_json(self) -> dict[str, object]:
+        """The accounts as accounts.json holds them, passwords included."""
+
         def group(accounts: dict[str, Account]) -> dict[str, dict[str, str]]:
             return {
                 k: {"username": a.username, "password": a.password} for k, a in accounts.items()
@@ -94,6 +100,8 @@ class Accounts:
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> "Accounts":
+        """The accounts read back from accounts.json."""
+
         def group(name: str) -> dict[str, Account]:
             return {k: Account(v["username"], v["password"]) for k, v in doc[name].items()}
 

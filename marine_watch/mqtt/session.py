@@ -110,6 +110,7 @@ class Backoff:
     tls: bool = False  # a cut-off connection then means a plaintext listener behind mqtts://
 
     def reset(self) -> None:
+        """Start again from the first delay (after a successful connection)."""
         self._next_s = self.first_s
 
     def next_delay(self, *, next_untried: bool = False) -> float:

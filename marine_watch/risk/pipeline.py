@@ -102,6 +102,7 @@ class Pipeline:
             await self.evaluate()
 
     async def evaluate(self) -> list[PlaceColour]:
+        """Assess the state now, update the colour book and announce what changed; the colours."""
         now_s = self._clock.now()
         frozen = snapshot(self.state)
         loop = asyncio.get_running_loop()
@@ -165,6 +166,7 @@ class Pipeline:
         }
 
     def station_summary(self, station_id: str) -> dict[str, object]:
+        """A station's status, last readings and hazard levels, as the API sends them."""
         station = self.catalogue.station(station_id)
         assert station is not None
         if self.summaries is not None:  # an API node: as its risk node last published it

@@ -53,16 +53,22 @@ class Series(TypedDict, total=False):
 
 
 class Result(TypedDict, total=False):
+    """One statement's result in an InfluxDB /query answer."""
+
     series: list[Series]
     error: str
 
 
 class Answer(TypedDict, total=False):
+    """An InfluxDB /query answer."""
+
     results: list[Result]
     error: str
 
 
 class ErrorBody(TypedDict):
+    """An InfluxDB error answer."""
+
     error: str
 
 
@@ -265,6 +271,7 @@ class InfluxStore:
         every_s: int | None = None,
         limit: int = 100_000,
     ) -> list[SeriesPoint]:
+        """Points of a station (one kind or all) in [start_ns, end_ns), averaged per ``every_s`` if given."""
         if not storable(station) or (kind is not None and not storable(kind)):
             return []  # no such point can have been written
         try:
@@ -282,6 +289,7 @@ class InfluxStore:
         return points[:limit]
 
     async def count(self, station: str | None = None) -> int:
+        """How many values are stored (of one station, if given)."""
         if station is not None and not storable(station):
             return 0
         where = "" if station is None else f' WHERE "station" = {quote_string(station)}'
@@ -313,6 +321,7 @@ class InfluxStore:
         return answer.is_success
 
     async def database_exists(self) -> bool:
+        """Whether the database exists on the server."""
         series = await self._influxql("SHOW DATABASES")
         rows = series[0].get("values", []) if series else []
         return any(row[0] == self.db for row in rows)
@@ -323,9 +332,11 @@ class InfluxStore:
             await self._influxql(f"CREATE DATABASE {quote_ident(self.db)}", post=True)
 
     async def drop_database(self) -> None:
+        """Drop the database."""
         await self._influxql(f"DROP DATABASE {quote_ident(self.db)}", post=True)
 
     async def close(self) -> None:
+        """Close the HTTP client."""
         await self._http.aclose()
 
 
