@@ -70,6 +70,7 @@ class AlertMessage:
     response_type: str | None = None  # CAP responseType (AllClear for a cancel)
 
     def to_dict(self) -> dict[str, object]:
+        """The message as the API and the websocket send it (CAP fields, plain JSON types)."""
         return {
             "identifier": self.identifier,
             "incident": self.incident,

@@ -55,6 +55,7 @@ class MailStore:
         self._sql = SqliteFile(path, "mail", setup=_schema)
 
     async def open(self) -> None:
+        """Open the outbox database (created on first use)."""
         await self._sql.open()
 
     async def enqueue(self, mails: list[Mail]) -> int:
@@ -74,6 +75,7 @@ class MailStore:
         return int(db.total_changes - before)
 
     async def due(self, now_s: float, limit: int) -> list[tuple[Mail, int]]:
+        """Up to ``limit`` e-mails due at ``now_s``, each with its attempts so far."""
         return await self._sql.run(self._due, now_s, limit)
 
     def _due(self, db: sqlite3.Connection, now_s: float, limit: int) -> list[tuple[Mail, int]]:
@@ -85,6 +87,7 @@ class MailStore:
         return [(Mail(*(str(x) for x in r[:6])), int(r[6])) for r in rows]
 
     async def next_due_s(self) -> float | None:
+        """When the next pending e-mail falls due; None when none waits."""
         return await self._sql.run(self._next_due)
 
     def _next_due(self, db: sqlite3.Connection) -> float | None:
@@ -94,6 +97,7 @@ class MailStore:
     async def record(
         self, key: str, status: str, attempts: int, next_at_s: float, error: str | None, ms: float
     ) -> None:
+        """Store the outcome of one attempt: status, attempts, next try, error and duration."""
         await self._sql.run(self._record, key, status, attempts, next_at_s, error, ms)
 
     def _record(
@@ -128,6 +132,7 @@ class MailStore:
         return [dict(zip(cols, r, strict=True)) for r in rows]
 
     async def close(self) -> None:
+        """Close the outbox database."""
         await self._sql.close()
 
 
@@ -167,9 +172,11 @@ class Mailer:
 
     @property
     def enabled(self) -> bool:
+        """Whether an SMTP host is configured; without one e-mails wait in the outbox."""
         return self._s.smtp_host is not None
 
     async def run(self) -> None:
+        """Send due e-mails until cancelled, sleeping until the next is due or ``wake`` is set."""
         if not self.enabled:
             log.info("email_channel_off", reason="smtp_host is not set; e-mails wait in the outbox")
             return

@@ -57,6 +57,7 @@ class AlertStore:
         return [_message(row) for row in rows]
 
     async def add(self, message: AlertMessage) -> None:
+        """Store one alert message."""
         await self._sql.run(self._add, message)
 
     def _add(self, db: sqlite3.Connection, m: AlertMessage) -> None:
@@ -146,6 +147,7 @@ class AlertStore:
         )
 
     async def message(self, identifier: str) -> AlertMessage | None:
+        """The message with this identifier, or None."""
         found = await self._sql.run(self._select, "identifier = ?", (identifier,))
         return found[0] if found else None
 
@@ -208,6 +210,7 @@ class AlertStore:
         return out
 
     async def close(self) -> None:
+        """Close the alert database."""
         await self._sql.close()
 
 

@@ -63,6 +63,7 @@ class Subscription:
 
     def wants(self, message: AlertMessage) -> bool:
         # a Cancel passes hazard and colour: the all-clear of whatever the alert was about
+        """Whether this subscription's filters (subject, zones, tiers, hazards, level) take the message."""
         free = message.subject.value != "zone" or message.msg_type.value == "Cancel"
         hazard = (message.explanation or {}).get("hazard")
         return (
@@ -110,6 +111,7 @@ class WebhookStore:
         self.subscriptions: dict[str, Subscription] = {}
 
     async def open(self) -> None:
+        """Open the database and load the active subscriptions."""
         await self._sql.run(self._open)
 
     def _open(self, db: sqlite3.Connection) -> None:
@@ -147,6 +149,7 @@ class WebhookStore:
         hazards: tuple[str, ...] = (),
         min_level: int = 0,
     ) -> Subscription:
+        """Add a subscription with a fresh id and signing secret; stored before it is returned."""
         sub = Subscription(
             "wh_" + secrets.token_hex(8),
             owner,
@@ -182,6 +185,7 @@ class WebhookStore:
         db.commit()
 
     async def unsubscribe(self, sub_id: str) -> None:
+        """Stop deliveries to ``sub_id``; its row stays, marked inactive."""
         self.subscriptions.pop(sub_id, None)
         await self._sql.run(self._deactivate, sub_id)
 
@@ -233,6 +237,7 @@ class WebhookStore:
         return [(int(r[0]), str(r[1]), bytes(r[2]), int(r[3])) for r in rows]
 
     async def next_due_s(self) -> float | None:
+        """When the next pending delivery falls due; None when none waits."""
         return await self._sql.run(self._next_due)
 
     def _next_due(self, db: sqlite3.Connection) -> float | None:
@@ -249,6 +254,7 @@ class WebhookStore:
         error: str | None,
         ms: float,
     ) -> None:
+        """Store the outcome of one attempt: status, attempts, next try, HTTP status, error, duration."""
         await self._sql.run(
             self._record, delivery, status, attempts, next_at_s, http_status, error, ms
         )
@@ -310,6 +316,7 @@ class WebhookStore:
         return int(n)
 
     async def close(self) -> None:
+        """Close the webhook database."""
         await self._sql.close()
 
 
@@ -339,6 +346,7 @@ class Sender:
         self.wake = asyncio.Event()
 
     async def run(self) -> None:
+        """Send due deliveries until cancelled, sleeping until the next is due or ``wake`` is set."""
         while True:
             batch = await self._store.due(time.time(), self._policy.batch)
             if batch:

@@ -27,6 +27,7 @@ from risk_models.levels import COLOUR_OF_CODE
 
 
 def iso(ts_s: float | None) -> str | None:
+    """``ts_s`` as ISO 8601 UTC with a Z; None stays None."""
     if ts_s is None:
         return None
     return datetime.fromtimestamp(ts_s, UTC).isoformat().replace("+00:00", "Z")
@@ -172,6 +173,7 @@ def summary(out: Outcome, case_file: str) -> dict[str, object]:
 
 
 def write_timeline(out: Outcome, path: Path) -> None:
+    """Write the colour changes of ``out`` as CSV (time, place, tier, colour, hazard, value, threshold)."""
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["time", "place", "tier", "colour", "hazard", "value", "threshold"])

@@ -34,6 +34,7 @@ class GeometryIn(BaseModel):
         return self
 
     def points(self) -> tuple[tuple[float, float], ...]:
+        """The note's coordinates as a tuple of (lon, lat) points."""
         if isinstance(self.coordinates, tuple):
             return (self.coordinates,)
         return tuple(self.coordinates)
