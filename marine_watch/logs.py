@@ -34,11 +34,13 @@ _SECRET_KEYS: Final = frozenset(
     | {"x-api-key", "lat", "lon", "latitude", "longitude"}
 )
 _known: set[str] = set()
+#: Shorter configured values are not masked: they would blank ordinary words and numbers.
+SECRET_MIN_CHARS: Final = 6
 
 
 def register_secrets(values: Iterable[str | None]) -> None:
     """Remember configured secrets (passwords, tokens) so that they are masked wherever they appear."""
-    _known.update(v for v in values if v and len(v) >= 6)
+    _known.update(v for v in values if v and len(v) >= SECRET_MIN_CHARS)
 
 
 def redact_text(text: str) -> str:

@@ -99,7 +99,9 @@ class RoadNotes:
         """Store a new note (expiring after ``ttl_s`` if given) and keep it in memory."""
         now = time.time()
         expires = None if ttl_s is None else now + ttl_s
-        note_id = await self._sql.run(self._insert, state, text, coordinates, author, now, expires)
+        note_id = await self._sql.run(
+            self._insert, state, text, coordinates, author, now=now, expires=expires
+        )
         note = RoadNote(note_id, state, text, coordinates, author, now, expires)
         self.notes[note_id] = note
         return note
@@ -111,6 +113,7 @@ class RoadNotes:
         text: str,
         coords: tuple[tuple[float, float], ...],
         author: str,
+        *,
         now: float,
         expires: float | None,
     ) -> int:
