@@ -94,11 +94,13 @@ class MailStore:
         row = db.execute("SELECT min(next_at_s) FROM mail WHERE status = 'pending'").fetchone()
         return None if row[0] is None else float(row[0])
 
-    async def record(
+    async def record(  # noqa: PLR0917 - tests/marine_watch/alerts/test_teams.py calls it positionally
         self, key: str, status: str, attempts: int, next_at_s: float, error: str | None, ms: float
     ) -> None:
         """Store the outcome of one attempt: status, attempts, next try, error and duration."""
-        await self._sql.run(self._record, key, status, attempts, next_at_s, error, ms)
+        await self._sql.run(
+            self._record, key, status, attempts, next_at_s=next_at_s, error=error, ms=ms
+        )
 
     def _record(
         self,
@@ -106,6 +108,7 @@ class MailStore:
         key: str,
         status: str,
         attempts: int,
+        *,
         next_at_s: float,
         error: str | None,
         ms: float,
@@ -126,7 +129,7 @@ class MailStore:
     def _of_alert(self, db: sqlite3.Connection, identifier: str) -> list[dict[str, object]]:
         cols = ("key", "team", "address", "status", "attempts", "last_error", "sent_s")
         rows = db.execute(
-            f"SELECT {', '.join(cols)} FROM mail WHERE identifier = ? ORDER BY created_s",
+            f"SELECT {', '.join(cols)} FROM mail WHERE identifier = ? ORDER BY created_s",  # noqa: S608 - column names are constants
             (identifier,),
         ).fetchall()
         return [dict(zip(cols, r, strict=True)) for r in rows]
@@ -230,7 +233,7 @@ class Mailer:
             await self._store.record(mail.key, "sent", attempts, 0.0, None, ms)
             log.info("email_sent", key=mail.key, team=mail.team, attempts=attempts, ms=ms)
             return
-        delay = min(BACKOFF_MAX_S, BACKOFF_S * 2 ** (attempts - 1)) * (1 + random.random() / 2)
+        delay = min(BACKOFF_MAX_S, BACKOFF_S * 2 ** (attempts - 1)) * (1 + random.random() / 2)  # noqa: S311 - retry jitter, not a secret
         state = "failed" if attempts >= s.smtp_max_attempts else "pending"
         await self._store.record(mail.key, state, attempts, time.time() + delay, error, ms)
         log.warning("email_failed", key=mail.key, team=mail.team, attempts=attempts, error=error)

@@ -136,10 +136,10 @@ class WebhookStore:
         for column in ("hazards TEXT", "min_level INTEGER"):  # added later: older files lack them
             if column.split()[0] not in have:
                 db.execute(f"ALTER TABLE subscription ADD COLUMN {column}")
-        rows = db.execute(f"SELECT {_SUB_COLS} FROM subscription WHERE active = 1")
+        rows = db.execute(f"SELECT {_SUB_COLS} FROM subscription WHERE active = 1")  # noqa: S608 - column names are constants
         self.subscriptions = {r[0]: _subscription(r) for r in rows}
 
-    async def subscribe(
+    async def subscribe(  # noqa: PLR0917 - tests/marine_watch/alerts call it positionally
         self,
         owner: str,
         url: str,
@@ -168,7 +168,7 @@ class WebhookStore:
 
     def _insert_sub(self, db: sqlite3.Connection, s: Subscription) -> None:
         db.execute(
-            f"INSERT INTO subscription ({_SUB_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO subscription ({_SUB_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)",  # noqa: S608 - column names are constants
             (
                 s.id,
                 s.owner,
@@ -244,7 +244,7 @@ class WebhookStore:
         row = db.execute("SELECT min(next_at_s) FROM delivery WHERE status = 'pending'").fetchone()
         return None if row[0] is None else float(row[0])
 
-    async def record(
+    async def record(  # noqa: PLR0917 - one attempt row's columns, in table order
         self,
         delivery: int,
         status: str,
@@ -259,7 +259,7 @@ class WebhookStore:
             self._record, delivery, status, attempts, next_at_s, http_status, error, ms
         )
 
-    def _record(
+    def _record(  # noqa: PLR0917 - one attempt row's columns, in table order
         self,
         db: sqlite3.Connection,
         delivery: int,
@@ -288,7 +288,7 @@ class WebhookStore:
     def _log(self, db: sqlite3.Connection, sub_id: str, limit: int) -> list[dict[str, object]]:
         cols = ("id", "identifier", "status", "attempts", "last_error", "created_s", "delivered_s")
         rows = db.execute(
-            f"SELECT {', '.join(cols)} FROM delivery WHERE subscription = ? ORDER BY id DESC LIMIT ?",
+            f"SELECT {', '.join(cols)} FROM delivery WHERE subscription = ? ORDER BY id DESC LIMIT ?",  # noqa: S608 - column names are constants
             (sub_id, limit),
         ).fetchall()
         out = []
@@ -388,7 +388,7 @@ class Sender:
             await self._store.record(delivery, "delivered", attempts, 0.0, status, None, ms)
             return
         delay = min(self._policy.backoff_max_s, self._policy.backoff_s * 2 ** (attempts - 1))
-        delay *= 1 + random.random() / 2  # jitter: receivers back up together otherwise
+        delay *= 1 + random.random() / 2  # noqa: S311 - jitter, not a secret: receivers back up together otherwise
         state = "failed" if attempts >= self._policy.max_attempts else "pending"
         await self._store.record(delivery, state, attempts, time.time() + delay, status, error, ms)
         log.warning(

@@ -193,7 +193,7 @@ def write_timeline(out: Outcome, path: Path) -> None:
 
 def write_outputs(out: Outcome, out_dir: Path, case_file: str) -> dict[str, object]:
     """summary.json, timeline.csv and one plot per gauge under ``out_dir``; the summary."""
-    from marine_watch.hindcast.plot import plot_gauge
+    from marine_watch.hindcast.plot import plot_gauge  # noqa: PLC0415 - matplotlib only when plotting
 
     out_dir.mkdir(parents=True, exist_ok=True)
     doc = summary(out, case_file)

@@ -36,9 +36,8 @@ from marine_watch.mqtt.nats_accounts import render_nats_users
 
 ACCOUNTS_TOML = "mqtt_accounts.toml"
 ACCOUNTS_JSON = "accounts.json"
-SERVICE_PASSWORD = (
-    "service.password"  # the service's password alone (MARINE_WATCH_MQTT_PASSWORD_FILE)
-)
+#: the file holding the service's password alone (MARINE_WATCH_MQTT_PASSWORD_FILE)
+SERVICE_PASSWORD = "service.password"  # noqa: S105 - a file name, not a password
 PREFIXES = {"stations": "station-", "forecasters": "forecaster-", "readers": "reader-"}
 _NAME = r"^[a-z0-9][a-z0-9_\-]{0,62}$"
 
@@ -316,8 +315,9 @@ def layout_of(args: argparse.Namespace, max_payload_bytes: int) -> Layout:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from marine_watch.coast import load_catalogue
-    from marine_watch.settings import load_settings
+    # imported when the command runs: the coast brings scipy and shapely, too slow for CLI start-up
+    from marine_watch.coast import load_catalogue  # noqa: PLC0415
+    from marine_watch.settings import load_settings  # noqa: PLC0415
 
     settings = load_settings()
     layout = layout_of(args, settings.max_payload_bytes)

@@ -35,7 +35,7 @@ Adjuster = Callable[[list[Assessment], float], list[Assessment]]  # e.g. externa
 class Pipeline:
     """Owns the live state of the coast and the current colours."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 - six collaborators of distinct types: mypy catches a swap
         self,
         catalogue: Catalogue,
         constants: Mapping[str, tide.TideConstants],

@@ -293,7 +293,7 @@ class InfluxStore:
         if station is not None and not storable(station):
             return 0
         where = "" if station is None else f' WHERE "station" = {quote_string(station)}'
-        series = await self._influxql(f'SELECT count("value") FROM {MEASUREMENT}{where}')
+        series = await self._influxql(f'SELECT count("value") FROM {MEASUREMENT}{where}')  # noqa: S608 - station quoted
         if not series:
             return 0
         rows = series[0].get("values", [])

@@ -30,7 +30,7 @@ def quote_ident(value: str) -> str:
 STORED_FLAGS: Final = tuple(f.value for f in QcFlag if f is not QcFlag.CONFLICT)
 
 
-def select_statement(
+def select_statement(  # noqa: PLR0917 - the parts of one statement, as the store's query takes them
     station: str, kind: str | None, start_ns: int, end_ns: int, every_s: int | None, limit: int
 ) -> str:
     """Build the InfluxQL for ``InfluxStore.query``; buckets are split by kind and qc.
@@ -43,12 +43,12 @@ def select_statement(
         where += f' AND "kind" = {quote_string(kind)}'
     where += f" AND time >= {int(start_ns)} AND time < {int(end_ns)}"
     if every_s is None:
-        return f'SELECT "value", "kind", "qc" FROM {MEASUREMENT} WHERE {where} LIMIT {int(limit)}'
+        return f'SELECT "value", "kind", "qc" FROM {MEASUREMENT} WHERE {where} LIMIT {int(limit)}'  # noqa: S608 - values quoted, numbers int()
     if every_s <= 0:
         msg = f"every_s must be positive, not {every_s}"
         raise ValueError(msg)
     return "; ".join(
-        f'SELECT mean("value") FROM {MEASUREMENT} WHERE {where} AND "qc" = {quote_string(flag)} '
+        f'SELECT mean("value") FROM {MEASUREMENT} WHERE {where} AND "qc" = {quote_string(flag)} '  # noqa: S608 - values quoted
         f'GROUP BY time({int(every_s)}s), "kind" fill(none) LIMIT {int(limit)}'
         for flag in STORED_FLAGS
     )
