@@ -187,7 +187,6 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "marine_watch/demo/simulator.py": "tests/integration/test_demo.py",
     "marine_watch/errors.py": "tests/marine_watch/test_settings.py",
     "marine_watch/hindcast/plot.py": "tests/marine_watch/hindcast/test_run.py",
-    "marine_watch/ingest/dead_letters.py": "tests/security/test_dead_letters.py",
     "marine_watch/inputs/forecast_inbox.py": "tests/marine_watch/inputs/test_forecasts.py",
     "marine_watch/inputs/wave_forecasts.py": "tests/integration/test_wave_forecast.py",
     "marine_watch/metrics.py": "tests/integration/test_end_to_end.py",
@@ -197,7 +196,6 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "marine_watch/risk/last_known.py": "tests/marine_watch/risk/test_warning_rules.py",
     "marine_watch/services.py": "tests/integration/test_node_roles.py",
     "marine_watch/store/factory.py": "tests/marine_watch/store/test_contract.py",
-    "marine_watch/store/spool.py": "tests/marine_watch/ingest/test_writer.py",
 }
 
 
