@@ -158,7 +158,6 @@ def test_the_checks_flag_what_they_are_for() -> None:
 #: Modules with logic that have no unit test file of their own, and the test file that exercises
 #: them: routes, answer models and the wiring over HTTP by tests/integration, the rest where named.
 COVERED_ELSEWHERE: dict[str, str] = {
-    "marine_watch/alerts/store.py": "tests/marine_watch/alerts/test_book.py",
     "marine_watch/alerts/wording.py": "tests/marine_watch/risk/test_warning_rules.py",
     "marine_watch/api/answers/alerts.py": "tests/integration/test_typed_answers.py",
     "marine_watch/api/answers/base.py": "tests/integration/test_typed_answers.py",
