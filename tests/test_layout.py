@@ -55,6 +55,149 @@ def test_marine_watch_never_imports_tests() -> None:
     ] == []
 
 
+# --- inside the service: imports point down the data flow ---------------------------------------
+
+#: Each part of marine_watch (a sub-package or a top module) and its rank: a part imports only parts
+#: of a lower rank, so the tree reads in the order data flows and no cycle can form between parts.
+RANKS: dict[str, int] = {
+    "errors": 0,
+    "settings": 1,
+    "clock": 1,
+    "logs": 1,
+    "metrics": 1,
+    "coast": 2,  # what the coast is (config/)
+    "store": 3,  # InfluxDB, SQLite, the spool
+    "mqtt": 3,  # broker sessions, accounts, the embedded broker
+    "auth": 4,
+    "ingest": 4,  # MQTT → checks → store, dead letters
+    "hub": 4,  # websocket fan-out
+    "risk": 5,  # state, hazards, zones, pipeline
+    "inputs": 6,  # forecasts, road notes
+    "alerts": 6,  # the alert book and its delivery
+    "retained": 7,  # colours and alerts on retained topics, and the API node's mirror of them
+    "services": 8,  # the typed record of a node's services
+    "api": 9,
+    "app": 10,
+    "hindcast": 10,
+    "demo": 11,
+    "cli": 12,
+}
+#: Parts that only the named parts may import (the API is wired in by the app alone).
+ONLY_FROM: dict[str, set[str]] = {"api": {"app"}}
+
+
+def part_of(module: str) -> str | None:
+    """``marine_watch.risk.state`` → ``risk``; None outside the service."""
+    parts = module.split(".")
+    return parts[1] if parts[0] == "marine_watch" and len(parts) > 1 else None
+
+
+def _is_module(root: Path, dotted: str) -> bool:
+    path = root.joinpath(*dotted.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def service_imports(root: Path) -> Iterator[tuple[str, str]]:
+    """(importing module, imported module) for every import of ``root/marine_watch`` — at module
+    level, in functions and under ``TYPE_CHECKING`` alike."""
+    for path in (root / "marine_watch").rglob("*.py"):
+        rel = path.relative_to(root).with_suffix("")
+        name = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                # ``from marine_watch.risk import state`` imports the module marine_watch.risk.state
+                targets = [
+                    f"{node.module}.{a.name}"
+                    if _is_module(root, f"{node.module}.{a.name}")
+                    else node.module
+                    for a in node.names
+                ]
+            else:
+                continue
+            yield from ((name, t) for t in targets if t.startswith("marine_watch."))
+
+
+def wrong_imports(root: Path) -> list[str]:
+    """Imports that point up the flow, into the API from elsewhere, or into an unranked part."""
+    wrong = []
+    for src, dst in service_imports(root):
+        a, b = part_of(src), part_of(dst)
+        if a is None or b is None or a == b:
+            continue
+        if a not in RANKS or b not in RANKS:
+            wrong.append(f"{src} → {dst}: {a if a not in RANKS else b} has no rank in RANKS")
+        elif b in ONLY_FROM and a not in ONLY_FROM[b]:
+            wrong.append(f"{src} → {dst}: only {sorted(ONLY_FROM[b])} may import {b}")
+        elif RANKS[b] >= RANKS[a]:
+            wrong.append(f"{src} → {dst}: {a} ({RANKS[a]}) may not import {b} ({RANKS[b]})")
+    return wrong
+
+
+def module_cycles(root: Path) -> list[list[str]]:
+    """Import cycles between modules of the service (type-only imports included)."""
+    graph: dict[str, set[str]] = {}
+    for src, dst in service_imports(root):
+        graph.setdefault(src, set()).add(dst)
+    cycles, state = [], dict.fromkeys(graph, 0)  # 0 new, 1 on the stack, 2 done
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt, 0) == 1:
+                cycles.append([*stack[stack.index(nxt) :], nxt])
+            elif state.get(nxt, 0) == 0 and nxt in graph:
+                visit(nxt, [*stack, nxt])
+        state[node] = 2
+
+    for node in sorted(graph):
+        if state[node] == 0:
+            visit(node, [node])
+    return cycles
+
+
+def test_imports_inside_the_service_point_down_the_data_flow() -> None:
+    """risk never imports alerts or api, nothing but the app imports api, and so on (RANKS)."""
+    assert wrong_imports(ROOT) == []
+
+
+def test_no_import_cycle_between_modules_of_the_service() -> None:
+    """No cycle, not even one kept alive by ``TYPE_CHECKING`` and string annotations."""
+    assert module_cycles(ROOT) == []
+
+
+def test_the_top_of_the_service_is_wiring_and_every_part_has_a_rank() -> None:
+    """At most 12 modules at the top of marine_watch/; every module and sub-package is ranked."""
+    top = ROOT / "marine_watch"
+    modules = {p.stem for p in top.glob("*.py") if p.name != "__init__.py"}
+    packages = {d.name for d in top.iterdir() if (d / "__init__.py").is_file()}
+    assert len(modules) <= 12
+    assert modules | packages == RANKS.keys()
+
+
+def test_a_wrong_import_is_caught(tmp_path: Path) -> None:
+    """The rules bite: risk importing the API, or alerts and risk importing each other, fail."""
+    for pkg in ("risk", "alerts", "api"):
+        (tmp_path / "marine_watch" / pkg).mkdir(parents=True)
+        (tmp_path / "marine_watch" / pkg / "__init__.py").write_text("")
+    (tmp_path / "marine_watch" / "risk" / "state.py").write_text(
+        "from marine_watch.api import deps\nfrom marine_watch.alerts import book\n"
+    )
+    (tmp_path / "marine_watch" / "alerts" / "book.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+        "    from marine_watch.risk import state\n"
+    )
+    (tmp_path / "marine_watch" / "api" / "deps.py").write_text("")
+    assert sorted(wrong_imports(tmp_path)) == [
+        "marine_watch.risk.state → marine_watch.alerts.book: risk (5) may not import alerts (6)",
+        "marine_watch.risk.state → marine_watch.api.deps: only ['app'] may import api",
+    ]
+    assert module_cycles(tmp_path) == [
+        ["marine_watch.alerts.book", "marine_watch.risk.state", "marine_watch.alerts.book"]
+    ]
+
+
 def test_modules_stay_small() -> None:
     """One concept per module, under 400 lines (STYLE.md rule 2)."""
     big = [

@@ -126,8 +126,7 @@ async def scaled_coast(mosquitto, make_settings, topic_root, constants, *, surge
 
 @pytest.fixture
 def constants():
-    from marine_watch.app import load_constants
-    from marine_watch.coast import load_catalogue
+    from marine_watch.coast import load_catalogue, load_constants
     from marine_watch.settings import Settings
     from tests.services import CONFIG_DIR
 

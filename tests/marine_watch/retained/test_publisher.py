@@ -6,7 +6,7 @@ import time
 
 import aiomqtt
 
-from marine_watch.risk.topics import RiskTopics
+from marine_watch.retained.publisher import RiskTopics
 from marine_watch.risk.zones import PlaceColour
 from tests.services import scaled
 
