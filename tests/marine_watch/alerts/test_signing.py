@@ -6,7 +6,7 @@ import hmac
 import pytest
 
 from marine_watch.alerts import signing
-from marine_watch.alerts.signing import REPLAY_WINDOW_S, Replay, sign
+from marine_watch.alerts.signing import REPLAY_WINDOW_S, ReplayGuard, sign
 
 SECRET = "s3cret"
 BODY = b'{"ack": true}'
@@ -22,7 +22,7 @@ def test_the_signature_is_hmac_sha256_of_timestamp_dot_body() -> None:
 
 
 def test_a_fresh_correctly_signed_request_passes_once() -> None:
-    replay = Replay()
+    replay = ReplayGuard()
     signature = sign(SECRET, NOW, BODY)
     assert replay.check(SECRET, str(NOW), signature, BODY, NOW + 10) is None
     again = replay.check(SECRET, str(NOW), signature, BODY, NOW + 11)
@@ -43,34 +43,34 @@ def test_a_fresh_correctly_signed_request_passes_once() -> None:
 def test_unsigned_malformed_or_forged_requests_are_refused(
     timestamp: str | None, signature: str | None, why: str
 ) -> None:
-    reason = Replay().check(SECRET, timestamp, signature, BODY, NOW)
+    reason = ReplayGuard().check(SECRET, timestamp, signature, BODY, NOW)
     assert reason is not None
     assert why in reason
 
 
 def test_a_tampered_body_or_wrong_secret_is_a_bad_signature() -> None:
     signature = sign(SECRET, NOW, BODY)
-    assert Replay().check(SECRET, str(NOW), signature, BODY + b" ", NOW) == "bad signature"
-    assert Replay().check("other", str(NOW), signature, BODY, NOW) == "bad signature"
+    assert ReplayGuard().check(SECRET, str(NOW), signature, BODY + b" ", NOW) == "bad signature"
+    assert ReplayGuard().check("other", str(NOW), signature, BODY, NOW) == "bad signature"
 
 
 @pytest.mark.parametrize("skew", [REPLAY_WINDOW_S + 1, -(REPLAY_WINDOW_S + 1)])
 def test_timestamps_outside_the_window_are_refused_either_way(skew: int) -> None:
     """Too old (a replay) or too far ahead (clock skew) by more than the window."""
     ts = NOW + skew
-    reason = Replay().check(SECRET, str(ts), sign(SECRET, ts, BODY), BODY, NOW)
+    reason = ReplayGuard().check(SECRET, str(ts), sign(SECRET, ts, BODY), BODY, NOW)
     assert reason is not None
     assert "window" in reason
 
 
 def test_the_window_edge_is_inside() -> None:
     ts = NOW - REPLAY_WINDOW_S
-    assert Replay().check(SECRET, str(ts), sign(SECRET, ts, BODY), BODY, NOW) is None
+    assert ReplayGuard().check(SECRET, str(ts), sign(SECRET, ts, BODY), BODY, NOW) is None
 
 
 def test_a_bad_signature_is_not_remembered_as_seen() -> None:
     """Only accepted signatures are kept: a forged try does not block the real request."""
-    replay = Replay()
+    replay = ReplayGuard()
     good = sign(SECRET, NOW, BODY)
     assert replay.check("wrong", str(NOW), good, BODY, NOW) == "bad signature"
     assert replay.check(SECRET, str(NOW), good, BODY, NOW) is None
@@ -78,7 +78,7 @@ def test_a_bad_signature_is_not_remembered_as_seen() -> None:
 
 def test_the_seen_set_is_bounded_oldest_forgotten_first(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(signing, "SEEN_MAX", 3)
-    replay = Replay()
+    replay = ReplayGuard()
     sent = [(NOW + i, sign(SECRET, NOW + i, BODY)) for i in range(4)]
     for ts, sig in sent:
         assert replay.check(SECRET, str(ts), sig, BODY, NOW) is None

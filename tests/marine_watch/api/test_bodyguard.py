@@ -1,7 +1,7 @@
 """Request bodies: bounded, and read only after a known key, on a tiny app behind the middleware."""
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -18,14 +18,21 @@ LIMIT = 1000
 
 
 @dataclass
+class Keys:
+    """The features of a node that holds keys (the middleware needs only the key ring)."""
+
+    keyring: KeyRing
+
+
+@dataclass
 class Held:
-    """What the middleware reads from ``app.state.services``: the settings and the key ring."""
+    """What the middleware reads from ``app.state.services``: the settings and the features."""
 
     settings: Settings
-    extras: dict[str, object] = field(default_factory=dict)
+    features: Keys | None = None  # None: an API node, which holds no keys
 
 
-def build(tmp_path: Path, *, started: bool = True) -> tuple[FastAPI, list[int]]:
+def build(tmp_path: Path, *, started: bool = True, keys: bool = True) -> tuple[FastAPI, list[int]]:
     """An app whose routes read their whole body and note its length."""
     app = FastAPI(middleware=[Middleware(BodyGuard)])
     read: list[int] = []
@@ -49,7 +56,7 @@ def build(tmp_path: Path, *, started: bool = True) -> tuple[FastAPI, list[int]]:
             http_max_body_bytes=LIMIT,
             api_keys=(f"ann:duty_officer:{hash_key(KEY)}",),
         )
-        app.state.services = Held(settings, {"keyring": KeyRing(settings)})
+        app.state.services = Held(settings, Keys(KeyRing(settings)) if keys else None)
     return app, read
 
 
@@ -154,3 +161,14 @@ async def test_before_the_services_are_started_nothing_is_guarded(tmp_path: Path
         answer = await http.post("/api/v1/things", content=b"abc")
     assert answer.status_code == 200
     assert read == [3]
+
+
+async def test_a_node_without_keys_takes_public_bodies_only(tmp_path: Path) -> None:
+    """An API node holds no keys: a keyed body route is refused unread, the calculator is not."""
+    app, read = build(tmp_path, keys=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        keyed = await http.post("/api/v1/things", content=b"{}", headers={"X-API-Key": KEY})
+        public = await http.post("/api/v1/segments/d-zhapu/overtopping", content=b"{}")
+    assert (keyed.status_code, public.status_code) == (401, 200)
+    assert read == [2]

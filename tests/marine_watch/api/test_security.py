@@ -4,7 +4,7 @@ on a tiny app whose services hold a key ring and a rate limiter."""
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -25,7 +25,8 @@ from marine_watch.api.security import (
     charge_rows,
     ws_principal,
 )
-from marine_watch.auth.keys import KeyRing, Principal, RateLimiter, Role, hash_key
+from marine_watch.auth.keys import KeyRing, Principal, Role, hash_key
+from marine_watch.auth.rate_limits import RateLimiter
 from marine_watch.settings import Settings
 
 KEYS = {"ann": "mw_key-ann", "ted": "mw_key-ted", "root": "mw_key-root", "fay": "mw_key-fay"}
@@ -33,11 +34,22 @@ ROLES = {"ann": "duty_officer", "ted": "emergency_team", "root": "admin", "fay":
 
 
 @dataclass
+class Keys:
+    """The features of a node that holds keys (the dependencies need only the key ring)."""
+
+    keyring: KeyRing
+
+
+@dataclass
 class Held:
     """What the dependencies read from the services: the key ring and the rate limiter."""
 
-    settings: Settings
-    extras: dict[str, object] = field(default_factory=dict)
+    features: Keys
+    ratelimit: RateLimiter
+
+    @property
+    def full(self) -> Keys:
+        return self.features
 
 
 @pytest.fixture
@@ -83,11 +95,9 @@ def test_authorise_refuses_with_401_or_403_and_says_what_is_needed(
 
 
 @pytest.fixture
-def app(ring: KeyRing, tmp_path: Path) -> FastAPI:
+def app(ring: KeyRing) -> FastAPI:
     app = FastAPI()
-    limiter = RateLimiter(rate_per_s=0.001, burst=2)
-    held = Held(Settings(config_dir=tmp_path, data_dir=tmp_path), {"keyring": ring})
-    held.extras["ratelimit"] = limiter
+    held = Held(Keys(ring), RateLimiter(rate_per_s=0.001, burst=2))
 
     async def services() -> Held:
         return held

@@ -1,4 +1,4 @@
-"""An API node's mirror, fed the retained payloads that risk/topics.py writes (no broker: the
+"""An API node's mirror, fed the retained payloads that retained/publisher.py writes (no broker: the
 subscription itself is exercised by tests/integration/test_api_node.py)."""
 
 import json
@@ -10,11 +10,11 @@ import pytest
 
 from marine_watch.alerts.book import AlertMessage, MsgType, Subject
 from marine_watch.hub import Hub
+from marine_watch.retained.mirror import MirroredAlerts, RiskMirror
+from marine_watch.retained.publisher import FEED_SIZE, RiskTopics
 from marine_watch.risk.assessment import Assessment
-from marine_watch.risk.mirror import MirroredAlerts, RiskMirror
 from marine_watch.risk.pipeline import Pipeline
 from marine_watch.risk.regions import regions_of
-from marine_watch.risk.topics import FEED_SIZE, RiskTopics
 from marine_watch.risk.zones import PlaceColour
 from marine_watch.settings import Settings
 from risk_models.types import Hazard
