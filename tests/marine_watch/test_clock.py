@@ -2,9 +2,7 @@
 
 import time
 
-import pytest
-
-from marine_watch.clock import Clock, ScaledClock, WallClock
+from marine_watch.clock import ScaledClock, WallClock
 
 
 def test_the_wall_clock_is_unix_time() -> None:
@@ -19,12 +17,13 @@ def test_a_scaled_clock_starts_at_its_start_and_runs_speed_times_faster() -> Non
     clock = ScaledClock(start_s=1_000_000.0, speed=60.0, _wall0=wall0)
     assert clock.now() >= 1_000_000.0
     time.sleep(0.05)
-    elapsed = time.monotonic() - wall0
-    now = clock.now()
-    assert now - 1_000_000.0 == pytest.approx(60.0 * elapsed, abs=60.0 * 0.02)
-    assert now - 1_000_000.0 >= 60.0 * 0.05
+    before = time.monotonic() - wall0
+    advanced = clock.now() - 1_000_000.0
+    after = time.monotonic() - wall0
+    assert 60.0 * before <= advanced <= 60.0 * after
+    assert advanced >= 60.0 * 0.05
 
 
-def test_a_clock_is_anything_with_now() -> None:
-    clocks: list[Clock] = [WallClock(), ScaledClock(0.0, 1.0)]
-    assert all(isinstance(c.now(), float) for c in clocks)
+def test_a_scaled_clock_starts_counting_when_it_is_made() -> None:
+    clock = ScaledClock(start_s=500.0, speed=1000.0)
+    assert 500.0 <= clock.now() < 500.0 + 1000.0 * 1.0  # well under a wall second since
