@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +36,9 @@ def assessor(catalogue: Catalogue, method: str) -> Assessor:
     return Assessor(chosen, load_constants(Settings(config_dir=CONFIG), catalogue))
 
 
-def surge_of(catalogue: Catalogue, method: str, surge_m) -> dict[str, object]:
+def surge_of(
+    catalogue: Catalogue, method: str, surge_m: Callable[[np.ndarray], np.ndarray]
+) -> dict[str, object]:
     """Zhapu's storm-surge explanation after 18 h of 5-min readings: tide + ``surge_m(t)``."""
     a = assessor(catalogue, method)
     constants = a.constants["zhapu"]
