@@ -36,7 +36,9 @@ def _env(**extra: str) -> dict[str, str]:
     return {**os.environ, "PATH": path, **extra}
 
 
-async def _bash(command: str, env: dict[str, str], within_s: float = 60):
+async def _bash(
+    command: str, env: dict[str, str], within_s: float = 60
+) -> tuple[int | None, str, str]:
     """Run one README line in bash from the repository root: (exit code, stdout, stderr)."""
     proc = await asyncio.create_subprocess_exec(
         "bash", "-c", command, cwd=ROOT, env=env,
@@ -73,8 +75,8 @@ async def test_the_demo_answers_the_readme_commands(tmp_path: Path) -> None:
         )  # fmt: skip
         await asyncio.sleep(scaled(4))
         client.terminate()
-        out, _ = await client.communicate()
-        assert '< {"type":"snapshot"' in out.decode()
+        printed, _ = await client.communicate()
+        assert '< {"type":"snapshot"' in printed.decode()
 
 
 async def test_replay_into_the_demo_as_written(tmp_path: Path) -> None:
