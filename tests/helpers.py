@@ -170,9 +170,7 @@ async def serve(settings: Settings, *, clock: Clock | None = None) -> AsyncItera
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, lifespan="on", **server_options(settings))  # type: ignore[arg-type]
-    )
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", **server_options(settings)))
     task = asyncio.create_task(server.serve(sockets=[sock]), name="uvicorn")
     try:
         async with asyncio.timeout(scaled(20)):

@@ -16,7 +16,7 @@ from websockets.asyncio.client import connect
 
 from marine_watch.auth.keys import hash_key
 from marine_watch.settings import Settings
-from tests.browser.pages import open_page, open_resident, wait_ws, zhapu_red
+from tests.browser.pages import errors_of, open_page, open_resident, wait_ws, zhapu_red
 from tests.helpers import serve
 from tests.services import Broker, scaled
 
@@ -110,7 +110,7 @@ async def test_keyboard_alone_reaches_and_opens_stations_and_alerts(
         await expect(row).to_have_attribute("aria-pressed", "true")
         await expect(row).to_be_focused()  # the list was drawn anew; the focus stayed
         await page.screenshot(path=artifacts / "dashboard-keyboard.png")
-        assert page.errors == []  # type: ignore[attr-defined]
+        assert errors_of(page) == []
 
 
 async def test_aria_live_regions_say_a_colour_change(
@@ -158,8 +158,8 @@ async def test_aria_live_regions_say_a_colour_change(
         await expect(alerts_live).to_contain_text("New alert", timeout=scaled(10) * 1000)
         await expect(card).to_have_attribute("aria-live", "polite")
         await expect(card).to_contain_text("RED warning", timeout=scaled(5) * 1000)
-        assert page.errors == []  # type: ignore[attr-defined]
-        assert resident.errors == []  # type: ignore[attr-defined]
+        assert errors_of(page) == []
+        assert errors_of(resident) == []
 
 
 async def test_the_alert_list_comes_in_one_request(
@@ -193,7 +193,7 @@ async def test_the_alert_list_comes_in_one_request(
         await expect(page.get_by_test_id("acked")).to_have_count(1)
         await page.wait_for_timeout(500)  # anything asked late would show here
         assert asked == ["/api/v1/alerts?active=true&limit=100&with=acks"]
-        assert page.errors == []  # type: ignore[attr-defined]
+        assert errors_of(page) == []
 
 
 @pytest.mark.parametrize("page_name", ["dashboard", "resident"])

@@ -9,7 +9,7 @@ from playwright.async_api import Browser, expect
 
 from marine_watch.auth.keys import hash_key
 from marine_watch.settings import Settings
-from tests.browser.pages import open_page, zhapu_red
+from tests.browser.pages import errors_of, open_page, zhapu_red
 from tests.integration.conftest import serve
 from tests.services import Broker, scaled
 
@@ -71,4 +71,4 @@ async def test_dashboard_shows_an_unacknowledged_alert_escalated_to_the_next_tea
             body = (await http.get(f"/api/v1/alerts/{identifier}")).json()
         assert [s["to"] for s in body["escalations"]] == ["town"]
         await page.screenshot(path=artifacts / "dashboard-escalated.png")
-        assert page.errors == []  # type: ignore[attr-defined]
+        assert errors_of(page) == []

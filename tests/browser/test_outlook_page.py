@@ -14,7 +14,7 @@ from websockets.asyncio.client import connect
 
 from marine_watch.settings import Settings
 from risk_models import tide
-from tests.browser.pages import HARBOUR, open_resident, wait_ws
+from tests.browser.pages import HARBOUR, errors_of, open_resident, wait_ws
 from tests.integration.conftest import Running, serve
 from tests.services import Broker
 
@@ -87,4 +87,4 @@ async def test_orange_overtopping_card_and_outlook_agree_in_api_and_page(
         await expect(covers).to_contain_text("Not forecast")
         assert "waves" in (await covers.get_attribute("data-gaps") or "").split(",")
         await page.screenshot(path=artifacts / "resident-outlook.png", full_page=True)
-        assert page.errors == []  # type: ignore[attr-defined]
+        assert errors_of(page) == []

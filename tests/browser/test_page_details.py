@@ -15,7 +15,7 @@ from playwright.async_api import Browser, expect
 from marine_watch.auth.keys import hash_key
 from marine_watch.clock import ScaledClock
 from marine_watch.settings import Settings
-from tests.browser.pages import open_page, open_resident
+from tests.browser.pages import errors_of, open_page, open_resident
 from tests.helpers import serve
 from tests.services import Broker
 
@@ -43,7 +43,7 @@ async def test_enter_in_the_key_dialog_signs_in(
         await expect(page.get_by_test_id("key-button")).to_contain_text("Sign out")
         assert await page.evaluate("localStorage.getItem('mw.key')") == DUTY_KEY
         await expect(page.get_by_test_id("alerts-signin")).to_have_count(0)
-        assert page.errors == []  # type: ignore[attr-defined]
+        assert errors_of(page) == []
 
 
 def _overlaps(a: dict[str, float], b: dict[str, float]) -> bool:
@@ -111,4 +111,4 @@ async def test_resident_page_shows_the_service_time(
         page = await open_resident(browser, app.http, timezone_id="UTC")
         await expect(page.locator("#updated")).to_contain_text("26/07", timeout=10_000)
         await expect(page.locator("#updated")).to_contain_text("02:3")  # 18:3x UTC the day before
-        assert page.errors == []  # type: ignore[attr-defined]
+        assert errors_of(page) == []

@@ -15,7 +15,7 @@ from websockets.asyncio.client import connect
 from marine_watch.auth.keys import hash_key
 from marine_watch.settings import Settings
 from risk_models import tide
-from tests.browser.pages import open_page, open_resident, publish, wait_ws, zhapu_red
+from tests.browser.pages import errors_of, open_page, open_resident, publish, wait_ws, zhapu_red
 from tests.helpers import Running, serve
 from tests.services import Broker, scaled
 
@@ -89,7 +89,7 @@ async def test_dashboard_map_chart_live_repaint_and_ack(
         await row.click()
         await expect(page.get_by_test_id("observed")).to_have_attribute("d", _path_with_points(1))
         await page.screenshot(path=artifacts / "dashboard.png")
-        assert page.errors == []  # type: ignore[attr-defined]
+        assert errors_of(page) == []
         # the key went in each socket's first message, never in a URL
         paths = {urlsplit(url).path for url in sockets}
         assert {"/ws/risk", "/ws/alerts", "/ws/feeds"} <= paths
@@ -137,7 +137,7 @@ async def test_resident_page_shows_the_colour_and_nearest_shelter_where_you_stan
         await page.get_by_test_id("latlon").fill("31.5, 122.9")
         await page.get_by_test_id("latlon").press("Enter")
         await expect(page.locator("#where-hint")).to_contain_text("outside")
-        assert page.errors == []  # type: ignore[attr-defined]
+        assert errors_of(page) == []
 
 
 def _path_with_points(n: int) -> re.Pattern[str]:
@@ -176,4 +176,4 @@ async def test_resident_page_keeps_red_with_no_data_since_when_the_gauge_goes_qu
         await page.get_by_test_id("lang-button").click()
         await expect(page.get_by_test_id("why")).to_contain_text("起无数据")
         await expect(page.get_by_test_id("nodata")).to_contain_text("起无数据")
-        assert page.errors == []  # type: ignore[attr-defined]
+        assert errors_of(page) == []

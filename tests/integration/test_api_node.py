@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -47,7 +48,7 @@ def nodes(tmp_path: Path, broker: SecuredBroker) -> Callable[..., Settings]:
     """Settings of a risk node (the service's account) or an API node (a reader account)."""
 
     def make(role: str, name: str, **extra: object) -> Settings:
-        values: dict[str, object] = {
+        values: dict[str, Any] = {
             "config_dir": CONFIG_DIR,
             "data_dir": tmp_path / name,
             "store": "sqlite",
@@ -65,7 +66,7 @@ def nodes(tmp_path: Path, broker: SecuredBroker) -> Callable[..., Settings]:
                 mqtt_password_file=secret,
             )
         values.update(extra)
-        return Settings(**values)  # type: ignore[arg-type]
+        return Settings(**values)
 
     return make
 

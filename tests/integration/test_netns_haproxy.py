@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -33,9 +34,9 @@ class Cluster:
     client: Host
     sockets: ExitStack = field(default_factory=ExitStack)
 
-    def get(self, path: str = "/whoami", n: int = 1, **kwargs: object) -> list[httpx.Response]:
+    def get(self, path: str = "/whoami", n: int = 1, **kwargs: Any) -> list[httpx.Response]:
         with self.client.entered(), httpx.Client(base_url=self.lb.url, timeout=5.0) as http:
-            return [http.get(path, **kwargs) for _ in range(n)]  # type: ignore[arg-type]
+            return [http.get(path, **kwargs) for _ in range(n)]
 
     def nodes_answering(self, n: int = 20) -> Counter[str]:
         answers = self.get(n=n)

@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from tests.demo import running_demo
-from tests.helpers import ROOT, readme_commands
+from tests.helpers import ROOT, present, readme_commands
 from tests.services import find_binary, free_port, scaled, start_influxd, wait_for_port
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(240)]
@@ -170,8 +170,8 @@ async def test_run_it_for_real_with_mosquitto_and_influxdb(tmp_path: Path) -> No
 
         code, out, err = await _bash(_one(steps, "python -m marine_watch.auth "), env)
         assert code == 0, err
-        key = re.search(r"not stored\): (\S+)", out).group(1)  # type: ignore[union-attr]
-        entry = re.search(r'api_keys entry: "([^"]+)"', out).group(1)  # type: ignore[union-attr]
+        key = present(re.search(r"not stored\): (\S+)", out)).group(1)
+        entry = present(re.search(r'api_keys entry: "([^"]+)"', out)).group(1)
         exports = [local(s) for s in steps if s.startswith("export ")]
         env = _env_after([s.replace("ops:duty_officer:6ce2db…", entry) for s in exports], env)
         assert env["MARINE_WATCH_MQTT_PASSWORD_FILE"] == str(folder / "service.password")

@@ -210,7 +210,7 @@ async def test_every_client_is_built_from_the_settings(pki: Pki, tmp_path: Path)
         assert store.db == "db-under-test"
         request = store._http.build_request("GET", "/query")
         assert str(request.url).startswith("http://127.0.0.1:18086/query")
-        flow = store._http.auth.auth_flow(request)  # type: ignore[union-attr]
+        flow = present(store._http.auth).auth_flow(request)
         assert (
             next(flow).headers["Authorization"] == "Basic aW5mbHV4LXVzZXI6aW5mbHV4LXBhc3MtNTU2Ng=="
         )

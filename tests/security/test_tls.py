@@ -35,7 +35,7 @@ def tls_broker(
 
 def settings_for(broker: SecuredBroker, tmp_path: Path, url: str, ca: Path) -> Settings:
     return Settings(
-        **{**broker.service_settings(), "mqtt_url": url},  # type: ignore[arg-type]
+        **{**broker.service_settings(), "mqtt_url": url},
         mqtt_ca_file=ca,
         config_dir=CONFIG_DIR,
         data_dir=tmp_path / "data",

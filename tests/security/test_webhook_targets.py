@@ -8,6 +8,7 @@ import ssl
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -144,8 +145,8 @@ async def receiving(receiver: Receiver, pki: Pki | None = None) -> AsyncIterator
     """``receiver`` served on 127.0.0.1 (over HTTPS with ``pki``'s certificate); yields the port."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    tls = {} if pki is None else {"ssl_certfile": pki.cert, "ssl_keyfile": pki.key}
-    config = uvicorn.Config(receiver, log_config=None, lifespan="off", **tls)  # type: ignore[arg-type]
+    tls: dict[str, Any] = {} if pki is None else {"ssl_certfile": pki.cert, "ssl_keyfile": pki.key}
+    config = uvicorn.Config(receiver, log_config=None, lifespan="off", **tls)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]), name="receiver")
     try:
