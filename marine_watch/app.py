@@ -12,7 +12,6 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
 from typing import TypedDict
 
 import structlog
@@ -22,22 +21,23 @@ from fastapi_offline import FastAPIOffline
 from marine_watch import logs
 from marine_watch.api import register_routes
 from marine_watch.api.nodes import RoleLimit
+from marine_watch.auth.rate_limits import ClientCaps, RateLimiter
 from marine_watch.clock import Clock, WallClock
-from marine_watch.coast import load_catalogue, load_tide_constants
+from marine_watch.coast import load_catalogue, load_constants
 from marine_watch.errors import ConfigError, StoreError
 from marine_watch.hub import Hub
 from marine_watch.ingest.dead_letters import DeadLetters
 from marine_watch.ingest.partition import stations_of
 from marine_watch.ingest.subscriber import Ingest, IngestDeps
 from marine_watch.ingest.writer import Delivery, Writer
+from marine_watch.inputs.road_notes import RoadNotes
 from marine_watch.metrics import Metrics
 from marine_watch.mqtt.client import Brokers
 from marine_watch.risk.pipeline import Pipeline
 from marine_watch.risk.regions import restrict
 from marine_watch.risk.zones import ZoneIndex
-from marine_watch.services import Job, open_api_features, open_features
+from marine_watch.services import Job, Services, open_api_features, open_features
 from marine_watch.settings import Settings
-from marine_watch.store import Store
 from marine_watch.store.factory import open_configured_store
 from marine_watch.store.spool import Spool
 from risk_models import tide
@@ -54,41 +54,6 @@ def terminate(exc: BaseException) -> None:
     """Production on_fatal: ask uvicorn for a graceful shutdown."""
     del exc
     signal.raise_signal(signal.SIGTERM)
-
-
-@dataclass
-class Services:
-    """Everything a request handler may reach (lifespan state, via Depends)."""
-
-    settings: Settings
-    catalogue: Catalogue
-    store: Store
-    dead_letters: DeadLetters
-    spool: Spool
-    metrics: Metrics
-    hub: Hub
-    pipeline: Pipeline
-    clock: Clock
-    zones: ZoneIndex
-    ingest: Ingest
-    writer: Writer
-    numerics: ThreadPoolExecutor
-    brokers: Brokers  # which broker each MQTT client is on, failovers (/health, /metrics)
-    extras: dict[str, object] = field(default_factory=dict)
-
-
-def load_constants(settings: Settings, catalogue: Catalogue) -> dict[str, tide.TideConstants]:
-    """Tide constants per station from config/tide_constants (ConfigError on a bad file)."""
-    out = {}
-    for station in catalogue.stations:
-        if station.tide_constants:
-            raw = load_tide_constants(settings.config_dir, station.tide_constants)
-            try:
-                out[station.id] = tide.TideConstants.from_dict(raw)
-            except ValueError as exc:
-                path = settings.config_dir / "tide_constants" / station.tide_constants
-                raise ConfigError(path, "constituents", str(exc)) from None
-    return out
 
 
 async def supervised(
@@ -207,7 +172,7 @@ def _start_workers(
         return [asyncio.create_task(supervised(n, c, on_fatal), name=n) for n, c in coros]
     coros.append(("ingest", services.ingest.run()))
     if role != "risk":
-        coros += [("writer", services.writer.run()), ("replay", services.writer.replay())]
+        coros += [("writer", services.writer.run()), ("spool_drain", services.writer.drain_spool())]
     if role != "ingest":
         coros += [
             ("pipeline", services.pipeline.run(services.settings.risk_tick_s)),
@@ -321,6 +286,9 @@ async def _open_services(
         writer,
         numerics,
         brokers,
+        RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst),
+        ClientCaps(settings.ws_max_per_client),
+        RoadNotes(settings.data_dir / "roads.sqlite3"),  # opened by a node that keeps notes
     )
 
 

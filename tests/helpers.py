@@ -14,9 +14,9 @@ import uvicorn
 import xmlschema
 from fastapi import FastAPI
 
-from marine_watch.app import Services, create_app, server_options
+from marine_watch.app import create_app, server_options
 from marine_watch.clock import Clock
-from marine_watch.risk.mirror import RiskMirror
+from marine_watch.services import Services
 from marine_watch.settings import Settings
 from tests.services import scaled
 
@@ -177,9 +177,10 @@ async def serve(settings: Settings, *, clock: Clock | None = None) -> AsyncItera
             while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
                 await asyncio.sleep(0.02)
         services: Services = app.state.services
-        mirror = services.extras.get("mirror")  # an API node follows the broker, ingests nothing
-        connected = (
-            mirror.connected if isinstance(mirror, RiskMirror) else services.ingest.connected
+        connected = (  # an API node follows the broker, ingests nothing
+            services.mirrored.mirror.connected
+            if services.mirrored is not None
+            else services.ingest.connected
         )
         async with asyncio.timeout(scaled(20)):
             await connected.wait()
@@ -209,8 +210,7 @@ def build_pipeline(clock: Clock) -> tuple["Pipeline", "Hub", "ThreadPoolExecutor
     executor (the caller shuts the executor down)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from marine_watch.app import load_constants
-    from marine_watch.coast import load_catalogue
+    from marine_watch.coast import load_catalogue, load_constants
     from marine_watch.hub import Hub
     from marine_watch.metrics import Metrics
     from marine_watch.risk.pipeline import Pipeline

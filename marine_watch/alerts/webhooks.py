@@ -28,7 +28,7 @@ from marine_watch.alerts.signing import (
     DELIVERY_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
-    Replay,
+    ReplayGuard,
     sign,
 )
 from marine_watch.store.sqlite_file import SqliteFile
@@ -37,7 +37,7 @@ __all__ = [  # the signing scheme is re-exported: receivers and tests import it 
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
     "Policy",
-    "Replay",
+    "ReplayGuard",
     "Sender",
     "Subscription",
     "WebhookStore",

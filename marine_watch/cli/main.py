@@ -214,9 +214,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from marine_watch.app import load_constants
     from marine_watch.clock import WallClock
-    from marine_watch.coast import load_catalogue
+    from marine_watch.coast import load_catalogue, load_constants
     from marine_watch.demo.simulator import new_simulator, publish_forever, typhoon_for
     from marine_watch.settings import load_settings
 
@@ -298,8 +297,7 @@ def _hindcast(args: argparse.Namespace) -> int:
 
 def _check_config(_args: argparse.Namespace) -> int:
     from marine_watch.alerts.teams import load_teams
-    from marine_watch.app import load_constants
-    from marine_watch.coast import load_catalogue
+    from marine_watch.coast import load_catalogue, load_constants
     from marine_watch.settings import load_settings
 
     settings = load_settings()

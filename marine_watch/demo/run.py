@@ -137,9 +137,9 @@ async def _run(args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace, broker: EmbeddedBroker, data_dir: Path) -> uvicorn.Config:
     """Settings, scenario and app on the running broker; print how to use them."""
-    from marine_watch.app import create_app, load_constants, server_options
+    from marine_watch.app import create_app, server_options
     from marine_watch.clock import ScaledClock, WallClock
-    from marine_watch.coast import load_catalogue
+    from marine_watch.coast import load_catalogue, load_constants
     from marine_watch.demo.simulator import new_simulator, publish_forever
     from marine_watch.mqtt.client import MqttEndpoint
     from marine_watch.settings import load_settings

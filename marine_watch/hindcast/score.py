@@ -8,7 +8,6 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,10 +20,8 @@ from marine_watch.hindcast.case import (
     first_reached,
     village_of,
 )
+from marine_watch.hindcast.outcome import Outcome
 from risk_models.levels import COLOUR_OF_CODE
-
-if TYPE_CHECKING:
-    from marine_watch.hindcast.run import Outcome
 
 # ------------------------------------------------------------------------------------ results
 

@@ -15,10 +15,10 @@ import structlog
 from pydantic import ValidationError
 
 from marine_watch.ingest.dead_letters import DeadLetter, DeadLetters
-from marine_watch.ingest.subscriber import Backoff, side_client
 from marine_watch.inputs.forecasts import ForecastBook, ForecastIn, WindForecastIn
 from marine_watch.inputs.wave_forecasts import WaveForecastIn
 from marine_watch.mqtt.client import BrokerLink
+from marine_watch.mqtt.session import Backoff, side_client
 from marine_watch.settings import Settings
 
 log = structlog.get_logger(__name__)

@@ -25,10 +25,10 @@ import aiomqtt
 import httpx
 import pytest
 
-from marine_watch.ingest.subscriber import ManualAck, make_client
 from marine_watch.mqtt.accounts import AccountsIn, ForecasterIn, ReaderIn, plan
 from marine_watch.mqtt.client import Account
 from marine_watch.mqtt.nats_accounts import render_nats_users
+from marine_watch.mqtt.session import ManualAck, make_client
 from marine_watch.settings import Settings
 from tests.integration.conftest import Running, serve
 from tests.integration.test_faults import START_MS, readings, wait_stored

@@ -24,10 +24,9 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from marine_watch.alerts.cap import ATOM_NS, CAP_NS
 from marine_watch.alerts.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
-from marine_watch.app import load_constants
 from marine_watch.auth.keys import hash_key
 from marine_watch.clock import ScaledClock
-from marine_watch.coast import load_catalogue
+from marine_watch.coast import load_catalogue, load_constants
 from marine_watch.settings import Settings
 from risk_models import tide
 from tests.helpers import JsonObject, Running, cap_schema, present, serve

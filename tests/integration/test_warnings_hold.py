@@ -140,8 +140,7 @@ async def scaled_coast(
 
 @pytest.fixture
 def constants() -> tide.TideConstants:
-    from marine_watch.app import load_constants
-    from marine_watch.coast import load_catalogue
+    from marine_watch.coast import load_catalogue, load_constants
     from marine_watch.settings import Settings
     from tests.services import CONFIG_DIR
 

@@ -18,7 +18,7 @@ from websockets.exceptions import ConnectionClosed
 
 from marine_watch import logs
 from marine_watch.auth.keys import hash_key
-from marine_watch.ingest.subscriber import make_client, side_client
+from marine_watch.mqtt.session import make_client, side_client
 from marine_watch.settings import Settings
 from marine_watch.store.factory import open_configured_store
 from marine_watch.store.influx import InfluxStore

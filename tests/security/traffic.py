@@ -12,8 +12,9 @@ import httpx
 import pytest
 import structlog
 
-from marine_watch.app import Services, create_app
+from marine_watch.app import create_app
 from marine_watch.mqtt.client import Account, MqttEndpoint
+from marine_watch.services import Services
 from marine_watch.settings import Settings
 from tests.services import scaled
 

@@ -7,8 +7,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from marine_watch.app import load_constants
-from marine_watch.coast import load_catalogue
+from marine_watch.coast import load_catalogue, load_constants
 from marine_watch.demo.simulator import new_simulator
 from marine_watch.settings import Settings
 from sensors.qc import REMEMBERED, QcHistory

@@ -20,39 +20,10 @@ router = APIRouter()
 WS_TRY_AGAIN_LATER = 1013
 
 
-class ClientCaps:
-    """Open websockets per client address, capped (``ws_max_per_client``)."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._open: dict[str, int] = {}
-
-    def take(self, client: str) -> bool:
-        n = self._open.get(client, 0)
-        if n >= self.limit:
-            return False
-        self._open[client] = n + 1
-        return True
-
-    def give_back(self, client: str) -> None:
-        n = self._open.get(client, 0) - 1
-        if n > 0:
-            self._open[client] = n
-        else:
-            self._open.pop(client, None)
-
-
-def _caps(services: ServicesDep) -> ClientCaps:
-    caps = services.extras.get("ws_caps")
-    if not isinstance(caps, ClientCaps):
-        caps = services.extras["ws_caps"] = ClientCaps(services.settings.ws_max_per_client)
-    return caps
-
-
 @contextlib.asynccontextmanager
 async def _capped(websocket: WebSocket, services: ServicesDep) -> AsyncIterator[bool]:
     """Whether this client may open one more websocket (closed with 1013 when it may not)."""
-    caps, client = _caps(services), websocket.client.host if websocket.client else "unknown"
+    caps, client = services.ws_caps, websocket.client.host if websocket.client else "unknown"
     if not caps.take(client):
         await websocket.accept()
         reason = f"too many websockets from this client (at most {caps.limit})"

@@ -12,7 +12,7 @@ from marine_watch.alerts.webhooks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     Policy,
-    Replay,
+    ReplayGuard,
     Sender,
     WebhookStore,
     sign,
@@ -32,7 +32,7 @@ def alert(zone: str = "zhapu-harbour") -> AlertMessage:
 
 def test_signature_verifies_once_and_refuses_stale_or_tampered() -> None:
     """A fresh signed body passes once; a replay, an old timestamp, a changed body or none fail."""
-    replay, body = Replay(window_s=300), b'{"note":"ok"}'
+    replay, body = ReplayGuard(window_s=300), b'{"note":"ok"}'
     good = sign("s3cret", 1000, body)
     assert replay.check("s3cret", "1000", good, body, 1010) is None
     assert "replayed" in str(replay.check("s3cret", "1000", good, body, 1010))

@@ -12,9 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from marine_watch.app import load_constants
 from marine_watch.cli.main import main
-from marine_watch.coast import load_catalogue
+from marine_watch.coast import load_catalogue, load_constants
 from marine_watch.settings import Settings
 from marine_watch.store.factory import open_store
 from risk_models.tide import predict

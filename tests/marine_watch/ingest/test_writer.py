@@ -145,7 +145,7 @@ async def test_a_store_outage_spools_acks_and_replays_once(parts: Parts) -> None
     writer = make_writer(queue, store, parts)
     acked: list[int] = []
     async with asyncio.TaskGroup() as tg:
-        tasks = [tg.create_task(writer.run()), tg.create_task(writer.replay(idle_s=0.01))]
+        tasks = [tg.create_task(writer.run()), tg.create_task(writer.drain_spool(idle_s=0.01))]
         for i in range(30):
             await queue.put(Delivery([reading(i)], partial(acked.append, i)))
         await run_until(lambda: len(acked) == 30)

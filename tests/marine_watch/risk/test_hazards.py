@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from marine_watch.app import load_constants
-from marine_watch.coast import load_catalogue
+from marine_watch.coast import load_catalogue, load_constants
 from marine_watch.risk.assessment import Assessment
 from marine_watch.risk.hazards import Assessor
 from marine_watch.risk.state import CoastState

@@ -9,8 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from marine_watch.app import load_constants
-from marine_watch.coast import load_catalogue
+from marine_watch.coast import load_catalogue, load_constants
 from marine_watch.inputs.forecasts import ForecastBook
 from marine_watch.inputs.wave_forecasts import WaveForecastIn
 from marine_watch.risk.assessment import Assessment

@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from marine_watch.app import load_constants
-from marine_watch.coast import load_catalogue
+from marine_watch.coast import load_catalogue, load_constants
 from marine_watch.risk.state import CoastState
 from marine_watch.risk.surge import assess_surge, persistence, strongest
 from marine_watch.settings import Settings

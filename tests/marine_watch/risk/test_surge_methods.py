@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from marine_watch.app import load_constants
-from marine_watch.coast import load_catalogue
+from marine_watch.coast import load_catalogue, load_constants
 from marine_watch.errors import ConfigError
 from marine_watch.risk.hazards import Assessor
 from marine_watch.risk.state import CoastState

@@ -15,8 +15,7 @@ from hypothesis import strategies as st
 from marine_watch.alerts.book import AlertBook, MsgType
 from marine_watch.alerts.cap import CAP_NS, cap_document
 from marine_watch.alerts.wording import Wording
-from marine_watch.app import load_constants
-from marine_watch.coast import load_catalogue
+from marine_watch.coast import load_catalogue, load_constants
 from marine_watch.errors import ConfigError
 from marine_watch.inputs.forecasts import ForecastBook, ForecastIn, WindForecastIn
 from marine_watch.risk.assessment import Assessment

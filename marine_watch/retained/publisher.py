@@ -26,8 +26,8 @@ import aiomqtt
 import structlog
 
 from marine_watch.alerts.book import AlertMessage, MsgType, Subject
-from marine_watch.ingest.subscriber import Backoff, side_client
 from marine_watch.mqtt.client import BrokerLink
+from marine_watch.mqtt.session import Backoff, side_client
 from marine_watch.risk.assessment import Assessment
 from marine_watch.risk.zones import PlaceColour
 from marine_watch.settings import Settings

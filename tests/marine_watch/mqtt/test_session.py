@@ -9,7 +9,8 @@ import aiomqtt
 import paho.mqtt.client as paho
 import pytest
 
-from marine_watch.ingest.subscriber import ManualAck, make_client, subscription
+from marine_watch.ingest.subscriber import subscription
+from marine_watch.mqtt.session import ManualAck, make_client
 from marine_watch.settings import Settings
 from tests.helpers import CONFIG
 from tests.services import Broker, scaled

@@ -8,7 +8,7 @@ from typing import Any
 
 import aiomqtt
 
-from marine_watch.risk.topics import RiskTopics
+from marine_watch.retained.publisher import RiskTopics
 from marine_watch.risk.zones import PlaceColour
 from marine_watch.settings import Settings
 from tests.services import Broker, scaled
