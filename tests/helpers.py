@@ -50,7 +50,7 @@ def present(value: T | None) -> T:
     return value
 
 
-def obj(value: object) -> dict[str, Any]:
+def obj(value: object) -> JsonObject:
     """A JSON object, or a mapping nested in an explanation, narrowed so a test can index it."""
     assert isinstance(value, dict), value
     return value
