@@ -78,6 +78,17 @@ def scenario_start(constants: tide.TideConstants) -> float:
     return float(hw.times_s[hw.is_high][-1]) + 2.5 * HOUR_S
 
 
+ZHAPU_RED_M = 5.40  # Zhapu's red warning tide level (config/stations.toml, SAMPLE)
+
+
+def red_surge_m(constants: tide.TideConstants, start_s: float) -> float:
+    """A surge that makes the next predicted high water red at Zhapu, whichever of the day's two
+    unequal high waters comes next (at least 3.5 m; 0.3 m above what red needs)."""
+    grid = np.arange(start_s, start_s + 13 * HOUR_S, 300.0)
+    next_high_m = float(tide.predict(constants, grid).max())
+    return max(3.5, round(ZHAPU_RED_M + 0.3 - next_high_m, 2))
+
+
 async def _harbour(http: httpx.AsyncClient) -> JsonObject:
     answer = await http.get("/api/v1/risk", params={"lat": HARBOUR[0], "lon": HARBOUR[1]})
     assert answer.status_code == 200, answer.text
@@ -161,7 +172,7 @@ async def test_a_silent_gauge_keeps_red_until_calm_water_returns(
     )
     async with coast as (app, http, gauge, clock):
         await _until(http, lambda a: a["level"] == 0, 20)
-        gauge.surge_m = 3.5
+        gauge.surge_m = red_surge_m(constants, clock.now())
         red = await _until(http, lambda a: a["level"] == 4, 30)
         assert red["explanation"]["hazard"] == "storm_surge"
 
@@ -238,7 +249,12 @@ async def test_a_duty_officer_lifts_a_held_warning_and_it_is_audited(
     """A held red is lifted by a duty officer (audited); the zone then falls and all-clear is sent."""
     duty = {"X-API-Key": KEYS["duty_officer"]}
     coast = scaled_coast(
-        mosquitto, make_settings, topic_root, constants, surge_m=3.5, backfill_s=HOUR_S
+        mosquitto,
+        make_settings,
+        topic_root,
+        constants,
+        surge_m=red_surge_m(constants, scenario_start(constants)),
+        backfill_s=HOUR_S,
     )
     async with coast as (_app, http, gauge, _clock):
         await _until(http, lambda a: a["level"] == 4, 30)

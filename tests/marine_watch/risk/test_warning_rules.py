@@ -270,7 +270,13 @@ def test_resident_advice_differs_per_hazard(catalogue: Catalogue) -> None:
     assert wind["zh"]
     assert surge["zh"]
     assert wind["status"] == "SAMPLE"
-    assert "moderate" not in " ".join(str(catalogue.advice.resident("waves", 1)["en"])).lower()
+    blue_waves = catalogue.advice.resident("waves", 1)
+    sentences = blue_waves["en"]
+    assert isinstance(sentences, list)
+    assert sentences
+    assert "moderate" not in " ".join(map(str, sentences)).lower()  # blue is Minor in CAP
+    assert blue_waves["response_type"] == "Monitor"
+    assert sentences != catalogue.advice.resident("waves", 4)["en"]
 
 
 # ---- finding 6: red-tide oxygen escalators --------------------------------------------------------
