@@ -105,9 +105,10 @@ async def _serve(
 ) -> None:
     services.metrics.ws_clients.labels(channel).inc()
     try:
-        if first is not None:
-            await websocket.send_text(first)
-        sub.direct = direct_writer(websocket)  # only after the snapshot: changes never overtake it
+        direct = direct_writer(websocket)
+        if first is not None and not (direct is not None and direct(first)):
+            await websocket.send_text(first)  # a paused transport: wait as any send does
+        sub.direct = direct  # only after the snapshot: changes never overtake it
         pump = asyncio.create_task(_pump(websocket, sub), name=f"ws-{channel}")
         try:
             while not pump.done():  # reading detects the client leaving
