@@ -245,11 +245,14 @@ def one_run(
             )
             time.sleep(1.0)
         concurrency = args.clients if args.concurrency == "all" else int(args.concurrency)
+        drops0 = listen_drops()
         row = asyncio.run(storm(port, args.clients, concurrency, args.timeout))
         cpu1 = cpu_s(proc.pid)
+        row["listen_drops_machine"] = listen_drops() - drops0
         if spy is not None:
             spy.send_signal(2)
             spy.wait(30)
+            row["profile_pct"] = breakdown(target)
         lines1, bytes1 = _log_size(log)
         gc1 = _gc_stats(proc, log)
         time.sleep(2.0)  # the node notices the closes before it stops
@@ -264,6 +267,42 @@ def one_run(
         "log_bytes_per_conn": round((bytes1 - bytes0) / done),
         "load_1m": round(os.getloadavg()[0], 1),
     }
+
+
+def listen_drops() -> int:
+    """The kernel's count of connections dropped at a full accept queue (whole machine)."""
+    lines = Path("/proc/net/netstat").read_text(encoding="ascii").splitlines()
+    for names, values in zip(lines[::2], lines[1::2], strict=True):
+        if names.startswith("TcpExt:"):
+            return int(dict(zip(names.split(), values.split(), strict=True))["ListenDrops"])
+    return 0
+
+
+#: Where the node's samples go, first match on the stack (function names, not line numbers, so
+#: that trees with other line numbers compare).
+CATEGORIES = (
+    ("logs", ("logging/__init__.py", "structlog/")),
+    ("broadcast of changes", ("Pipeline.announce", "Hub.publish", "Hub.beat", "_pump (")),
+    ("snapshot encode", ("snapshot_text", "snapshot_message")),
+    ("snapshot send, receive loop", ("_serve (marine_watch/api/routes/ws.py",)),
+    ("caps", ("_capped (",)),
+    ("handshake", ("WebSocket.accept", "HttpToolsProtocol", "handle_connect", "(websockets/")),
+    ("ASGI stack and routing", ("run_asgi",)),
+    ("other tasks and threads", ("supervised (", "Thread.run")),
+)
+
+
+def breakdown(stacks: Path) -> dict[str, float]:
+    """Share of the node's samples (py-spy raw stacks) per category, in %."""
+    counts = dict.fromkeys([c for c, _ in CATEGORIES] + ["event loop, sockets"], 0)
+    for line in stacks.read_text(encoding="utf-8", errors="replace").splitlines():
+        stack, _, n = line.rpartition(" ")
+        name = next(
+            (c for c, marks in CATEGORIES if any(m in stack for m in marks)), "event loop, sockets"
+        )
+        counts[name] += int(n)
+    total = max(1, sum(counts.values()))
+    return {c: round(100 * n / total, 1) for c, n in counts.items()}
 
 
 def _gc_stats(proc: subprocess.Popen[bytes], log: Path) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from marine_watch.errors import NotOnThisNode
 def register_routes(app: FastAPI) -> None:
     """Attach every router and the one error handler that maps errors to clear 4xx answers."""
     fastpath.install(app)
+    ws.install(app)  # /ws/risk matched first too: thousands of pages connect at once
     app.add_middleware(bodyguard.BodyGuard)
     app.add_middleware(ws.RawSendMiddleware)
     app.add_middleware(web.DocsPolicy)

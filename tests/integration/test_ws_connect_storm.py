@@ -20,7 +20,9 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from websockets.asyncio.client import connect
+from starlette.routing import WebSocketRoute
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from marine_watch.app import GC_YOUNG_THRESHOLD, create_app, server_options
 from marine_watch.settings import Settings
@@ -110,6 +112,12 @@ async def storm(ws_url: str, n: int) -> None:
         await asyncio.gather(*(ws.close() for ws in opened))
 
 
+async def drain(ws: ClientConnection) -> None:
+    """Read until the server closes the connection (ConnectionClosed)."""
+    while True:
+        await asyncio.wait_for(ws.recv(), scaled(5))
+
+
 def lines_with(log: Path, needle: str) -> int:
     return sum(needle in line for line in log.read_text(errors="replace").splitlines())
 
@@ -158,3 +166,37 @@ async def test_a_tuned_node_freezes_its_startup_heap_while_it_serves(
         await task
         gc.set_threshold(*threshold)
     assert gc.get_freeze_count() == 0
+
+
+async def test_ws_risk_is_matched_first_and_answers_as_the_documented_route(
+    mosquitto, make_settings
+):
+    """The Starlette route for /ws/risk comes before every router; with it removed, the FastAPI
+    route gives the same snapshot (one evaluation apart at most) and the same per-client cap."""
+    async with serve(make_settings(mosquitto, ws_max_per_client=2)) as app:
+        routes = app.app.router.routes
+        fast = next(r for r in routes if getattr(r, "path", None) == "/ws/risk")
+        assert routes.index(fast) <= 1  # after the resident lookup's fast path at most
+        assert isinstance(fast, WebSocketRoute)
+
+        async def snapshots() -> tuple[dict[str, object], int]:
+            async with connect(f"{app.ws}/ws/risk") as one, connect(f"{app.ws}/ws/risk") as two:
+                first = json.loads(await one.recv())
+                await two.recv()
+                async with connect(f"{app.ws}/ws/risk") as three:
+                    with pytest.raises(ConnectionClosed) as closed:
+                        await drain(three)
+                return first, closed.value.rcvd.code if closed.value.rcvd else 0
+
+        for _ in range(5):
+            ours, our_code = await snapshots()
+            routes.remove(fast)
+            try:
+                theirs, their_code = await snapshots()
+            finally:
+                routes.insert(0, fast)
+            if ours["ts"] == theirs["ts"]:
+                break
+        assert ours == theirs
+        assert our_code == their_code == 1013
+    assert not app.crashes

@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
+from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
@@ -144,6 +145,22 @@ async def ws_risk(websocket: WebSocket, services: ServicesDep) -> None:
         sub = services.hub.subscribe("risk")
         snapshot = services.pipeline.snapshot_text()
         await _serve(websocket, services, "risk", sub, snapshot)
+
+
+def install(app: FastAPI) -> None:
+    """Match /ws/risk before every other route, below FastAPI's dependency solving.
+
+    In a storm of residents' pages connecting at once, each connection paid the matching through
+    every router and the solving of its one dependency: about a tenth of the node's CPU time per
+    connection (BENCHMARKS.md, "Connect storm"). The same handler, with the lifespan's services
+    taken from the connection's state as ``get_services`` does; the route above stays the
+    documented one, as api/fastpath.py does for the resident lookup.
+    """
+
+    async def ws_risk_fast(websocket: WebSocket) -> None:
+        await ws_risk(websocket, websocket.state.services)
+
+    app.router.routes.insert(0, WebSocketRoute("/ws/risk", ws_risk_fast))
 
 
 @router.websocket("/ws/feeds")
