@@ -7,13 +7,16 @@ the clients already connected while the rest arrive) and ``marine-watch serve`` 
 production (INFO logs as JSON lines, to a file here; uvicorn's options from ``server_options``).
 One client process (uvloop, a minimal RFC 6455 client) opens N websockets, ``--concurrency`` at a
 time (``all``: every one at once, as after a network blip), and times for each: TCP connect, the
-101 answer and the whole snapshot frame. Also: the node's CPU seconds and log lines during the
-phase, per connection.
+101 answer and the whole snapshot frame. Also, per connection: the node's CPU time, its time in
+the cyclic garbage collector (a ``gc.callbacks`` timer the runner prints on SIGUSR1) and its log
+lines during the phase; and the kernel's ListenDrops (a full accept queue; machine-wide).
 
 ``--src NAME=DIR`` (repeatable) runs the node from another source tree (e.g. an export of main,
 ``git archive main | tar -x -C /tmp/base``) with this venv: runs alternate between the trees
 (A/B), so both see the same machine load. ``--profile DIR`` records the node with py-spy (if
-installed) during each connect phase, as collapsed stacks.
+installed: ``pip install py-spy``) during each connect phase, as raw stacks, and adds their
+shares by part (handshake, ASGI stack, logs, snapshot...) to the row. One JSON line per run.
+Not part of run_all: a diagnosis of the fan-out benches' connect phase (BENCHMARKS.md).
 
     python -m benchmarks.bench_ws_connect --clients 4000 --runs 3 --src before=/tmp/base --src after=.
 """
