@@ -95,8 +95,9 @@ def settle_heap() -> None:
     (modules, the app and its routes, the catalogue) that never become garbage; each websocket
     adds objects, so a storm of clients triggers full passes one after another. Measured on a
     connect storm of 4,000 websockets: the collector took about half of the node's CPU time per
-    connection (BENCHMARKS.md, "Connect storm"). ``gc.freeze`` (the CPython documentation's advice
-    for long-lived start-up objects) moves them to a generation the collector skips.
+    connection (BENCHMARKS.md, "The connect storm, measured apart"). ``gc.freeze`` (the CPython
+    documentation's advice for long-lived start-up objects) moves them to a generation the
+    collector skips.
     """
     gc.collect()
     gc.freeze()

@@ -139,11 +139,11 @@ def install_position_filter() -> None:
 class QuietWebsocketConnections(logging.Filter):
     """A filter for ``uvicorn.error``: no INFO line for each websocket that opens or closes.
 
-    uvicorn logs ``"WebSocket /ws/risk" [accepted]`` and, through the websockets library, "connection
-    open" and "connection closed" for every client: three JSON lines each, which cost a storm of
-    thousands of clients about as much as their handshakes (BENCHMARKS.md, "Connect storm").
-    Refusals (``"WebSocket ..." 403``), warnings and errors pass; /metrics counts the open
-    websockets (``mw_ws_clients``).
+    uvicorn logs ``"WebSocket /ws/risk" [accepted]`` and, through the websockets library,
+    "connection open" for every client (and "connection closed" when the library sees an EOF):
+    JSON lines that took about a tenth of the node's time per connection in a storm of thousands
+    (BENCHMARKS.md, "The connect storm, measured apart"). Refusals (``"WebSocket ..." 403``),
+    warnings and errors pass; /metrics counts the open websockets (``mw_ws_clients``).
     """
 
     PER_CONNECTION: Final = frozenset(
@@ -155,7 +155,7 @@ class QuietWebsocketConnections(logging.Filter):
 
 
 def quiet_websocket_connections(quiet: bool) -> None:
-    """Drop (``quiet``) or keep uvicorn's per-websocket INFO lines (MARINE_WATCH_LOG_WS_CONNECTIONS)."""
+    """Drop (``quiet``) or keep the per-websocket INFO lines (MARINE_WATCH_LOG_WS_CONNECTIONS)."""
     logger = logging.getLogger("uvicorn.error")
     for old in [f for f in logger.filters if isinstance(f, QuietWebsocketConnections)]:
         logger.removeFilter(old)

@@ -1,7 +1,8 @@
 """What a storm of websocket clients meets: the listen backlog, log lines per connection, the heap.
 
-BENCHMARKS.md ("Connect storm"): a node took 37-134 s to accept 10,000 websockets; the real service
-is started here as in production and the settings that came out of that measurement are checked.
+A node took 37-134 s to accept 10,000 websockets (BENCHMARKS.md, "Fan-out from API nodes"); the
+settings and routes that came out of measuring it ("The connect storm, measured apart") are
+checked on the real service.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from tests.services import CONFIG_DIR, Broker, free_port, scaled
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(120)]
 REPO = Path(__file__).resolve().parents[2]
-#: uvicorn's and the websockets library's INFO lines for each websocket, as the JSON lines escape them
+#: uvicorn's and the websockets library's INFO lines per websocket, as the JSON lines escape them
 PER_CONNECTION = ('WebSocket /ws/risk\\" [accepted]', "connection open", "connection closed")
 
 
@@ -139,13 +140,10 @@ async def test_serve_logs_no_line_per_websocket_unless_asked(mosquitto, tmp_path
         assert [lines_with(log, needle) for needle in PER_CONNECTION[:2]] == [15, 15]
 
 
-async def test_a_tuned_node_freezes_its_startup_heap_while_it_serves(
-    mosquitto, make_settings: object
-) -> None:
+async def test_a_tuned_node_freezes_its_startup_heap_while_it_serves(mosquitto, make_settings):
     """``create_app(tune_gc=True)`` (serve, demo): once started, the start-up objects sit in the
-    collector's permanent generation and young passes are rarer; at shutdown both are undone as
-    far as the heap goes (nothing frozen stays frozen), and websockets are served as before."""
-    assert callable(make_settings)
+    collector's permanent generation and young passes are rarer; websockets are served as before;
+    at shutdown the frozen objects are handed back to the collector (nothing stays frozen)."""
     settings: Settings = make_settings(mosquitto)
     threshold = gc.get_threshold()
     app = create_app(settings, tune_gc=True)

@@ -148,13 +148,15 @@ async def ws_risk(websocket: WebSocket, services: ServicesDep) -> None:
 
 
 def install(app: FastAPI) -> None:
-    """Match /ws/risk before every other route, below FastAPI's dependency solving.
+    """Match /ws/risk before every router (routes are matched in order), below FastAPI's
+    dependency solving.
 
     In a storm of residents' pages connecting at once, each connection paid the matching through
-    every router and the solving of its one dependency: about a tenth of the node's CPU time per
-    connection (BENCHMARKS.md, "Connect storm"). The same handler, with the lifespan's services
-    taken from the connection's state as ``get_services`` does; the route above stays the
-    documented one, as api/fastpath.py does for the resident lookup.
+    every router and the solving of its one dependency: with the collector tamed, about a fifth
+    of the node's CPU time per connection (BENCHMARKS.md, "The connect storm, measured apart").
+    The same handler, with the lifespan's services taken from the connection's state as
+    ``get_services`` does; the route above stays the documented one, as api/fastpath.py does for
+    the resident lookup.
     """
 
     async def ws_risk_fast(websocket: WebSocket) -> None:
