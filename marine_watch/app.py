@@ -13,6 +13,7 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TypedDict
 
 import structlog
 from fastapi import FastAPI
@@ -73,7 +74,17 @@ async def supervised(
 WS_MAX_MESSAGE_BYTES = 64 * 1024  # a bigger websocket message is closed with 1009 by the server
 
 
-def server_options(settings: Settings) -> dict[str, object]:
+class ServerOptions(TypedDict):
+    """uvicorn.Config's keyword arguments this app sets (checked against its signature)."""
+
+    log_config: None
+    ws_per_message_deflate: bool
+    ws_max_size: int
+    proxy_headers: bool
+    forwarded_allow_ips: str | None
+
+
+def server_options(settings: Settings) -> ServerOptions:
     """uvicorn's options for this app (serve, demo and the tests run the same server)."""
     return {
         "log_config": None,

@@ -1,5 +1,6 @@
 """The package map: imports point down only (risk_models ← sensors ← marine_watch ← tests), modules
-stay small, and nothing in the repository reaches outside it."""
+stay small, every module with logic has its unit tests, and nothing in the repository reaches
+outside it."""
 
 from __future__ import annotations
 
@@ -293,3 +294,119 @@ def test_the_checks_flag_what_they_are_for() -> None:
         escaping_parents(here, good) + escaping_relatives(here, good) + machine_paths(here, good)
         == []
     )
+
+
+# --- the unit tests mirror the service's tree ---------------------------------------------------
+
+#: Modules with logic that have no unit test file of their own, and the test file that exercises
+#: them: routes, answer models and the wiring over HTTP by tests/integration, the rest where named.
+COVERED_ELSEWHERE: dict[str, str] = {
+    "marine_watch/alerts/wording.py": "tests/marine_watch/risk/test_warning_rules.py",
+    "marine_watch/api/answers/alerts.py": "tests/integration/test_typed_answers.py",
+    "marine_watch/api/answers/base.py": "tests/integration/test_typed_answers.py",
+    "marine_watch/api/answers/inputs.py": "tests/integration/test_typed_answers.py",
+    "marine_watch/api/answers/ops.py": "tests/integration/test_typed_answers.py",
+    "marine_watch/api/answers/places.py": "tests/integration/test_typed_answers.py",
+    "marine_watch/api/answers/shapes.py": "tests/integration/test_api_answers.py",
+    "marine_watch/api/answers/stations.py": "tests/integration/test_typed_answers.py",
+    "marine_watch/api/deps.py": "tests/integration/test_api_answers.py",
+    "marine_watch/api/routes/alerts.py": "tests/integration/test_surge_scenario.py",
+    "marine_watch/api/routes/feeds.py": "tests/integration/test_surge_scenario.py",
+    "marine_watch/api/routes/forecasts.py": "tests/security/test_forecasts.py",
+    "marine_watch/api/routes/ops.py": "tests/integration/test_end_to_end.py",
+    "marine_watch/api/routes/overtopping.py": "tests/integration/test_api_answers.py",
+    "marine_watch/api/routes/places.py": "tests/integration/test_api_answers.py",
+    "marine_watch/api/routes/roads.py": "tests/integration/test_surge_scenario.py",
+    "marine_watch/api/routes/stations.py": "tests/integration/test_typed_answers.py",
+    "marine_watch/api/routes/tide.py": "tests/integration/test_typed_answers.py",
+    "marine_watch/api/routes/users.py": "tests/integration/test_api_security.py",
+    "marine_watch/api/routes/web.py": "tests/browser/test_pages.py",
+    "marine_watch/api/routes/webhooks.py": "tests/integration/test_surge_scenario.py",
+    "marine_watch/api/routes/ws.py": "tests/integration/test_ws_direct.py",
+    "marine_watch/app.py": "tests/integration/test_end_to_end.py",
+    "marine_watch/cli/hindcast.py": "tests/marine_watch/hindcast/test_run.py",
+    "marine_watch/cli/numerics.py": "tests/marine_watch/cli/test_main.py",
+    "marine_watch/coast.py": "tests/marine_watch/test_settings.py",
+    "marine_watch/demo/run.py": "tests/integration/test_demo.py",
+    "marine_watch/demo/simulator.py": "tests/integration/test_demo.py",
+    "marine_watch/errors.py": "tests/marine_watch/test_settings.py",
+    "marine_watch/hindcast/outcome.py": "tests/marine_watch/hindcast/test_run.py",
+    "marine_watch/hindcast/plot.py": "tests/marine_watch/hindcast/test_run.py",
+    "marine_watch/ingest/subscriber.py": "tests/integration/test_faults.py",
+    "marine_watch/inputs/forecast_inbox.py": "tests/marine_watch/inputs/test_forecasts.py",
+    "marine_watch/inputs/wave_forecasts.py": "tests/integration/test_wave_forecast.py",
+    "marine_watch/metrics.py": "tests/integration/test_end_to_end.py",
+    "marine_watch/mqtt/broker.py": "tests/integration/test_demo.py",  # the demo's own Mosquitto
+    "marine_watch/mqtt/client.py": "tests/marine_watch/mqtt/test_broker_list.py",
+    "marine_watch/risk/assessment.py": "tests/marine_watch/risk/test_outlook.py",
+    "marine_watch/risk/last_known.py": "tests/marine_watch/risk/test_warning_rules.py",
+    "marine_watch/services.py": "tests/integration/test_node_roles.py",
+    "marine_watch/store/factory.py": "tests/marine_watch/store/test_contract.py",
+}
+
+
+def has_logic(path: Path) -> bool:
+    """A module with a function or a class (not a package's ``__init__`` or ``__main__``)."""
+    if path.name in ("__init__.py", "__main__.py"):
+        return False
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return any(isinstance(node, kinds) for node in ast.walk(tree))
+
+
+def unit_test_of(module: str) -> str:
+    """``marine_watch/a/b.py`` → ``tests/marine_watch/a/test_b.py``."""
+    path = Path(module)
+    return str(Path("tests") / path.parent / f"test_{path.name}")
+
+
+def modules_with_logic(root: Path) -> list[str]:
+    return sorted(
+        str(p.relative_to(root)) for p in (root / "marine_watch").rglob("*.py") if has_logic(p)
+    )
+
+
+def without_unit_tests(root: Path, covered: dict[str, str]) -> list[str]:
+    """Modules with logic that have neither their own test file nor an entry in ``covered``."""
+    return [
+        m
+        for m in modules_with_logic(root)
+        if not (root / unit_test_of(m)).is_file() and m not in covered
+    ]
+
+
+def test_every_module_with_logic_has_its_unit_test_file() -> None:
+    """``marine_watch/<path>/<m>.py`` is tested in ``tests/marine_watch/<path>/test_<m>.py``, or
+    named in COVERED_ELSEWHERE with the test file that exercises it."""
+    assert without_unit_tests(ROOT, COVERED_ELSEWHERE) == []
+
+
+def test_covered_elsewhere_names_real_modules_and_existing_test_files() -> None:
+    """No stale entry: each names a module with logic and without a test file of its own (once it
+    has one, the entry goes), and a test file that exists."""
+    modules = set(modules_with_logic(ROOT))
+    stale = [m for m in COVERED_ELSEWHERE if m not in modules or (ROOT / unit_test_of(m)).is_file()]
+    missing = [
+        t
+        for t in COVERED_ELSEWHERE.values()
+        if not (ROOT / t).is_file() or not Path(t).name.startswith("test_")
+    ]
+    assert stale == []
+    assert missing == []
+
+
+def test_the_mirror_check_flags_a_new_module_without_tests(tmp_path: Path) -> None:
+    """A new module with a function and no test file is found; its test file, or an entry, clears
+    it; package files and modules of constants only are not asked for one."""
+    pkg = tmp_path / "marine_watch" / "newpkg"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("def helper() -> None: ...\n")
+    (pkg / "constants.py").write_text("LIMIT = 3\n")
+    (pkg / "logic.py").write_text("class Thing:\n    pass\n")
+    assert without_unit_tests(tmp_path, {}) == ["marine_watch/newpkg/logic.py"]
+    entry = {"marine_watch/newpkg/logic.py": "tests/integration/test_x.py"}
+    assert without_unit_tests(tmp_path, entry) == []
+    tests = tmp_path / "tests" / "marine_watch" / "newpkg"
+    tests.mkdir(parents=True)
+    (tests / "test_logic.py").write_text("")
+    assert without_unit_tests(tmp_path, {}) == []

@@ -202,7 +202,7 @@ def _serve(_args: argparse.Namespace) -> int:
         app,
         host=settings.http_host,
         port=settings.http_port,
-        **server_options(settings),  # type: ignore[arg-type]  # uvicorn's keyword arguments
+        **server_options(settings),
     )
     return EXIT_OK
 

@@ -185,7 +185,7 @@ def _build(args: argparse.Namespace, broker: EmbeddedBroker, data_dir: Path) -> 
         host=settings.http_host,
         port=settings.http_port,
         timeout_graceful_shutdown=GRACE_S,
-        **server_options(settings),  # type: ignore[arg-type]  # uvicorn's keyword arguments
+        **server_options(settings),
     )
 
 
