@@ -82,6 +82,7 @@ class ServerOptions(TypedDict):
     ws_max_size: int
     proxy_headers: bool
     forwarded_allow_ips: str | None
+    backlog: int
 
 
 def server_options(settings: Settings) -> ServerOptions:

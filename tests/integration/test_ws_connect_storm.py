@@ -15,7 +15,7 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
@@ -48,7 +48,9 @@ def somaxconn() -> int:
     return int(Path("/proc/sys/net/core/somaxconn").read_text(encoding="ascii"))
 
 
-async def test_listen_backlog_is_the_setting_capped_by_the_kernel(mosquitto, make_settings):
+async def test_listen_backlog_is_the_setting_capped_by_the_kernel(
+    mosquitto: Broker, make_settings: Callable[..., Settings]
+) -> None:
     """uvicorn's default backlog (2048) was the service's; now MARINE_WATCH_HTTP_BACKLOG, 16,384 by
     default, which the kernel caps at net.core.somaxconn."""
     assert Settings().http_backlog == 16_384
@@ -123,7 +125,9 @@ def lines_with(log: Path, needle: str) -> int:
     return sum(needle in line for line in log.read_text(errors="replace").splitlines())
 
 
-async def test_serve_logs_no_line_per_websocket_unless_asked(mosquitto, tmp_path):
+async def test_serve_logs_no_line_per_websocket_unless_asked(
+    mosquitto: Broker, tmp_path: Path
+) -> None:
     """By default 15 clients (under the cap of 20 per address) leave no "accepted" or "connection
     open" line (nor "connection closed", which the websockets library logs when it sees an EOF)
     while uvicorn's start-up lines stay; MARINE_WATCH_LOG_WS_CONNECTIONS=true brings them back."""
@@ -140,7 +144,9 @@ async def test_serve_logs_no_line_per_websocket_unless_asked(mosquitto, tmp_path
         assert [lines_with(log, needle) for needle in PER_CONNECTION[:2]] == [15, 15]
 
 
-async def test_a_tuned_node_freezes_its_startup_heap_while_it_serves(mosquitto, make_settings):
+async def test_a_tuned_node_freezes_its_startup_heap_while_it_serves(
+    mosquitto: Broker, make_settings: Callable[..., Settings]
+) -> None:
     """``create_app(tune_gc=True)`` (serve, demo): once started, the start-up objects sit in the
     collector's permanent generation and young passes are rarer; websockets are served as before;
     at shutdown the frozen objects are handed back to the collector (nothing stays frozen)."""
@@ -150,7 +156,7 @@ async def test_a_tuned_node_freezes_its_startup_heap_while_it_serves(mosquitto, 
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", **server_options(settings)))  # type: ignore[arg-type]
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", **server_options(settings)))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         async with asyncio.timeout(scaled(20)):
@@ -167,8 +173,8 @@ async def test_a_tuned_node_freezes_its_startup_heap_while_it_serves(mosquitto, 
 
 
 async def test_ws_risk_is_matched_first_and_answers_as_the_documented_route(
-    mosquitto, make_settings
-):
+    mosquitto: Broker, make_settings: Callable[..., Settings]
+) -> None:
     """The Starlette route for /ws/risk comes before every router; with it removed, the FastAPI
     route gives the same snapshot (one evaluation apart at most) and the same per-client cap."""
     async with serve(make_settings(mosquitto, ws_max_per_client=2)) as app:
