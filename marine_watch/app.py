@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -81,6 +82,7 @@ class ServerOptions(TypedDict):
     ws_max_size: int
     proxy_headers: bool
     forwarded_allow_ips: str | None
+    backlog: int
 
 
 def server_options(settings: Settings) -> ServerOptions:
@@ -91,7 +93,27 @@ def server_options(settings: Settings) -> ServerOptions:
         "ws_max_size": WS_MAX_MESSAGE_BYTES,
         "proxy_headers": bool(settings.forwarded_allow_ips),
         "forwarded_allow_ips": settings.forwarded_allow_ips or None,
+        "backlog": settings.http_backlog,
     }
+
+
+GC_YOUNG_THRESHOLD = 10_000  # allocations between two young collections (CPython's default: 700)
+
+
+def settle_heap() -> None:
+    """Once started: what start-up built out of the cyclic collector's sight, young passes rarer.
+
+    Every full pass of the collector walks every tracked object, and start-up leaves about 100,000
+    (modules, the app and its routes, the catalogue) that never become garbage; each websocket
+    adds objects, so a storm of clients triggers full passes one after another. Measured on a
+    connect storm of 4,000 websockets: the collector took about half of the node's CPU time per
+    connection (BENCHMARKS.md, "The connect storm, measured apart"). ``gc.freeze`` (the CPython
+    documentation's advice for long-lived start-up objects) moves them to a generation the
+    collector skips.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def create_app(
@@ -100,9 +122,15 @@ def create_app(
     clock: Clock | None = None,
     on_fatal: Callable[[BaseException], None] = terminate,
     workers: tuple[tuple[str, Worker], ...] = (),
+    tune_gc: bool = False,
 ) -> FastAPI:
-    """Build the app; nothing starts until the lifespan runs."""
+    """Build the app; nothing starts until the lifespan runs.
+
+    ``tune_gc``: :func:`settle_heap` once started, undone at shutdown (``marine-watch serve``, the
+    demo: one app per process).
+    """
     logs.register_secrets(settings.secrets())
+    logs.quiet_websocket_connections(not settings.log_ws_connections)
     everything = load_catalogue(settings.config_dir)
     catalogue = everything
     if settings.regions:  # a regional risk node evaluates its part of the coast
@@ -143,6 +171,9 @@ def create_app(
                 await warm_start(services)
             app.state.services = services
             tasks = _start_workers(services, jobs, workers, on_fatal)
+            if tune_gc:
+                settle_heap()
+                stack.callback(gc.unfreeze)  # what start-up built may become garbage from here
             try:
                 yield {"services": services}
             finally:

@@ -138,3 +138,30 @@ def install_position_filter() -> None:
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactPosition) for f in access.filters):
         access.addFilter(RedactPosition())
+
+
+class QuietWebsocketConnections(logging.Filter):
+    """A filter for ``uvicorn.error``: no INFO line for each websocket that opens or closes.
+
+    uvicorn logs ``"WebSocket /ws/risk" [accepted]`` and, through the websockets library,
+    "connection open" for every client (and "connection closed" when the library sees an EOF):
+    JSON lines that took about a tenth of the node's time per connection in a storm of thousands
+    (BENCHMARKS.md, "The connect storm, measured apart"). Refusals (``"WebSocket ..." 403``),
+    warnings and errors pass; /metrics counts the open websockets (``mw_ws_clients``).
+    """
+
+    PER_CONNECTION: Final = frozenset(
+        {'%s - "WebSocket %s" [accepted]', "connection open", "connection closed"}
+    )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno != logging.INFO or record.msg not in self.PER_CONNECTION
+
+
+def quiet_websocket_connections(quiet: bool) -> None:
+    """Drop (``quiet``) or keep the per-websocket INFO lines (MARINE_WATCH_LOG_WS_CONNECTIONS)."""
+    logger = logging.getLogger("uvicorn.error")
+    for old in [f for f in logger.filters if isinstance(f, QuietWebsocketConnections)]:
+        logger.removeFilter(old)
+    if quiet:
+        logger.addFilter(QuietWebsocketConnections())

@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: Annotated[int, Field(ge=0, le=65535)] = 8000
     http_max_body_bytes: PositiveInt = 256 * 1024  # a bigger request body is answered 413, unread
+    # Connections the kernel queues for accept() (listen backlog): a storm of thousands of websocket
+    # clients overflows a short queue, and each dropped SYN is retried only after 1 s, 3 s, 7 s...
+    # The kernel caps it at net.core.somaxconn (4096 on the machine measured in BENCHMARKS.md).
+    http_backlog: PositiveInt = 16_384
     # Addresses (comma-separated IPs or networks) whose X-Forwarded-For/-Proto are believed: the
     # load balancer's. Empty (the default): none, every client is the address it connects from.
     forwarded_allow_ips: str = ""
@@ -94,6 +98,9 @@ class Settings(BaseSettings):
     ws_max_per_client: PositiveInt = (
         20  # open websockets per client address; more are closed (1013)
     )
+    # uvicorn's INFO lines for each websocket ("accepted", "connection open", "connection closed"):
+    # off by default, they cost a connect storm as much as the handshake (refusals, errors are kept).
+    log_ws_connections: bool = False
     max_payload_bytes: PositiveInt = 256 * 1024
     future_tolerance_s: PositiveFloat = 300.0
     # Dead letters kept (marine_watch/ingest/dead_letters.py): the newest N, none older than the age.

@@ -27,6 +27,7 @@ from marine_watch.errors import NotOnThisNode
 
 def register_routes(app: FastAPI) -> None:
     """Attach every router and the one error handler that maps errors to clear 4xx answers."""
+    ws.install(app)  # /ws/risk matched first too (second): thousands of pages connect at once
     fastpath.install(app)
     app.add_middleware(bodyguard.BodyGuard)
     app.add_middleware(ws.RawSendMiddleware)

@@ -198,7 +198,7 @@ def _serve(_args: argparse.Namespace) -> int:
 
     logs.configure()
     settings = load_settings()
-    app = create_app(settings)
+    app = create_app(settings, tune_gc=True)
     uvicorn.run(
         app,
         host=settings.http_host,

@@ -181,7 +181,7 @@ def _build(args: argparse.Namespace, broker: EmbeddedBroker, data_dir: Path) -> 
             accounts=broker.accounts.stations,
         )
 
-    app = create_app(settings, clock=clock, workers=(("simulator", simulate),))
+    app = create_app(settings, clock=clock, workers=(("simulator", simulate),), tune_gc=True)
     sys.stderr.write(banner(args, broker, settings, clock.start_s, peak))
     return uvicorn.Config(
         app,
