@@ -155,6 +155,7 @@ class QuietWebsocketConnections(logging.Filter):
     )
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """False for the INFO line of a websocket opening or closing; True for any other record."""
         return record.levelno != logging.INFO or record.msg not in self.PER_CONNECTION
 
 
