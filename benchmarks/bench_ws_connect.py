@@ -137,33 +137,47 @@ class Client(asyncio.Protocol):
         if self.t_first:
             return  # later messages: not this benchmark's business
         self.buf += data
-        if not self.t_101:
-            end = self.buf.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            head = self.buf[:end].decode("latin-1")
-            if not head.startswith("HTTP/1.1 101"):
-                self.done.set_exception(ConnectionError(head.split("\r\n", 1)[0]))
-                return
-            self.t_101 = time.perf_counter()
-            self.buf = self.buf[end + 4 :]
-        if len(self.buf) < 2:
+        if not self.t_101 and not self._handshake():
             return
-        n, h = self.buf[1] & 0x7F, 2
-        if n == 126:
-            if len(self.buf) < 4:
-                return
-            n, h = struct.unpack_from("!H", self.buf, 2)[0], 4
-        elif n == 127:
-            if len(self.buf) < 10:
-                return
-            n, h = struct.unpack_from("!Q", self.buf, 2)[0], 10
+        size = _frame_size(self.buf)
+        if size is None:
+            return
+        h, n = size
         if len(self.buf) >= h + n:
             self.t_first = time.perf_counter()
             self.first_bytes = n
             self.buf = b""
             if not self.done.done():
                 self.done.set_result(None)
+
+    def _handshake(self) -> bool:
+        """Take the 101 answer off the buffer once it is whole; False until then, or on a refusal."""
+        end = self.buf.find(b"\r\n\r\n")
+        if end < 0:
+            return False
+        head = self.buf[:end].decode("latin-1")
+        if not head.startswith("HTTP/1.1 101"):
+            self.done.set_exception(ConnectionError(head.split("\r\n", 1)[0]))
+            return False
+        self.t_101 = time.perf_counter()
+        self.buf = self.buf[end + 4 :]
+        return True
+
+
+def _frame_size(buf: bytes) -> tuple[int, int] | None:
+    """(header, payload) lengths of the websocket frame that starts ``buf``; None until its header is in."""
+    if len(buf) < 2:
+        return None
+    n, h = buf[1] & 0x7F, 2
+    if n == 126:
+        if len(buf) < 4:
+            return None
+        n, h = struct.unpack_from("!H", buf, 2)[0], 4
+    elif n == 127:
+        if len(buf) < 10:
+            return None
+        n, h = struct.unpack_from("!Q", buf, 2)[0], 10
+    return h, n
 
 
 def pct(values: list[float], p: float) -> float | None:

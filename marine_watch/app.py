@@ -156,7 +156,13 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Services]]:
         async with AsyncExitStack() as stack:
             services = await _open_services(
-                stack, settings, catalogue, constants, the_clock, elsewhere, partition
+                stack,
+                settings,
+                catalogue,
+                constants,
+                the_clock,
+                elsewhere=elsewhere,
+                partition=partition,
             )
             if settings.node_role == "api":  # answers from the retained risk topics only
                 jobs = await open_api_features(stack, services)
@@ -250,6 +256,7 @@ async def _open_services(
     catalogue: Catalogue,
     constants: dict[str, tide.TideConstants],
     clock: Clock,
+    *,
     elsewhere: frozenset[str] = frozenset(),
     partition: tuple[str, ...] | None = None,
 ) -> Services:

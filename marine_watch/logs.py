@@ -34,11 +34,13 @@ _SECRET_KEYS: Final = frozenset(
     | {"x-api-key", "lat", "lon", "latitude", "longitude"}
 )
 _known: set[str] = set()
+#: Shorter configured values are not masked: they would blank ordinary words and numbers.
+SECRET_MIN_CHARS: Final = 6
 
 
 def register_secrets(values: Iterable[str | None]) -> None:
     """Remember configured secrets (passwords, tokens) so that they are masked wherever they appear."""
-    _known.update(v for v in values if v and len(v) >= 6)
+    _known.update(v for v in values if v and len(v) >= SECRET_MIN_CHARS)
 
 
 def redact_text(text: str) -> str:
@@ -78,6 +80,7 @@ def redact(
 
 
 def configure(level: str = "INFO") -> None:
+    """Configure structlog and the standard logging at ``level``: JSON lines, or console on a TTY."""
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -121,6 +124,7 @@ class RedactPosition(logging.Filter):
     """A filter for ``uvicorn.access``: ``?lat=30.6&lon=121.0`` is logged as ``?lat=-&lon=-``."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Blank the positions in the record's message and arguments; keep the record."""
         if isinstance(record.args, tuple):
             record.args = tuple(
                 POSITION.sub(r"\1=-", a) if isinstance(a, str) else a for a in record.args
@@ -151,6 +155,7 @@ class QuietWebsocketConnections(logging.Filter):
     )
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """False for the INFO line of a websocket opening or closing; True for any other record."""
         return record.levelno != logging.INFO or record.msg not in self.PER_CONNECTION
 
 

@@ -28,6 +28,7 @@ ENV_PREFIX = "MARINE_WATCH_"
 SETTINGS_FILE = "marine_watch.toml"
 PositiveFloat = Annotated[float, Field(gt=0)]
 PositiveInt = Annotated[int, Field(gt=0)]
+SHA256_HEX_CHARS = 64  # an api_keys entry's digest: SHA-256 in hex
 MAX_BROKERS = 8  # broker URLs one client fails over between (mqtt_url, comma-separated)
 ROLES = frozenset({"duty_officer", "emergency_team", "admin", "forecaster"})
 # Well-known keys accepted only when environment = "demo" (refused in api_keys, like "changethis").
@@ -254,7 +255,7 @@ class Settings(BaseSettings):
     def _hashed_keys(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for entry in value:
             name, role, digest = [*entry.split(":"), "", "", ""][:3]
-            if not name or role not in ROLES or len(digest) != 64:
+            if not name or role not in ROLES or len(digest) != SHA256_HEX_CHARS:
                 msg = f"each key must be 'name:role:sha256hex' with role in {sorted(ROLES)}"
                 raise ValueError(msg)
             if digest in DEMO_KEY_HASHES:

@@ -11,6 +11,7 @@ from marine_watch.services import Services
 
 
 async def get_services(conn: HTTPConnection) -> Services:
+    """The node's Services, as the lifespan put them on the app state."""
     services: Services = conn.state.services
     return services
 

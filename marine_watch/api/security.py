@@ -30,10 +30,12 @@ WS_AUTH_HELP = (
 
 
 def keyring_of(services: ServicesDep) -> KeyRing:
+    """The node's key ring (route dependency)."""
     return services.full.keyring
 
 
 def authorise(ring: KeyRing, token: str | None, roles: tuple[Role, ...]) -> Principal:
+    """The principal of ``token`` if its role is one of ``roles`` (admin passes all); 401 or 403."""
     needed = " or ".join(r.value for r in roles)
     if not token:
         msg = f"missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key' ({needed})"

@@ -113,6 +113,7 @@ class KeyRing:
         return len(self._static) + len(self._dynamic)
 
     def lookup(self, key: str) -> Principal | None:
+        """The principal of ``key``, comparing hashes in constant time; None for an unknown key."""
         digest = hash_key(key)
         for table in (self._static, self._dynamic):
             for known, principal in table.items():
@@ -121,6 +122,7 @@ class KeyRing:
         return None
 
     async def open(self, path: Path) -> None:
+        """Open the users database at ``path`` and load the users' keys."""
         self._sql = SqliteFile(path, "users", durable=False)
         await self._sql.run(self._open)
 
@@ -151,6 +153,7 @@ class KeyRing:
         self._dynamic[digest] = Principal(name, role)
 
     async def remove_user(self, name: str) -> bool:
+        """Remove a user, and with it its key; False when there is no such user."""
         return await self._file().run(self._remove, name)
 
     def _remove(self, db: sqlite3.Connection, name: str) -> bool:
@@ -172,6 +175,7 @@ class KeyRing:
         return sorted(static + dynamic, key=lambda u: u["name"])
 
     async def close(self) -> None:
+        """Close the users database, if open."""
         if self._sql is not None:
             await self._sql.close()
 

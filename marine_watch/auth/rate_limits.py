@@ -56,6 +56,7 @@ class ClientCaps:
         self._open: dict[str, int] = {}
 
     def take(self, client: str) -> bool:
+        """Count one more websocket of ``client``; False when it is at the limit."""
         n = self._open.get(client, 0)
         if n >= self.limit:
             return False
@@ -63,6 +64,7 @@ class ClientCaps:
         return True
 
     def give_back(self, client: str) -> None:
+        """Count one websocket of ``client`` as closed."""
         n = self._open.get(client, 0) - 1
         if n > 0:
             self._open[client] = n

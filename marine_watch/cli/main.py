@@ -25,6 +25,7 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``marine-watch`` command line; the exit code (0 ok, 1 failure, 2 usage or config)."""
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -60,10 +60,12 @@ class DemoServer(uvicorn.Server):
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
+        """Install no signal handlers: the demo owns SIGINT and SIGTERM."""
         yield
 
 
 def add_arguments(demo: argparse.ArgumentParser) -> None:
+    """Add the options of ``marine-watch demo`` to its parser."""
     demo.add_argument(
         "--speed", type=float, default=180.0, help="scenario seconds per real second (default 180)"
     )
@@ -87,6 +89,7 @@ def add_arguments(demo: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the demo until Ctrl-C or SIGTERM; the exit code."""
     logs.configure()
     return asyncio.run(_run(args))
 

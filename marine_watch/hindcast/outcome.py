@@ -24,6 +24,8 @@ class Sample:
 
 @dataclass
 class TimelineRow:
+    """One colour change in a hindcast: when, where, what and why."""
+
     ts_s: float
     place: str
     tier: str

@@ -106,7 +106,6 @@ def plot_gauge(out: Outcome, gauge: GaugeCase, path: Path) -> None:
 def _alerts(ax: Axes, out: Outcome, gauge: GaugeCase) -> None:
     """Every alert message as a line, each raise (an alert, or an update to a higher colour)
     bold and labelled with its time; all clears in green."""
-
     top = ax.get_ylim()[1]
     level = 0
     for m in out.messages:

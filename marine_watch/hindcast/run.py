@@ -137,7 +137,7 @@ async def run(
             for station, record in records.items():
                 j = cursor[station]
                 while j < record.times_s.size and record.times_s[j] <= now:
-                    _feed(pipeline, qc, catalogue, out, station, record, j)
+                    _feed(pipeline, qc, catalogue, out, station=station, record=record, j=j)
                     j += 1
                 cursor[station] = j
             changed = await pipeline.evaluate()
@@ -152,6 +152,7 @@ def _feed(
     qc: QcHistory,
     catalogue: Catalogue,
     out: Outcome,
+    *,
     station: str,
     record: Record,
     j: int,

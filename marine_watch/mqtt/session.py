@@ -27,6 +27,7 @@ log = structlog.get_logger(__name__)
 
 SESSION_EXPIRY_S = 7 * 24 * 3600  # keep the broker-side session (and its queue) for a week
 RECEIVE_MAXIMUM = 65535  # unacknowledged QoS 1 messages the broker may have in flight to us
+SUBACK_FAILURE = 0x80  # a SUBACK return code from 0x80 up refuses the subscription
 
 
 class ManualAck:
@@ -91,7 +92,7 @@ def check_granted(topics: list[str], granted: object) -> None:
     refused = [
         topic
         for topic, code in zip(topics, codes, strict=False)
-        if (code.is_failure if isinstance(code, ReasonCode) else int(code) >= 0x80)
+        if (code.is_failure if isinstance(code, ReasonCode) else int(code) >= SUBACK_FAILURE)
     ]
     if refused:
         msg = (
@@ -110,13 +111,14 @@ class Backoff:
     tls: bool = False  # a cut-off connection then means a plaintext listener behind mqtts://
 
     def reset(self) -> None:
+        """Start again from the first delay (after a successful connection)."""
         self._next_s = self.first_s
 
     def next_delay(self, *, next_untried: bool = False) -> float:
         """The next delay in seconds, jittered; it doubles (up to ``cap_s``) unless ``next_untried``."""
         if next_untried:
-            return self.first_s * (1 + random.random())
-        delay = self._next_s * (1 + random.random())
+            return self.first_s * (1 + random.random())  # noqa: S311 - reconnect jitter, not a secret
+        delay = self._next_s * (1 + random.random())  # noqa: S311 - reconnect jitter, not a secret
         self._next_s = min(self._next_s * 2, self.cap_s)
         return delay
 

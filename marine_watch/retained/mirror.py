@@ -240,6 +240,7 @@ class RiskMirror:
             await asyncio.sleep(WATCH_S)
 
     def check_age(self) -> None:
+        """Mark regions whose colours are older than ``colours_max_age_s`` stale, and current again."""
         limit = self.settings.colours_max_age_s
         for region in self._regions():
             age = self.age_s(region)
@@ -297,6 +298,7 @@ class MirroredAlerts:
         return sorted(found, key=lambda m: m.sent_s, reverse=True)[:limit]
 
     async def message(self, identifier: str) -> AlertMessage | None:
+        """The mirrored message with this identifier, or None."""
         return next(
             (m for ms in self.mirror.alerts.values() for m in ms if m.identifier == identifier),
             None,

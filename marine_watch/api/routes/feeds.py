@@ -24,9 +24,11 @@ class PublicAlerts(Protocol):
 
     async def messages(
         self, *, subject_id: str | None = None, limit: int = 100, subject: Subject | None = None
-    ) -> list[AlertMessage]: ...
+    ) -> list[AlertMessage]:
+        """Alert messages, newest first, optionally of one subject."""
 
-    async def message(self, identifier: str) -> AlertMessage | None: ...
+    async def message(self, identifier: str) -> AlertMessage | None:
+        """The message with this identifier, or None."""
 
 
 def _public(services: ServicesDep) -> PublicAlerts:

@@ -159,6 +159,7 @@ class RiskAnswers:
         ]
 
     def body(self, village: Zone, lat: float, lon: float) -> bytes:
+        """The JSON answer for ``village`` seen from (lat, lon): nearest shelters, roads, freshness."""
         head, tail = self._village_parts(village)
         fresh = _json(self._services.pipeline.freshness()).encode()
         return b"".join(
@@ -245,7 +246,7 @@ class RiskAnswers:
 
 
 def _json(value: object) -> str:
-    """Strict JSON in UTF-8 text (not \\u escapes), as FastAPI's own answers are."""
+    r"""Strict JSON in UTF-8 text (not \u escapes), as FastAPI's own answers are."""
     return encode_json(value, ensure_ascii=False)
 
 

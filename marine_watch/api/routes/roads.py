@@ -13,6 +13,8 @@ from marine_watch.inputs.road_notes import RoadNotes, RoadState
 router = APIRouter(prefix="/api/v1")
 Lon = Annotated[float, Field(ge=-180, le=180)]
 Lat = Annotated[float, Field(ge=-90, le=90)]
+#: Points of one LineString road note: at least a segment, at most a long road traced closely.
+LINE_POINTS = (2, 1000)
 
 
 class GeometryIn(BaseModel):
@@ -28,12 +30,13 @@ class GeometryIn(BaseModel):
         if (self.type == "Point") != is_point:
             msg = "a Point has [lon, lat]; a LineString has [[lon, lat], ...]"
             raise ValueError(msg)
-        if not is_point and not 2 <= len(self.coordinates) <= 1000:
+        if not is_point and not LINE_POINTS[0] <= len(self.coordinates) <= LINE_POINTS[1]:
             msg = "a LineString needs 2 to 1000 positions"
             raise ValueError(msg)
         return self
 
     def points(self) -> tuple[tuple[float, float], ...]:
+        """The note's coordinates as a tuple of (lon, lat) points."""
         if isinstance(self.coordinates, tuple):
             return (self.coordinates,)
         return tuple(self.coordinates)

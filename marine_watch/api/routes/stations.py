@@ -69,7 +69,7 @@ async def lift(
 
 
 @router.get("/stations/{station_id}/readings", response_model=answers.Readings)
-async def readings(
+async def readings(  # noqa: PLR0917 - FastAPI route: each parameter is a path, query or dependency
     station_id: str,
     services: ServicesDep,
     request: Request,

@@ -50,6 +50,7 @@ class RawSendMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Keep a websocket's raw ASGI ``send`` in its scope, where the route finds the server protocol."""
         if scope["type"] == "websocket":
             scope[RAW_SEND] = send
         await self.app(scope, receive, send)

@@ -12,14 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from marine_watch.errors import StoreRejected, StoreUnavailable
-from marine_watch.store.influx import (
-    InfluxStore,
-    encode_line,
-    encode_lines,
-    quote_ident,
-    quote_string,
-    select_statement,
-)
+from marine_watch.store.influx import InfluxStore, encode_line, encode_lines
+from marine_watch.store.influxql import quote_ident, quote_string, select_statement
 from sensors.reading import Reading
 from tests.services import Influx
 
