@@ -53,7 +53,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy risk_models sensors marine_watch
+	$(BIN)/mypy risk_models sensors marine_watch tests
 
 pytest: $(STAMP) system-deps
 	PATH="$(CURDIR)/$(BIN):/usr/sbin:$$PATH" $(BIN)/pytest $(PYTEST_ARGS)

@@ -59,6 +59,7 @@ def node(host: Host, broker: HostServer, config: Path, role: str, **env: str) ->
         "RATE_LIMIT_PER_S": "1000000",
         "RATE_LIMIT_BURST": "1000000",
         "WS_CLIENT_QUEUE": "64",
+        "WS_MAX_PER_CLIENT": "1000000",  # every client comes from the client host (or HAProxy)
         **env,
     }
     full = {f"MARINE_WATCH_{k}": v for k, v in settings.items()}

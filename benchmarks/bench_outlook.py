@@ -16,8 +16,7 @@ from unittest import mock
 
 import numpy as np
 
-from marine_watch.app import load_constants
-from marine_watch.coast import load_catalogue
+from marine_watch.coast import load_catalogue, load_constants
 from marine_watch.risk import hazards
 from marine_watch.risk.hazards import Assessor
 from marine_watch.risk.state import CoastState

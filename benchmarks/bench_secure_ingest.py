@@ -25,8 +25,9 @@ import httpx
 
 from benchmarks.bench_ingest import LIMITS, payload_lines, service
 from marine_watch.cli.main import main as cli
-from marine_watch.ingest.subscriber import make_client, subscription
+from marine_watch.ingest.subscriber import subscription
 from marine_watch.mqtt.accounts import load_accounts
+from marine_watch.mqtt.session import make_client
 from marine_watch.settings import Settings
 from tests.security.certs import make_pki
 from tests.services import (

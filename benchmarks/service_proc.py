@@ -69,6 +69,7 @@ def service(**settings: object) -> Iterator[int]:
         "http_port": port,
         "rate_limit_per_s": 1e9,
         "rate_limit_burst": 1_000_000_000,
+        "ws_max_per_client": 1_000_000,  # every fan-out client comes from 127.0.0.1
         "mqtt_client_id": f"mw-bench-{port}",
         **settings,
     }

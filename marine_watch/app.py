@@ -13,7 +13,7 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from typing import TypedDict
 
 import structlog
 from fastapi import FastAPI
@@ -22,22 +22,23 @@ from fastapi_offline import FastAPIOffline
 from marine_watch import logs
 from marine_watch.api import register_routes
 from marine_watch.api.nodes import RoleLimit
+from marine_watch.auth.rate_limits import ClientCaps, RateLimiter
 from marine_watch.clock import Clock, WallClock
-from marine_watch.coast import load_catalogue, load_tide_constants
+from marine_watch.coast import load_catalogue, load_constants
 from marine_watch.errors import ConfigError, StoreError
 from marine_watch.hub import Hub
 from marine_watch.ingest.dead_letters import DeadLetters
 from marine_watch.ingest.partition import stations_of
 from marine_watch.ingest.subscriber import Ingest, IngestDeps
 from marine_watch.ingest.writer import Delivery, Writer
+from marine_watch.inputs.road_notes import RoadNotes
 from marine_watch.metrics import Metrics
 from marine_watch.mqtt.client import Brokers
 from marine_watch.risk.pipeline import Pipeline
 from marine_watch.risk.regions import restrict
 from marine_watch.risk.zones import ZoneIndex
-from marine_watch.services import Job, open_api_features, open_features
+from marine_watch.services import Job, Services, open_api_features, open_features
 from marine_watch.settings import Settings
-from marine_watch.store import Store
 from marine_watch.store.factory import open_configured_store
 from marine_watch.store.spool import Spool
 from risk_models import tide
@@ -54,41 +55,6 @@ def terminate(exc: BaseException) -> None:
     """Production on_fatal: ask uvicorn for a graceful shutdown."""
     del exc
     signal.raise_signal(signal.SIGTERM)
-
-
-@dataclass
-class Services:
-    """Everything a request handler may reach (lifespan state, via Depends)."""
-
-    settings: Settings
-    catalogue: Catalogue
-    store: Store
-    dead_letters: DeadLetters
-    spool: Spool
-    metrics: Metrics
-    hub: Hub
-    pipeline: Pipeline
-    clock: Clock
-    zones: ZoneIndex
-    ingest: Ingest
-    writer: Writer
-    numerics: ThreadPoolExecutor
-    brokers: Brokers  # which broker each MQTT client is on, failovers (/health, /metrics)
-    extras: dict[str, object] = field(default_factory=dict)
-
-
-def load_constants(settings: Settings, catalogue: Catalogue) -> dict[str, tide.TideConstants]:
-    """Tide constants per station from config/tide_constants (ConfigError on a bad file)."""
-    out = {}
-    for station in catalogue.stations:
-        if station.tide_constants:
-            raw = load_tide_constants(settings.config_dir, station.tide_constants)
-            try:
-                out[station.id] = tide.TideConstants.from_dict(raw)
-            except ValueError as exc:
-                path = settings.config_dir / "tide_constants" / station.tide_constants
-                raise ConfigError(path, "constituents", str(exc)) from None
-    return out
 
 
 async def supervised(
@@ -108,7 +74,18 @@ async def supervised(
 WS_MAX_MESSAGE_BYTES = 64 * 1024  # a bigger websocket message is closed with 1009 by the server
 
 
-def server_options(settings: Settings) -> dict[str, object]:
+class ServerOptions(TypedDict):
+    """uvicorn.Config's keyword arguments this app sets (checked against its signature)."""
+
+    log_config: None
+    ws_per_message_deflate: bool
+    ws_max_size: int
+    proxy_headers: bool
+    forwarded_allow_ips: str | None
+    backlog: int
+
+
+def server_options(settings: Settings) -> ServerOptions:
     """uvicorn's options for this app (serve, demo and the tests run the same server)."""
     return {
         "log_config": None,
@@ -116,7 +93,27 @@ def server_options(settings: Settings) -> dict[str, object]:
         "ws_max_size": WS_MAX_MESSAGE_BYTES,
         "proxy_headers": bool(settings.forwarded_allow_ips),
         "forwarded_allow_ips": settings.forwarded_allow_ips or None,
+        "backlog": settings.http_backlog,
     }
+
+
+GC_YOUNG_THRESHOLD = 10_000  # allocations between two young collections (CPython's default: 700)
+
+
+def settle_heap() -> None:
+    """Once started: what start-up built out of the cyclic collector's sight, young passes rarer.
+
+    Every full pass of the collector walks every tracked object, and start-up leaves about 100,000
+    (modules, the app and its routes, the catalogue) that never become garbage; each websocket
+    adds objects, so a storm of clients triggers full passes one after another. Measured on a
+    connect storm of 4,000 websockets: the collector took about half of the node's CPU time per
+    connection (BENCHMARKS.md, "The connect storm, measured apart"). ``gc.freeze`` (the CPython
+    documentation's advice for long-lived start-up objects) moves them to a generation the
+    collector skips.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def create_app(
@@ -125,9 +122,15 @@ def create_app(
     clock: Clock | None = None,
     on_fatal: Callable[[BaseException], None] = terminate,
     workers: tuple[tuple[str, Worker], ...] = (),
+    tune_gc: bool = False,
 ) -> FastAPI:
-    """Build the app; nothing starts until the lifespan runs."""
+    """Build the app; nothing starts until the lifespan runs.
+
+    ``tune_gc``: :func:`settle_heap` once started, undone at shutdown (``marine-watch serve``, the
+    demo: one app per process).
+    """
     logs.register_secrets(settings.secrets())
+    logs.quiet_websocket_connections(not settings.log_ws_connections)
     everything = load_catalogue(settings.config_dir)
     catalogue = everything
     if settings.regions:  # a regional risk node evaluates its part of the coast
@@ -153,7 +156,13 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Services]]:
         async with AsyncExitStack() as stack:
             services = await _open_services(
-                stack, settings, catalogue, constants, the_clock, elsewhere, partition
+                stack,
+                settings,
+                catalogue,
+                constants,
+                the_clock,
+                elsewhere=elsewhere,
+                partition=partition,
             )
             if settings.node_role == "api":  # answers from the retained risk topics only
                 jobs = await open_api_features(stack, services)
@@ -163,6 +172,9 @@ def create_app(
             app.state.services = services
             frozen_heap()
             tasks = _start_workers(services, jobs, workers, on_fatal)
+            if tune_gc:
+                settle_heap()
+                stack.callback(gc.unfreeze)  # what start-up built may become garbage from here
             try:
                 yield {"services": services}
             finally:
@@ -199,7 +211,7 @@ def _start_workers(
         return [asyncio.create_task(supervised(n, c, on_fatal), name=n) for n, c in coros]
     coros.append(("ingest", services.ingest.run()))
     if role != "risk":
-        coros += [("writer", services.writer.run()), ("replay", services.writer.replay())]
+        coros += [("writer", services.writer.run()), ("spool_drain", services.writer.drain_spool())]
     if role != "ingest":
         coros += [
             ("pipeline", services.pipeline.run(services.settings.risk_tick_s)),
@@ -254,6 +266,7 @@ async def _open_services(
     catalogue: Catalogue,
     constants: dict[str, tide.TideConstants],
     clock: Clock,
+    *,
     elsewhere: frozenset[str] = frozenset(),
     partition: tuple[str, ...] | None = None,
 ) -> Services:
@@ -321,6 +334,9 @@ async def _open_services(
         writer,
         numerics,
         brokers,
+        RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst),
+        ClientCaps(settings.ws_max_per_client),
+        RoadNotes(settings.data_dir / "roads.sqlite3"),  # opened by a node that keeps notes
     )
 
 

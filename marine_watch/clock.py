@@ -8,6 +8,8 @@ from typing import Protocol
 
 
 class Clock(Protocol):
+    """Where the service reads the time: the wall clock, or a scaled one for demos and hindcasts."""
+
     def now(self) -> float:
         """Seconds since the Unix epoch, UTC."""
         ...
@@ -17,6 +19,7 @@ class WallClock:
     """Real time."""
 
     def now(self) -> float:
+        """Seconds since the Unix epoch, UTC."""
         return time.time()
 
 
@@ -29,4 +32,5 @@ class ScaledClock:
     _wall0: float = field(default_factory=time.monotonic)
 
     def now(self) -> float:
+        """Scenario seconds: ``start_s`` plus the monotonic time since start, times ``speed``."""
         return self.start_s + (time.monotonic() - self._wall0) * self.speed

@@ -17,6 +17,8 @@ from shapely.geometry import Polygon
 from shapely.geometry.polygon import orient
 
 from marine_watch.errors import ConfigError
+from marine_watch.settings import Settings
+from risk_models import tide
 from sensors.catalogue import Catalogue
 
 FILES = {
@@ -119,3 +121,17 @@ def load_tide_constants(config_dir: Path, name: str) -> dict[str, Any]:
     if not isinstance(doc, dict) or "constituents" not in doc:
         raise ConfigError(path, "constituents", "missing")
     return doc  # the one constants format: TideConstants.from_dict checks every key
+
+
+def load_constants(settings: Settings, catalogue: Catalogue) -> dict[str, tide.TideConstants]:
+    """Tide constants per station from config/tide_constants (ConfigError on a bad file)."""
+    out = {}
+    for station in catalogue.stations:
+        if station.tide_constants:
+            raw = load_tide_constants(settings.config_dir, station.tide_constants)
+            try:
+                out[station.id] = tide.TideConstants.from_dict(raw)
+            except ValueError as exc:
+                path = settings.config_dir / "tide_constants" / station.tide_constants
+                raise ConfigError(path, "constituents", str(exc)) from None
+    return out

@@ -6,6 +6,7 @@
     * StoreUnavailable  connect, timeout, 5xx: retry, then spool
     * StoreRejected     4xx, bad line protocol: dead-letter the batch
   * SpoolError          the disk spool cannot be written: readings stay unacknowledged at the broker
+  * NotOnThisNode       a feature this node's role does not run (an API node has no alerts)
 """
 
 from __future__ import annotations
@@ -41,3 +42,11 @@ class StoreRejected(StoreError):  # noqa: N818
 
 class SpoolError(MarineWatchError):
     """The local spool could not be written (disk full, permissions)."""
+
+
+class NotOnThisNode(MarineWatchError):  # noqa: N818 - reads as a state
+    """The feature is not run by this node's role (``MARINE_WATCH_NODE_ROLE``)."""
+
+    def __init__(self, role: str) -> None:
+        self.role = role
+        super().__init__(f"not served by a node with role {role!r}")

@@ -58,6 +58,7 @@ class Subscriber:
         return items
 
     def close(self, reason: str) -> None:
+        """End this subscription with ``reason``; the websocket sending loop sees it and closes."""
         self.closed_reason = reason
         self._ready.set()
 
@@ -100,14 +101,17 @@ class Hub:
     def subscribe(
         self, channel: str, accepts: Callable[[dict[str, object]], bool] | None = None
     ) -> Subscriber:
+        """A new subscriber to ``channel``, taking only the messages ``accepts`` lets through."""
         sub = Subscriber(self._capacity, accepts or (lambda _m: True))
         self._channels.setdefault(channel, set()).add(sub)
         return sub
 
     def unsubscribe(self, channel: str, sub: Subscriber) -> None:
+        """Remove ``sub`` from ``channel``."""
         self._channels.get(channel, set()).discard(sub)
 
     def count(self, channel: str) -> int:
+        """How many subscribers ``channel`` has."""
         return len(self._channels.get(channel, ()))
 
     def publish(self, channel: str, key: str, message: dict[str, object]) -> None:

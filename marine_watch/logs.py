@@ -34,11 +34,13 @@ _SECRET_KEYS: Final = frozenset(
     | {"x-api-key", "lat", "lon", "latitude", "longitude"}
 )
 _known: set[str] = set()
+#: Shorter configured values are not masked: they would blank ordinary words and numbers.
+SECRET_MIN_CHARS: Final = 6
 
 
 def register_secrets(values: Iterable[str | None]) -> None:
     """Remember configured secrets (passwords, tokens) so that they are masked wherever they appear."""
-    _known.update(v for v in values if v and len(v) >= 6)
+    _known.update(v for v in values if v and len(v) >= SECRET_MIN_CHARS)
 
 
 def redact_text(text: str) -> str:
@@ -78,6 +80,7 @@ def redact(
 
 
 def configure(level: str = "INFO") -> None:
+    """Configure structlog and the standard logging at ``level``: JSON lines, or console on a TTY."""
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -121,6 +124,7 @@ class RedactPosition(logging.Filter):
     """A filter for ``uvicorn.access``: ``?lat=30.6&lon=121.0`` is logged as ``?lat=-&lon=-``."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Blank the positions in the record's message and arguments; keep the record."""
         if isinstance(record.args, tuple):
             record.args = tuple(
                 POSITION.sub(r"\1=-", a) if isinstance(a, str) else a for a in record.args
@@ -134,3 +138,31 @@ def install_position_filter() -> None:
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactPosition) for f in access.filters):
         access.addFilter(RedactPosition())
+
+
+class QuietWebsocketConnections(logging.Filter):
+    """A filter for ``uvicorn.error``: no INFO line for each websocket that opens or closes.
+
+    uvicorn logs ``"WebSocket /ws/risk" [accepted]`` and, through the websockets library,
+    "connection open" for every client (and "connection closed" when the library sees an EOF):
+    JSON lines that took about a tenth of the node's time per connection in a storm of thousands
+    (BENCHMARKS.md, "The connect storm, measured apart"). Refusals (``"WebSocket ..." 403``),
+    warnings and errors pass; /metrics counts the open websockets (``mw_ws_clients``).
+    """
+
+    PER_CONNECTION: Final = frozenset(
+        {'%s - "WebSocket %s" [accepted]', "connection open", "connection closed"}
+    )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for the INFO line of a websocket opening or closing; True for any other record."""
+        return record.levelno != logging.INFO or record.msg not in self.PER_CONNECTION
+
+
+def quiet_websocket_connections(quiet: bool) -> None:
+    """Drop (``quiet``) or keep the per-websocket INFO lines (MARINE_WATCH_LOG_WS_CONNECTIONS)."""
+    logger = logging.getLogger("uvicorn.error")
+    for old in [f for f in logger.filters if isinstance(f, QuietWebsocketConnections)]:
+        logger.removeFilter(old)
+    if quiet:
+        logger.addFilter(QuietWebsocketConnections())

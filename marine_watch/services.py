@@ -1,12 +1,17 @@
-"""Open the alerting, auth, roads and forecast services and say which workers they need.
+"""The services a node runs, as one typed record, and the opening of the feature services.
 
-Called from the lifespan with its exit stack, so each resource closes in reverse order after the
-workers have been cancelled.
+``Services`` is what the lifespan opens and every route reaches (``api/deps.py``): the core that
+each node has (settings, store, ingest, pipeline, hub …), plus either the ``Features`` of a node
+that evaluates (keys, alerts, webhooks, e-mail, escalation, forecasts, road notes) or the
+``MirrorFeatures`` of an API node (the retained risk topics). ``open_features`` and
+``open_api_features`` are called from the lifespan with its exit stack, so each resource closes in
+reverse order after the workers have been cancelled.
 """
 
 from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 from marine_watch import logs
 from marine_watch.alerts.book import AlertBook, Subject
@@ -15,27 +20,96 @@ from marine_watch.alerts.mailer import Mailer, MailStore
 from marine_watch.alerts.netguard import TargetGuard, pinned_client
 from marine_watch.alerts.service import AlertService
 from marine_watch.alerts.store import AlertStore
-from marine_watch.alerts.teams import load_teams
-from marine_watch.alerts.webhooks import Policy, Replay, Sender, WebhookStore
+from marine_watch.alerts.teams import Teams, load_teams
+from marine_watch.alerts.webhooks import Policy, ReplayGuard, Sender, WebhookStore
 from marine_watch.alerts.wording import Wording
-from marine_watch.auth.keys import KeyRing, RateLimiter
+from marine_watch.auth.keys import KeyRing
+from marine_watch.auth.rate_limits import ClientCaps, RateLimiter
+from marine_watch.clock import Clock
 from marine_watch.coast import load_catalogue
+from marine_watch.errors import NotOnThisNode
+from marine_watch.hub import Hub
+from marine_watch.ingest.dead_letters import DeadLetters
+from marine_watch.ingest.subscriber import Ingest
+from marine_watch.ingest.writer import Writer
 from marine_watch.inputs.forecast_inbox import Forecasters, ForecastInbox, subscribe_forecasts
 from marine_watch.inputs.forecasts import ForecastBook
 from marine_watch.inputs.road_notes import RoadNotes
+from marine_watch.metrics import Metrics
 from marine_watch.mqtt.accounts import read_accounts_config
-from marine_watch.risk.mirror import MirroredAlerts, RiskMirror
+from marine_watch.mqtt.client import Brokers
+from marine_watch.retained.mirror import MirroredAlerts, RiskMirror
+from marine_watch.retained.publisher import FEED_SIZE, RiskTopics
+from marine_watch.risk.pipeline import Pipeline
 from marine_watch.risk.regions import regions_of
-from marine_watch.risk.topics import FEED_SIZE, RiskTopics
+from marine_watch.risk.zones import ZoneIndex
+from marine_watch.settings import Settings
+from marine_watch.store import Store
+from marine_watch.store.spool import Spool
+from sensors.catalogue import Catalogue
 
-if TYPE_CHECKING:
-    from marine_watch.app import Services
+
+@dataclass(frozen=True)
+class Features:
+    """What a node that evaluates colours adds: keys, alerts and their delivery, forecasts, notes."""
+
+    keyring: KeyRing
+    alerts: AlertService
+    webhook_store: WebhookStore
+    webhook_guard: TargetGuard
+    replay_guard: ReplayGuard
+    forecasts: ForecastBook
+    forecasters: Forecasters
+    teams: Teams
+    escalator: Escalator
+    outbox: MailStore
+
+
+@dataclass(frozen=True)
+class MirrorFeatures:
+    """What an API node adds: the retained risk topics and the alert feed they carry."""
+
+    mirror: RiskMirror
+    public_alerts: MirroredAlerts
+
+
+@dataclass(eq=False)
+class Services:
+    """Everything a request handler may reach (lifespan state, via Depends)."""
+
+    settings: Settings
+    catalogue: Catalogue
+    store: Store
+    dead_letters: DeadLetters
+    spool: Spool
+    metrics: Metrics
+    hub: Hub
+    pipeline: Pipeline
+    clock: Clock
+    zones: ZoneIndex
+    ingest: Ingest
+    writer: Writer
+    numerics: ThreadPoolExecutor
+    brokers: Brokers  # which broker each MQTT client is on, failovers (/health, /metrics)
+    ratelimit: RateLimiter
+    ws_caps: ClientCaps
+    roads: RoadNotes
+    features: Features | None = None  # a node that evaluates (all, risk, ingest)
+    mirrored: MirrorFeatures | None = field(default=None)  # an API node
+
+    @property
+    def full(self) -> Features:
+        """The evaluating node's features; :class:`NotOnThisNode` on an API node."""
+        if self.features is None:
+            raise NotOnThisNode(self.settings.node_role)
+        return self.features
+
 
 Job = tuple[str, Coroutine[object, object, None]]
 
 
-async def open_features(stack: AsyncExitStack, services: "Services") -> list[Job]:
-    """Register the feature services in ``services.extras``; return (name, worker) pairs."""
+async def open_features(stack: AsyncExitStack, services: Services) -> list[Job]:
+    """Open the feature services into ``services.features``; return (name, worker) pairs."""
     s = services.settings
     logs.install_position_filter()
     keyring = KeyRing(s)
@@ -91,7 +165,7 @@ async def open_features(stack: AsyncExitStack, services: "Services") -> list[Job
         escalator,
     )
     services.pipeline.async_listeners.append(alerts.on_change)
-    roads = RoadNotes(s.data_dir / "roads.sqlite3")
+    roads = services.roads
     await roads.open()
     stack.push_async_callback(roads.close)
     forecasts = ForecastBook(
@@ -104,19 +178,17 @@ async def open_features(stack: AsyncExitStack, services: "Services") -> list[Job
         name: f.source for name, f in read_accounts_config(s.config_dir).forecasters.items()
     }
     services.pipeline.adjusters.append(forecasts.adjust)
-    services.extras.update(
+    services.features = Features(
         keyring=keyring,
-        ratelimit=RateLimiter(s.rate_limit_per_s, s.rate_limit_burst),
         alerts=alerts,
         webhook_store=webhook_store,
         webhook_guard=guard,
-        replay=Replay(),
-        roads=roads,
+        replay_guard=ReplayGuard(),
         forecasts=forecasts,
+        forecasters=Forecasters(forecasters),
         teams=teams,
         escalator=escalator,
         outbox=outbox,
-        forecasters=Forecasters(forecasters),
     )
     jobs: list[Job] = [
         ("webhooks", sender.run()),
@@ -146,7 +218,7 @@ async def open_features(stack: AsyncExitStack, services: "Services") -> list[Job
     return jobs
 
 
-async def open_api_features(stack: AsyncExitStack, services: "Services") -> list[Job]:
+async def open_api_features(stack: AsyncExitStack, services: Services) -> list[Job]:
     """An API node's services: the risk-topic mirror, the public rate limit, empty road notes.
 
     It holds no keys, alerts, webhooks or forecasts: the endpoints that need them are refused
@@ -157,10 +229,5 @@ async def open_api_features(stack: AsyncExitStack, services: "Services") -> list
     logs.install_position_filter()
     region_of = regions_of(services.catalogue)
     mirror = RiskMirror(s, services.pipeline, region_of, link=services.brokers.link("risk_mirror"))
-    services.extras.update(
-        ratelimit=RateLimiter(s.rate_limit_per_s, s.rate_limit_burst),
-        roads=RoadNotes(s.data_dir / "roads.sqlite3"),  # not mirrored: no notes on an API node
-        mirror=mirror,
-        public_alerts=MirroredAlerts(mirror),
-    )
+    services.mirrored = MirrorFeatures(mirror, MirroredAlerts(mirror))
     return [("risk_mirror", mirror.run()), ("risk_age", mirror.watch())]

@@ -28,6 +28,7 @@ ENV_PREFIX = "MARINE_WATCH_"
 SETTINGS_FILE = "marine_watch.toml"
 PositiveFloat = Annotated[float, Field(gt=0)]
 PositiveInt = Annotated[int, Field(gt=0)]
+SHA256_HEX_CHARS = 64  # an api_keys entry's digest: SHA-256 in hex
 MAX_BROKERS = 8  # broker URLs one client fails over between (mqtt_url, comma-separated)
 ROLES = frozenset({"duty_officer", "emergency_team", "admin", "forecaster"})
 # Well-known keys accepted only when environment = "demo" (refused in api_keys, like "changethis").
@@ -80,6 +81,10 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: Annotated[int, Field(ge=0, le=65535)] = 8000
     http_max_body_bytes: PositiveInt = 256 * 1024  # a bigger request body is answered 413, unread
+    # Connections the kernel queues for accept() (listen backlog): a storm of thousands of websocket
+    # clients overflows a short queue, and each dropped SYN is retried only after 1 s, 3 s, 7 s...
+    # The kernel caps it at net.core.somaxconn (4096 on the machine measured in BENCHMARKS.md).
+    http_backlog: PositiveInt = 16_384
     # Addresses (comma-separated IPs or networks) whose X-Forwarded-For/-Proto are believed: the
     # load balancer's. Empty (the default): none, every client is the address it connects from.
     forwarded_allow_ips: str = ""
@@ -93,6 +98,9 @@ class Settings(BaseSettings):
     ws_max_per_client: PositiveInt = (
         20  # open websockets per client address; more are closed (1013)
     )
+    # uvicorn's INFO lines for each websocket ("accepted", "connection open", "connection closed"):
+    # off by default, they cost a connect storm as much as the handshake (refusals, errors are kept).
+    log_ws_connections: bool = False
     max_payload_bytes: PositiveInt = 256 * 1024
     future_tolerance_s: PositiveFloat = 300.0
     # Dead letters kept (marine_watch/ingest/dead_letters.py): the newest N, none older than the age.
@@ -247,7 +255,7 @@ class Settings(BaseSettings):
     def _hashed_keys(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for entry in value:
             name, role, digest = [*entry.split(":"), "", "", ""][:3]
-            if not name or role not in ROLES or len(digest) != 64:
+            if not name or role not in ROLES or len(digest) != SHA256_HEX_CHARS:
                 msg = f"each key must be 'name:role:sha256hex' with role in {sorted(ROLES)}"
                 raise ValueError(msg)
             if digest in DEMO_KEY_HASHES:

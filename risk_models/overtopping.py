@@ -194,7 +194,7 @@ def gamma_berm(
     return np.where(b > 0, np.clip(gb, *GAMMA_B_RANGE), 1.0)
 
 
-def _runup_m(
+def _runup_m(  # noqa: PLR0917 - the symbols of EurOtop eqs. 5.1/5.2, in their order
     hm0: FloatArray,
     xi: FloatArray,
     gb: FloatArray,
@@ -233,7 +233,7 @@ class Profile:
         return cls(down, up, b, np.asarray(db_m, dtype=np.float64))
 
 
-def slope_and_berm(
+def slope_and_berm(  # noqa: PLR0917 - the inputs of the EurOtop §5.3.4 average-slope iteration
     hm0: FloatArray,
     tm10: FloatArray,
     p: Profile,

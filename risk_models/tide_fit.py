@@ -192,7 +192,7 @@ def fit(
     residual = h - design @ coef
     r_inv = np.linalg.inv(r)
     return _constants(
-        names, lat, coef, r_inv, residual, t, t_ref, trend=trend, convention=convention
+        names, lat, coef, r_inv, residual, t=t, t_ref=t_ref, trend=trend, convention=convention
     )
 
 
@@ -202,9 +202,9 @@ def _constants(
     coef: FloatArray,
     r_inv: FloatArray,
     residual: FloatArray,
+    *,
     t: FloatArray,
     t_ref: float,
-    *,
     trend: bool,
     convention: str,
 ) -> TideConstants:

@@ -46,6 +46,7 @@ class Typhoon:
         return math.exp(-0.5 * (dt_h / (scale / 2.0)) ** 2)
 
     def surge_m(self, t_s: float) -> float:
+        """The typhoon surge at ``t_s`` (m): Gaussian around the peak, its rise and fall of their own widths."""
         dt_h = (t_s - self.peak_s) / HOUR_S
         scale = self.surge_rise_h if dt_h < 0 else self.surge_fall_h
         return self.surge_peak_m * math.exp(-0.5 * (dt_h / (scale / 2.0)) ** 2)
@@ -103,6 +104,7 @@ class CoastSimulator:
         self._rngs = {st.id: streams[st.region] for st in stations}
 
     def readings_at(self, t_s: float) -> list[Reading]:
+        """The readings every station would publish at ``t_s``."""
         ts_ns = int(t_s * NS_PER_S)
         out = []
         for station in self._stations:
@@ -117,38 +119,43 @@ class CoastSimulator:
         env = storm.envelope(t_s) if storm else 0.0
         noise = float(self._rngs[station.id].normal())
         if kind == Kind.TIDE_LEVEL:
-            constants = self._constants.get(station.id)
-            if constants is None:
-                return None
-            surge = storm.surge_m(t_s) if storm else 0.0
-            return (
-                float(tide.predict(constants, np.array([t_s]))[0])
-                + surge
-                + 0.02 * noise
-                + station.gauge_to_85_m
-            )
-        if kind == Kind.WAVE_HEIGHT:
-            peak = (
-                (storm.hs_off_peak_m if station.exposure == "offshore" else storm.hs_near_peak_m)
-                if storm
-                else 0.0
-            )
-            calm = 1.2 if station.exposure == "offshore" else 0.6
-            return max(0.1, calm + (peak - calm) * env + 0.05 * noise)
-        if kind == Kind.WAVE_PERIOD:
-            return 5.0 + 4.5 * env + 0.2 * noise
-        if kind in (Kind.WAVE_DIRECTION, Kind.WIND_DIRECTION):
-            return (110.0 + 40.0 * env + 5.0 * noise) % 360.0
-        if kind == Kind.WIND_SPEED:
-            return max(
-                0.0, 5.0 + ((storm.wind_peak_mps if storm else 5.0) - 5.0) * env + 0.8 * noise
-            )
-        if kind == Kind.WIND_GUST:
-            mean = 5.0 + ((storm.wind_peak_mps if storm else 5.0) - 5.0) * env
-            return max(0.0, mean * (storm.gust_factor if storm else 1.3) + 1.2 * abs(noise))
-        if kind == Kind.AIR_PRESSURE:
-            return 1008.0 - (storm.pressure_drop_hpa if storm else 0.0) * env + 0.3 * noise
-        return _water_quality(kind, t_s, noise)
+            return self._tide_level(station, t_s, noise)
+        weather = _weather(station, storm, env, noise).get(kind)
+        return weather if weather is not None else _water_quality(kind, t_s, noise)
+
+    def _tide_level(self, station: Station, t_s: float, noise: float) -> float | None:
+        constants = self._constants.get(station.id)
+        if constants is None:
+            return None
+        surge = self._storm.surge_m(t_s) if self._storm else 0.0
+        return (
+            float(tide.predict(constants, np.array([t_s]))[0])
+            + surge
+            + 0.02 * noise
+            + station.gauge_to_85_m
+        )
+
+
+def _weather(
+    station: Station, storm: Typhoon | None, env: float, noise: float
+) -> dict[Kind, float]:
+    """Waves, wind and pressure at a station: calm values pushed towards the storm's by ``env``."""
+    offshore = station.exposure == "offshore"
+    peak_hs = (storm.hs_off_peak_m if offshore else storm.hs_near_peak_m) if storm else 0.0
+    calm_hs = 1.2 if offshore else 0.6
+    direction = (110.0 + 40.0 * env + 5.0 * noise) % 360.0
+    wind_mean = 5.0 + ((storm.wind_peak_mps if storm else 5.0) - 5.0) * env
+    return {
+        Kind.WAVE_HEIGHT: max(0.1, calm_hs + (peak_hs - calm_hs) * env + 0.05 * noise),
+        Kind.WAVE_PERIOD: 5.0 + 4.5 * env + 0.2 * noise,
+        Kind.WAVE_DIRECTION: direction,
+        Kind.WIND_DIRECTION: direction,
+        Kind.WIND_SPEED: max(0.0, wind_mean + 0.8 * noise),
+        Kind.WIND_GUST: max(
+            0.0, wind_mean * (storm.gust_factor if storm else 1.3) + 1.2 * abs(noise)
+        ),
+        Kind.AIR_PRESSURE: 1008.0 - (storm.pressure_drop_hpa if storm else 0.0) * env + 0.3 * noise,
+    }
 
 
 def _water_quality(kind: Kind, t_s: float, noise: float) -> float | None:

@@ -5,6 +5,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -33,8 +34,8 @@ def _logging_left_as_found(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     loggers are never cached, and each test leaves structlog and the root logger as it found them."""
     configure = logs.configure
 
-    def uncached(*args: object, **kwargs: object) -> None:
-        configure(*args, **kwargs)  # type: ignore[arg-type]
+    def uncached(level: str = "INFO") -> None:
+        configure(level)
         structlog.configure(cache_logger_on_first_use=False)
 
     monkeypatch.setattr(logs, "configure", uncached)
@@ -126,7 +127,7 @@ def make_settings(tmp_path: Path, topic_root: str, mqtt_client_id: str) -> Calla
         influx_db: str | None = None,
         **extra: object,
     ) -> Settings:
-        values: dict[str, object] = {
+        values: dict[str, Any] = {
             "config_dir": CONFIG_DIR,
             "data_dir": tmp_path / "data",
             "mqtt_url": broker.url,
@@ -139,6 +140,6 @@ def make_settings(tmp_path: Path, topic_root: str, mqtt_client_id: str) -> Calla
         if influx is not None:
             values.update(store="influxdb", influx_url=influx.url, influx_db=influx_db)
         values.update(extra)
-        return Settings(**values)  # type: ignore[arg-type]
+        return Settings(**values)
 
     return make

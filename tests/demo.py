@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -35,7 +36,7 @@ class Demo:
     def text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
-    def events(self) -> list[dict]:
+    def events(self) -> list[dict[str, Any]]:
         """The demo's JSON log lines (stderr is not a TTY, so structlog writes JSON)."""
         out = []
         for line in self.text().splitlines():

@@ -7,15 +7,16 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import httpx
 import uvicorn
 import xmlschema
 from fastapi import FastAPI
 
-from marine_watch.app import Services, create_app, server_options
+from marine_watch.app import create_app, server_options
 from marine_watch.clock import Clock
-from marine_watch.risk.mirror import RiskMirror
+from marine_watch.services import Services
 from marine_watch.settings import Settings
 from tests.services import scaled
 
@@ -28,6 +29,44 @@ if TYPE_CHECKING:
 #: Reference data of the repository (reference/README.md: source, licence, units, traps per file).
 REFERENCE = Path(__file__).resolve().parents[1] / "reference"
 CAP_XSD = REFERENCE / "cap" / "CAP-v1.2.xsd"
+
+
+T = TypeVar("T")
+
+#: A JSON object from an HTTP or websocket answer: tests index it freely and assert on what they find.
+JsonObject = dict[str, Any]
+
+
+def json_of(response: httpx.Response) -> JsonObject:
+    """The JSON object an HTTP answer carries."""
+    body = response.json()
+    assert isinstance(body, dict), body
+    return body
+
+
+def present(value: T | None) -> T:
+    """``value``, which the test needs to be there (an XML element or text, an optional field)."""
+    assert value is not None
+    return value
+
+
+def obj(value: object) -> JsonObject:
+    """A JSON object, or a mapping nested in an explanation, narrowed so a test can index it."""
+    assert isinstance(value, dict), value
+    return value
+
+
+def seq(value: object) -> list[Any]:
+    """A JSON array, or a list or tuple nested in an explanation, narrowed for iterating."""
+    assert isinstance(value, list | tuple), value
+    return list(value)
+
+
+def num(value: object) -> float:
+    """A number from a JSON answer or an explanation, narrowed for arithmetic and comparisons."""
+    assert isinstance(value, int | float), value
+    assert not isinstance(value, bool), value
+    return float(value)
 
 
 def cap_schema() -> xmlschema.XMLSchema:
@@ -131,18 +170,17 @@ async def serve(settings: Settings, *, clock: Clock | None = None) -> AsyncItera
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, lifespan="on", **server_options(settings))  # type: ignore[arg-type]
-    )
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", **server_options(settings)))
     task = asyncio.create_task(server.serve(sockets=[sock]), name="uvicorn")
     try:
         async with asyncio.timeout(scaled(20)):
             while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
                 await asyncio.sleep(0.02)
         services: Services = app.state.services
-        mirror = services.extras.get("mirror")  # an API node follows the broker, ingests nothing
-        connected = (
-            mirror.connected if isinstance(mirror, RiskMirror) else services.ingest.connected
+        connected = (  # an API node follows the broker, ingests nothing
+            services.mirrored.mirror.connected
+            if services.mirrored is not None
+            else services.ingest.connected
         )
         async with asyncio.timeout(scaled(20)):
             await connected.wait()
@@ -172,8 +210,7 @@ def build_pipeline(clock: Clock) -> tuple["Pipeline", "Hub", "ThreadPoolExecutor
     executor (the caller shuts the executor down)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from marine_watch.app import load_constants
-    from marine_watch.coast import load_catalogue
+    from marine_watch.coast import load_catalogue, load_constants
     from marine_watch.hub import Hub
     from marine_watch.metrics import Metrics
     from marine_watch.risk.pipeline import Pipeline

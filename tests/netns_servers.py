@@ -133,10 +133,21 @@ class Haproxy(HostServer):
     stats_port: int
 
     def command(self, line: str) -> str:
-        """One runtime API command over the admin socket (a file: reachable from any namespace)."""
+        """One runtime API command over the admin socket (a file: reachable from any namespace).
+
+        The socket file exists from HAProxy's bind(); until its listen() a connect is refused, a
+        window a loaded machine widens, so a refusal is retried for a few seconds."""
+        deadline = time.monotonic() + 10.0
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(5.0)
-            sock.connect(str(self.admin_socket))
+            while True:
+                try:
+                    sock.connect(str(self.admin_socket))
+                    break
+                except ConnectionRefusedError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
             sock.sendall(line.encode() + b"\n")
             chunks = []
             while chunk := sock.recv(65536):

@@ -13,7 +13,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from tests.security.certs import Pki, make_pki
 from tests.services import free_port
@@ -43,7 +43,9 @@ class Inbox:
         with self.lock:
             return [r for r in self.received if address in r.rcpt_tos]
 
-    def authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+    def authenticate(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: object
+    ) -> AuthResult:
         ok = (
             isinstance(auth_data, LoginPassword)
             and auth_data.login.decode() == self.username
@@ -54,14 +56,16 @@ class Inbox:
                 self.refused.append(f"auth {mechanism}")
         return AuthResult(success=ok)
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 - aiosmtpd hook name
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802 - aiosmtpd hook name
+        assert isinstance(envelope.content, bytes)  # DATA is taken as bytes (decode_data off)
+        assert envelope.mail_from is not None  # DATA comes after MAIL FROM
         parsed = message_from_bytes(envelope.content, policy=policy.default)
         with self.lock:
             self.received.append(
                 Received(
                     envelope.mail_from,
                     list(envelope.rcpt_tos),
-                    parsed,  # type: ignore[arg-type]
+                    parsed,
                     session.ssl is not None,
                 )
             )

@@ -53,7 +53,9 @@ def test_each_node_is_checked_once_and_tracked_for_websockets() -> None:
         (SERVERS, {"colour": "red"}, "unknown fields"),
     ],
 )
-def test_bad_input_is_refused(servers, values, error: str) -> None:
+def test_bad_input_is_refused(
+    servers: list[tuple[str, str]], values: dict[str, str], error: str
+) -> None:
     """Servers and values that could break the config (or out of their line) are errors."""
     with pytest.raises(ValueError, match=error):
         render_module.render(TEMPLATE, servers, **values)

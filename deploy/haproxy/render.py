@@ -1,6 +1,6 @@
-"""Render deploy/haproxy/haproxy.cfg for a set of marine_watch API nodes (standard library only).
+r"""Render deploy/haproxy/haproxy.cfg for a set of marine_watch API nodes (standard library only).
 
-    python3 deploy/haproxy/render.py --server api1=10.0.0.11:8000 --server api2=10.0.0.12:8000 \\
+    python3 deploy/haproxy/render.py --server api1=10.0.0.11:8000 --server api2=10.0.0.12:8000 \
         --bind :80 -o /etc/haproxy/haproxy.cfg
 
 Every ``{{ field }}`` of the template is filled in; an unknown field, a field left over or a value
@@ -97,6 +97,7 @@ def parse_servers(specs: Sequence[str]) -> list[tuple[str, str]]:
 
 
 def main(argv: Sequence[str] | None = None, defaults: Mapping[str, str] = DEFAULTS) -> int:
+    """Render haproxy.cfg from the template and the ``--server`` list; 2 on a bad argument."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--server", action="append", default=[], help="NAME=HOST:PORT, repeat")
     for key, value in defaults.items():

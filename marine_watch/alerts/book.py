@@ -70,6 +70,7 @@ class AlertMessage:
     response_type: str | None = None  # CAP responseType (AllClear for a cancel)
 
     def to_dict(self) -> dict[str, object]:
+        """The message as the API and the websocket send it (CAP fields, plain JSON types)."""
         return {
             "identifier": self.identifier,
             "incident": self.incident,
@@ -109,12 +110,7 @@ class AlertBook:
         chain = self.active.get(key)
         hazard = str((colour.driver or {}).get("hazard", "marine hazard"))
         if chain is None:
-            if colour.level <= 0:
-                return None
-            texts, response = self._texts("alert", colour, hazard, None)
-            return self._open(
-                key, colour.tier, MsgType.ALERT, colour.level, texts, colour.driver, now_s, response
-            )
+            return self._first(key, colour, hazard, now_s)
         last = chain[-1]
         if colour.level == last.level:
             return None
@@ -125,13 +121,41 @@ class AlertBook:
             texts, _ = self._texts("cancel", colour, last_hazard, None)
             return self._close(key, texts, now_s, colour.driver)
         texts, response = self._texts("update", colour, hazard, last.level)
-        return self._next(key, MsgType.UPDATE, colour.level, texts, colour.driver, now_s, response)
+        return self._next(
+            key,
+            MsgType.UPDATE,
+            colour.level,
+            texts,
+            explanation=colour.driver,
+            now_s=now_s,
+            response=response,
+        )
+
+    def _first(
+        self, key: tuple[Subject, str], colour: PlaceColour, hazard: str, now_s: float
+    ) -> AlertMessage | None:
+        """The Alert that opens an incident for a zone above none; None at none."""
+        if colour.level <= 0:
+            return None
+        texts, response = self._texts("alert", colour, hazard, None)
+        return self._open(
+            key,
+            colour.tier,
+            MsgType.ALERT,
+            colour.level,
+            texts,
+            explanation=colour.driver,
+            now_s=now_s,
+            response=response,
+        )
 
     def _texts(
         self, kind: str, colour: PlaceColour, hazard: str, previous: int | None
     ) -> tuple[Texts, str | None]:
         if self.wording is not None:
-            return self.wording.zone(kind, colour.id, hazard, colour.level, colour.driver, previous)
+            return self.wording.zone(
+                kind, colour.id, hazard, colour.level, colour.driver, previous=previous
+            )
         head = f"{colour.colour.capitalize()} {hazard} warning for {colour.id}"
         if kind == "cancel":
             head = f"All clear: {hazard} warning for {colour.id} lifted"
@@ -149,7 +173,14 @@ class AlertBook:
                 else {"en": {"headline": f"Station {station} is silent: {reason}"}}
             )
             return self._open(
-                key, None, MsgType.ALERT, UNKNOWN, texts, {"reason": reason}, now_s, None
+                key,
+                None,
+                MsgType.ALERT,
+                UNKNOWN,
+                texts,
+                explanation={"reason": reason},
+                now_s=now_s,
+                response=None,
             )
         if status == "ok" and key in self.active:
             texts = (
@@ -167,6 +198,7 @@ class AlertBook:
         msg_type: MsgType,
         level: int,
         texts: Texts,
+        *,
         explanation: Mapping[str, object] | None,
         now_s: float,
         response: str | None,
@@ -197,6 +229,7 @@ class AlertBook:
         msg_type: MsgType,
         level: int,
         texts: Texts,
+        *,
         explanation: Mapping[str, object] | None,
         now_s: float,
         response: str | None,
@@ -230,7 +263,15 @@ class AlertBook:
         explanation: Mapping[str, object] | None,
     ) -> AlertMessage:
         level = 0 if key[0] == Subject.ZONE else UNKNOWN
-        message = self._next(key, MsgType.CANCEL, level, texts, explanation, now_s, "AllClear")
+        message = self._next(
+            key,
+            MsgType.CANCEL,
+            level,
+            texts,
+            explanation=explanation,
+            now_s=now_s,
+            response="AllClear",
+        )
         del self.active[key]
         return message
 

@@ -102,7 +102,7 @@ def _info(alert: ET.Element, message: AlertMessage, zone: Zone | None, web: str)
     texts = message.texts or {"en": {"headline": message.headline}}
     for lang, words in texts.items():
         if lang in LANGUAGES:
-            _info_in(alert, message, zone, web, lang, words)
+            _info_in(alert, message, zone, web, lang=lang, words=words)
 
 
 def _info_in(
@@ -110,6 +110,7 @@ def _info_in(
     message: AlertMessage,
     zone: Zone | None,
     web: str,
+    *,
     lang: str,
     words: Mapping[str, str],
 ) -> None:

@@ -120,7 +120,9 @@ class Escalator:
         target = self.teams.team(current.escalate_to) if current and current.escalate_to else None
         if current is None or target is None:
             return None  # the top of the chain: nobody further to escalate to
-        return await self._escalate(message, current, target, len(steps) + 1, delay, due_s)
+        return await self._escalate(
+            message, current, target, len(steps) + 1, delay_s=delay, due_s=due_s
+        )
 
     async def _escalate(
         self,
@@ -128,12 +130,13 @@ class Escalator:
         current: Team,
         target: Team,
         number: int,
-        delay: float,
+        *,
+        delay_s: float,
         due_s: float,
     ) -> dict[str, object]:
         why = f"escalation{number}"
         note = (
-            f"Not acknowledged by {current.name} within {delay / 60:.0f} min:"
+            f"Not acknowledged by {current.name} within {delay_s / 60:.0f} min:"
             f" escalated to {target.name}."
         )
         mails = await self.outbox.enqueue(self._mails(message, target, why, note))
@@ -157,7 +160,7 @@ class Escalator:
             "from": current.id,
             "to": target.id,
             "to_name": target.name,
-            "delay_s": delay,
+            "delay_s": delay_s,
             "due_s": due_s,
             "emails": len(target.email),
         }

@@ -55,6 +55,7 @@ class MailStore:
         self._sql = SqliteFile(path, "mail", setup=_schema)
 
     async def open(self) -> None:
+        """Open the outbox database (created on first use)."""
         await self._sql.open()
 
     async def enqueue(self, mails: list[Mail]) -> int:
@@ -74,6 +75,7 @@ class MailStore:
         return int(db.total_changes - before)
 
     async def due(self, now_s: float, limit: int) -> list[tuple[Mail, int]]:
+        """Up to ``limit`` e-mails due at ``now_s``, each with its attempts so far."""
         return await self._sql.run(self._due, now_s, limit)
 
     def _due(self, db: sqlite3.Connection, now_s: float, limit: int) -> list[tuple[Mail, int]]:
@@ -85,16 +87,20 @@ class MailStore:
         return [(Mail(*(str(x) for x in r[:6])), int(r[6])) for r in rows]
 
     async def next_due_s(self) -> float | None:
+        """When the next pending e-mail falls due; None when none waits."""
         return await self._sql.run(self._next_due)
 
     def _next_due(self, db: sqlite3.Connection) -> float | None:
         row = db.execute("SELECT min(next_at_s) FROM mail WHERE status = 'pending'").fetchone()
         return None if row[0] is None else float(row[0])
 
-    async def record(
+    async def record(  # noqa: PLR0917 - tests/marine_watch/alerts/test_teams.py calls it positionally
         self, key: str, status: str, attempts: int, next_at_s: float, error: str | None, ms: float
     ) -> None:
-        await self._sql.run(self._record, key, status, attempts, next_at_s, error, ms)
+        """Store the outcome of one attempt: status, attempts, next try, error and duration."""
+        await self._sql.run(
+            self._record, key, status, attempts, next_at_s=next_at_s, error=error, ms=ms
+        )
 
     def _record(
         self,
@@ -102,6 +108,7 @@ class MailStore:
         key: str,
         status: str,
         attempts: int,
+        *,
         next_at_s: float,
         error: str | None,
         ms: float,
@@ -122,12 +129,13 @@ class MailStore:
     def _of_alert(self, db: sqlite3.Connection, identifier: str) -> list[dict[str, object]]:
         cols = ("key", "team", "address", "status", "attempts", "last_error", "sent_s")
         rows = db.execute(
-            f"SELECT {', '.join(cols)} FROM mail WHERE identifier = ? ORDER BY created_s",
+            f"SELECT {', '.join(cols)} FROM mail WHERE identifier = ? ORDER BY created_s",  # noqa: S608 - column names are constants
             (identifier,),
         ).fetchall()
         return [dict(zip(cols, r, strict=True)) for r in rows]
 
     async def close(self) -> None:
+        """Close the outbox database."""
         await self._sql.close()
 
 
@@ -167,9 +175,11 @@ class Mailer:
 
     @property
     def enabled(self) -> bool:
+        """Whether an SMTP host is configured; without one e-mails wait in the outbox."""
         return self._s.smtp_host is not None
 
     async def run(self) -> None:
+        """Send due e-mails until cancelled, sleeping until the next is due or ``wake`` is set."""
         if not self.enabled:
             log.info("email_channel_off", reason="smtp_host is not set; e-mails wait in the outbox")
             return
@@ -223,7 +233,7 @@ class Mailer:
             await self._store.record(mail.key, "sent", attempts, 0.0, None, ms)
             log.info("email_sent", key=mail.key, team=mail.team, attempts=attempts, ms=ms)
             return
-        delay = min(BACKOFF_MAX_S, BACKOFF_S * 2 ** (attempts - 1)) * (1 + random.random() / 2)
+        delay = min(BACKOFF_MAX_S, BACKOFF_S * 2 ** (attempts - 1)) * (1 + random.random() / 2)  # noqa: S311 - retry jitter, not a secret
         state = "failed" if attempts >= s.smtp_max_attempts else "pending"
         await self._store.record(mail.key, state, attempts, time.time() + delay, error, ms)
         log.warning("email_failed", key=mail.key, team=mail.team, attempts=attempts, error=error)

@@ -83,6 +83,7 @@ class TargetGuard:
         self._timeout_s = timeout_s
 
     def allowed(self, address: IPAddress) -> bool:
+        """Whether ``address`` is inside one of the allowed networks."""
         return any(address.version == net.version and address in net for net in self._allow)
 
     async def vet(self, host: str, port: int) -> IPAddress:
@@ -113,6 +114,7 @@ class PinnedTransport(httpx.AsyncBaseTransport):
         self._inner = inner
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` to the vetted address of its host, keeping the Host header and SNI."""
         url = request.url
         port = url.port or (443 if url.scheme == "https" else 80)
         try:
@@ -126,6 +128,7 @@ class PinnedTransport(httpx.AsyncBaseTransport):
         return await self._inner.handle_async_request(request)
 
     async def aclose(self) -> None:
+        """Close the wrapped transport."""
         await self._inner.aclose()
 
 

@@ -59,6 +59,7 @@ class AlertService:
             await self.emit(message)
 
     async def emit(self, message: AlertMessage) -> None:
+        """Store, broadcast and deliver one message: listeners, websocket, webhooks, e-mail."""
         await self.store.add(message)
         for listener in self.listeners:
             listener(message)
@@ -97,6 +98,7 @@ class AlertService:
     async def acknowledge(
         self, message: AlertMessage, who: Principal | str, note: str, now_s: float
     ) -> dict[str, object]:
+        """Record an acknowledgement of ``message`` in the audit trail and broadcast it; the ack."""
         actor = who if isinstance(who, str) else f"{who.role.value}:{who.name}"
         await self.store.audit(
             AuditEntry(now_s, actor, "acknowledged", message.subject_id, message.identifier, note)

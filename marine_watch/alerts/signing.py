@@ -21,7 +21,7 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"sha256={mac.hexdigest()}"
 
 
-class Replay:
+class ReplayGuard:
     """Verifies signed requests: fresh timestamp, matching HMAC, never seen before."""
 
     def __init__(self, window_s: float = REPLAY_WINDOW_S) -> None:

@@ -53,15 +53,16 @@ class AlertStore:
     def _select(
         self, db: sqlite3.Connection, where: str, args: tuple[object, ...]
     ) -> list[AlertMessage]:
-        rows = db.execute(f"SELECT {_COLUMNS} FROM message WHERE {where}", args)
+        rows = db.execute(f"SELECT {_COLUMNS} FROM message WHERE {where}", args)  # noqa: S608 - callers pass constant clauses
         return [_message(row) for row in rows]
 
     async def add(self, message: AlertMessage) -> None:
+        """Store one alert message."""
         await self._sql.run(self._add, message)
 
     def _add(self, db: sqlite3.Connection, m: AlertMessage) -> None:
         db.execute(
-            f"INSERT INTO message ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO message ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608 - column names are constants
             (
                 m.identifier,
                 m.incident,
@@ -146,6 +147,7 @@ class AlertStore:
         )
 
     async def message(self, identifier: str) -> AlertMessage | None:
+        """The message with this identifier, or None."""
         found = await self._sql.run(self._select, "identifier = ?", (identifier,))
         return found[0] if found else None
 
@@ -180,7 +182,7 @@ class AlertStore:
     ) -> list[dict[str, object]]:
         cols = ("ts_s", "actor", "action", "subject_id", "identifier", "detail")
         rows = db.execute(
-            f"SELECT {', '.join(cols)} FROM audit WHERE identifier = ? AND action = ? ORDER BY id",
+            f"SELECT {', '.join(cols)} FROM audit WHERE identifier = ? AND action = ? ORDER BY id",  # noqa: S608 - column names are constants
             (identifier, action),
         ).fetchall()
         return [dict(zip(cols, r, strict=True)) for r in rows]
@@ -199,7 +201,7 @@ class AlertStore:
             chunk = wanted[start : start + _IN_CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = db.execute(
-                f"SELECT {', '.join(cols)} FROM audit WHERE action = 'acknowledged'"
+                f"SELECT {', '.join(cols)} FROM audit WHERE action = 'acknowledged'"  # noqa: S608 - constant columns, ? marks
                 f" AND identifier IN ({marks}) ORDER BY id",
                 chunk,
             )
@@ -208,6 +210,7 @@ class AlertStore:
         return out
 
     async def close(self) -> None:
+        """Close the alert database."""
         await self._sql.close()
 
 

@@ -48,6 +48,7 @@ class Team(_Frozen):
 
     @property
     def min_level(self) -> int:
+        """The team's minimum colour as a level (its index in COLOUR_OF_CODE, less one)."""
         return COLOUR_OF_CODE.index(self.min_colour) - 1
 
     def wants(self, message: AlertMessage) -> bool:
@@ -73,6 +74,7 @@ class Escalation(_Frozen):
     source: str = ""
 
     def delay(self, tier: str | None) -> float | None:
+        """The escalation delay for an alert of this tier; None when the tier has none."""
         if tier is None:
             return None
         try:
@@ -100,9 +102,11 @@ class Teams(_Frozen):
         return self
 
     def team(self, team_id: str) -> Team | None:
+        """The team with this id, or None."""
         return next((t for t in self.teams if t.id == team_id), None)
 
     def wanting(self, message: AlertMessage) -> list[Team]:
+        """The teams whose preferences take ``message``, in file order."""
         return [t for t in self.teams if t.wants(message)]
 
     def first(self, message: AlertMessage) -> Team | None:

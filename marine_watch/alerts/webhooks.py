@@ -28,7 +28,7 @@ from marine_watch.alerts.signing import (
     DELIVERY_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
-    Replay,
+    ReplayGuard,
     sign,
 )
 from marine_watch.store.sqlite_file import SqliteFile
@@ -37,7 +37,7 @@ __all__ = [  # the signing scheme is re-exported: receivers and tests import it 
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
     "Policy",
-    "Replay",
+    "ReplayGuard",
     "Sender",
     "Subscription",
     "WebhookStore",
@@ -63,6 +63,7 @@ class Subscription:
 
     def wants(self, message: AlertMessage) -> bool:
         # a Cancel passes hazard and colour: the all-clear of whatever the alert was about
+        """Whether this subscription's filters (subject, zones, tiers, hazards, level) take the message."""
         free = message.subject.value != "zone" or message.msg_type.value == "Cancel"
         hazard = (message.explanation or {}).get("hazard")
         return (
@@ -110,6 +111,7 @@ class WebhookStore:
         self.subscriptions: dict[str, Subscription] = {}
 
     async def open(self) -> None:
+        """Open the database and load the active subscriptions."""
         await self._sql.run(self._open)
 
     def _open(self, db: sqlite3.Connection) -> None:
@@ -134,10 +136,10 @@ class WebhookStore:
         for column in ("hazards TEXT", "min_level INTEGER"):  # added later: older files lack them
             if column.split()[0] not in have:
                 db.execute(f"ALTER TABLE subscription ADD COLUMN {column}")
-        rows = db.execute(f"SELECT {_SUB_COLS} FROM subscription WHERE active = 1")
+        rows = db.execute(f"SELECT {_SUB_COLS} FROM subscription WHERE active = 1")  # noqa: S608 - column names are constants
         self.subscriptions = {r[0]: _subscription(r) for r in rows}
 
-    async def subscribe(
+    async def subscribe(  # noqa: PLR0917 - tests/marine_watch/alerts call it positionally
         self,
         owner: str,
         url: str,
@@ -147,6 +149,7 @@ class WebhookStore:
         hazards: tuple[str, ...] = (),
         min_level: int = 0,
     ) -> Subscription:
+        """Add a subscription with a fresh id and signing secret; stored before it is returned."""
         sub = Subscription(
             "wh_" + secrets.token_hex(8),
             owner,
@@ -165,7 +168,7 @@ class WebhookStore:
 
     def _insert_sub(self, db: sqlite3.Connection, s: Subscription) -> None:
         db.execute(
-            f"INSERT INTO subscription ({_SUB_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT INTO subscription ({_SUB_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?)",  # noqa: S608 - column names are constants
             (
                 s.id,
                 s.owner,
@@ -182,6 +185,7 @@ class WebhookStore:
         db.commit()
 
     async def unsubscribe(self, sub_id: str) -> None:
+        """Stop deliveries to ``sub_id``; its row stays, marked inactive."""
         self.subscriptions.pop(sub_id, None)
         await self._sql.run(self._deactivate, sub_id)
 
@@ -233,13 +237,14 @@ class WebhookStore:
         return [(int(r[0]), str(r[1]), bytes(r[2]), int(r[3])) for r in rows]
 
     async def next_due_s(self) -> float | None:
+        """When the next pending delivery falls due; None when none waits."""
         return await self._sql.run(self._next_due)
 
     def _next_due(self, db: sqlite3.Connection) -> float | None:
         row = db.execute("SELECT min(next_at_s) FROM delivery WHERE status = 'pending'").fetchone()
         return None if row[0] is None else float(row[0])
 
-    async def record(
+    async def record(  # noqa: PLR0917 - one attempt row's columns, in table order
         self,
         delivery: int,
         status: str,
@@ -249,11 +254,12 @@ class WebhookStore:
         error: str | None,
         ms: float,
     ) -> None:
+        """Store the outcome of one attempt: status, attempts, next try, HTTP status, error, duration."""
         await self._sql.run(
             self._record, delivery, status, attempts, next_at_s, http_status, error, ms
         )
 
-    def _record(
+    def _record(  # noqa: PLR0917 - one attempt row's columns, in table order
         self,
         db: sqlite3.Connection,
         delivery: int,
@@ -282,7 +288,7 @@ class WebhookStore:
     def _log(self, db: sqlite3.Connection, sub_id: str, limit: int) -> list[dict[str, object]]:
         cols = ("id", "identifier", "status", "attempts", "last_error", "created_s", "delivered_s")
         rows = db.execute(
-            f"SELECT {', '.join(cols)} FROM delivery WHERE subscription = ? ORDER BY id DESC LIMIT ?",
+            f"SELECT {', '.join(cols)} FROM delivery WHERE subscription = ? ORDER BY id DESC LIMIT ?",  # noqa: S608 - column names are constants
             (sub_id, limit),
         ).fetchall()
         out = []
@@ -310,6 +316,7 @@ class WebhookStore:
         return int(n)
 
     async def close(self) -> None:
+        """Close the webhook database."""
         await self._sql.close()
 
 
@@ -339,6 +346,7 @@ class Sender:
         self.wake = asyncio.Event()
 
     async def run(self) -> None:
+        """Send due deliveries until cancelled, sleeping until the next is due or ``wake`` is set."""
         while True:
             batch = await self._store.due(time.time(), self._policy.batch)
             if batch:
@@ -380,7 +388,7 @@ class Sender:
             await self._store.record(delivery, "delivered", attempts, 0.0, status, None, ms)
             return
         delay = min(self._policy.backoff_max_s, self._policy.backoff_s * 2 ** (attempts - 1))
-        delay *= 1 + random.random() / 2  # jitter: receivers back up together otherwise
+        delay *= 1 + random.random() / 2  # noqa: S311 - jitter, not a secret: receivers back up together otherwise
         state = "failed" if attempts >= self._policy.max_attempts else "pending"
         await self._store.record(delivery, state, attempts, time.time() + delay, status, error, ms)
         log.warning(

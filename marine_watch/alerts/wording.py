@@ -53,6 +53,7 @@ class Wording:
         hazard: str,
         level: int,
         explanation: Mapping[str, object] | None,
+        *,
         previous: int | None = None,
     ) -> tuple[Texts, str | None]:
         """Texts and responseType of a zone message; kind is "alert", "update" or "cancel"."""

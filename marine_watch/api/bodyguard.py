@@ -16,15 +16,12 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from marine_watch.auth.keys import KeyRing
-
-if TYPE_CHECKING:
-    from marine_watch.app import Services
+from marine_watch.services import Services
 
 WITH_BODY: Final = frozenset({b"POST", b"PUT", b"PATCH", "POST", "PUT", "PATCH"})
 #: Routes that take a body without a key.
@@ -46,6 +43,7 @@ class BodyGuard:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse a request body over ``http_max_body_bytes`` with 413 before the route reads it."""
         if scope["type"] != "http" or scope["method"] not in WITH_BODY:
             await self.app(scope, receive, send)
             return
@@ -89,10 +87,9 @@ def _has_key(services: Services, headers: dict[bytes, bytes], path: str) -> bool
     key = headers.get(b"x-api-key") or (
         bearer.removeprefix(b"Bearer ").strip() if bearer.startswith(b"Bearer ") else b""
     )
-    ring = services.extras.get("keyring")
-    if not key or not isinstance(ring, KeyRing):
+    if not key or services.features is None:  # an API node holds no keys
         return False
-    return ring.lookup(key.decode("latin-1")) is not None
+    return services.features.keyring.lookup(key.decode("latin-1")) is not None
 
 
 async def _answer(send: Send, status: int, error: str, extra: dict[str, str] | None = None) -> None:

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import Depends
 from starlette.requests import HTTPConnection
 
-if TYPE_CHECKING:
-    from marine_watch.app import Services
+from marine_watch.services import Services
 
 
 async def get_services(conn: HTTPConnection) -> Services:
+    """The node's Services, as the lifespan put them on the app state."""
     services: Services = conn.state.services
     return services
 
 
-ServicesDep = Annotated["Services", Depends(get_services)]
+ServicesDep = Annotated[Services, Depends(get_services)]

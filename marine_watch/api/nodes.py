@@ -48,10 +48,12 @@ TRY_AGAIN_LATER = 1013  # websocket close code
 
 
 def ingest_serves(path: str) -> bool:
+    """Whether an ingest node answers ``path`` (health and metrics)."""
     return path.startswith(INGEST_SERVED)
 
 
 def api_serves(path: str) -> bool:
+    """Whether an API node answers ``path``: the read routes, the pages and the websockets."""
     if path in API_EXACT or path.startswith(API_PREFIXES):
         return True
     return any(
@@ -69,6 +71,7 @@ class RoleLimit:
         self._refusal = API_REFUSAL if role == "api" else INGEST_REFUSAL
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the paths this node serves; answer the others 503 (websockets: refuse the handshake)."""
         path = scope.get("path", "")
         if scope["type"] not in ("http", "websocket") or self._serves(path):
             await self.app(scope, receive, send)

@@ -4,16 +4,14 @@ import asyncio
 import json
 import math
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security, WebSocket
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from marine_watch.api.deps import ServicesDep
-from marine_watch.auth.keys import KeyRing, Principal, RateLimiter, Role
-
-if TYPE_CHECKING:
-    from marine_watch.app import Services
+from marine_watch.auth.keys import KeyRing, Principal, Role
+from marine_watch.services import Services
 
 api_key_header = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="API key of a duty officer, team or admin"
@@ -32,12 +30,12 @@ WS_AUTH_HELP = (
 
 
 def keyring_of(services: ServicesDep) -> KeyRing:
-    ring = services.extras["keyring"]
-    assert isinstance(ring, KeyRing)
-    return ring
+    """The node's key ring (route dependency)."""
+    return services.full.keyring
 
 
 def authorise(ring: KeyRing, token: str | None, roles: tuple[Role, ...]) -> Principal:
+    """The principal of ``token`` if its role is one of ``roles`` (admin passes all); 401 or 403."""
     needed = " or ".join(r.value for r in roles)
     if not token:
         msg = f"missing API key: send 'Authorization: Bearer <key>' or 'X-API-Key' ({needed})"
@@ -115,13 +113,12 @@ async def ws_principal(
         return None
 
 
-def check_rate(request: Request, services: "Services", bucket: str = "") -> None:
+def check_rate(request: Request, services: Services, bucket: str = "") -> None:
     """Spend one token of the caller's bucket; 429 with Retry-After when it is empty.
 
     ``bucket`` names a separate bucket per client (``/health`` has its own, so a load balancer's
     health checks are never starved by the traffic it forwards from the same address)."""
-    limiter = services.extras["ratelimit"]
-    assert isinstance(limiter, RateLimiter)
+    limiter = services.ratelimit
     client = request.client.host if request.client else "unknown"
     wait_s = limiter.take(bucket + client)
     if wait_s > 0:
@@ -132,12 +129,12 @@ def check_rate(request: Request, services: "Services", bucket: str = "") -> None
 ROWS_PER_TOKEN = 1_000
 
 
-def charge_rows(request: Request, services: "Services", rows: int) -> None:
+def charge_rows(request: Request, services: Services, rows: int) -> None:
     """Charge a heavy read to the caller's bucket: one more token per 1,000 rows answered."""
     if rows >= ROWS_PER_TOKEN:
-        limiter = services.extras["ratelimit"]
-        assert isinstance(limiter, RateLimiter)
-        limiter.charge(request.client.host if request.client else "unknown", rows / ROWS_PER_TOKEN)
+        services.ratelimit.charge(
+            request.client.host if request.client else "unknown", rows / ROWS_PER_TOKEN
+        )
 
 
 async def rate_limited(request: Request, services: ServicesDep) -> None:

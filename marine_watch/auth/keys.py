@@ -1,4 +1,4 @@
-"""Roles, API keys and rate limits.
+"""Roles and API keys.
 
 Roles: the public (no key: resident lookup, zone colours, CAP feed), ``duty_officer`` (feeds, dead
 letters, road notes, acknowledge), ``emergency_team`` (alerts, acknowledge, webhooks), ``forecaster``
@@ -16,9 +16,7 @@ import hmac
 import secrets
 import sqlite3
 import sys
-import time
 import tomllib
-from collections import OrderedDict
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -30,7 +28,6 @@ from marine_watch.settings import DEMO_KEY_HASHES, DEMO_KEYS, Settings
 from marine_watch.store.sqlite_file import SqliteFile
 
 ROLES_FILE = "roles.toml"
-MAX_BUCKETS = 100_000  # distinct client IPs remembered by the rate limiter (LRU beyond that)
 
 
 class Role(StrEnum):
@@ -116,6 +113,7 @@ class KeyRing:
         return len(self._static) + len(self._dynamic)
 
     def lookup(self, key: str) -> Principal | None:
+        """The principal of ``key``, comparing hashes in constant time; None for an unknown key."""
         digest = hash_key(key)
         for table in (self._static, self._dynamic):
             for known, principal in table.items():
@@ -124,6 +122,7 @@ class KeyRing:
         return None
 
     async def open(self, path: Path) -> None:
+        """Open the users database at ``path`` and load the users' keys."""
         self._sql = SqliteFile(path, "users", durable=False)
         await self._sql.run(self._open)
 
@@ -154,6 +153,7 @@ class KeyRing:
         self._dynamic[digest] = Principal(name, role)
 
     async def remove_user(self, name: str) -> bool:
+        """Remove a user, and with it its key; False when there is no such user."""
         return await self._file().run(self._remove, name)
 
     def _remove(self, db: sqlite3.Connection, name: str) -> bool:
@@ -175,45 +175,9 @@ class KeyRing:
         return sorted(static + dynamic, key=lambda u: u["name"])
 
     async def close(self) -> None:
+        """Close the users database, if open."""
         if self._sql is not None:
             await self._sql.close()
-
-
-@dataclass
-class _Bucket:
-    tokens: float
-    at: float
-
-
-class RateLimiter:
-    """A token bucket per client IP: ``rate_per_s`` refill, ``burst`` capacity, LRU-bounded."""
-
-    def __init__(self, rate_per_s: float, burst: int, max_clients: int = MAX_BUCKETS) -> None:
-        self.rate_per_s = rate_per_s
-        self.burst = burst
-        self._max = max_clients
-        self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
-
-    def take(self, client: str, now: float | None = None) -> float:
-        """Spend one token; return 0 when allowed, else the seconds until one is available."""
-        now = time.monotonic() if now is None else now
-        bucket = self._buckets.pop(client, None) or _Bucket(float(self.burst), now)
-        bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.at) * self.rate_per_s)
-        bucket.at = now
-        self._buckets[client] = bucket
-        if len(self._buckets) > self._max:
-            self._buckets.popitem(last=False)
-        if bucket.tokens >= 1.0:
-            bucket.tokens -= 1.0
-            return 0.0
-        return (1.0 - bucket.tokens) / self.rate_per_s
-
-    def charge(self, client: str, cost: float) -> None:
-        """Spend ``cost`` more tokens for work already done (a heavy read); the bucket may go below
-        zero, down to minus one burst, so the caller waits for the refill before its next request."""
-        bucket = self._buckets.get(client)
-        if bucket is not None:
-            bucket.tokens = max(-float(self.burst), bucket.tokens - cost)
 
 
 def main(argv: list[str]) -> int:

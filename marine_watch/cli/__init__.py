@@ -1,0 +1,1 @@
+"""The ``marine-watch`` command: main (serve, demo, check-config …), numerics, hindcast."""

@@ -32,6 +32,7 @@ def _bar() -> Progress:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    """``marine-watch hindcast``: list the cases, run one, or score the forecast skill."""
     from marine_watch.coast import load_catalogue
     from marine_watch.settings import load_settings
 

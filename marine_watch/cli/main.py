@@ -25,6 +25,7 @@ EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``marine-watch`` command line; the exit code (0 ok, 1 failure, 2 usage or config)."""
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
@@ -197,12 +198,12 @@ def _serve(_args: argparse.Namespace) -> int:
 
     logs.configure()
     settings = load_settings()
-    app = create_app(settings)
+    app = create_app(settings, tune_gc=True)
     uvicorn.run(
         app,
         host=settings.http_host,
         port=settings.http_port,
-        **server_options(settings),  # type: ignore[arg-type]  # uvicorn's keyword arguments
+        **server_options(settings),
     )
     return EXIT_OK
 
@@ -214,9 +215,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from marine_watch.app import load_constants
     from marine_watch.clock import WallClock
-    from marine_watch.coast import load_catalogue
+    from marine_watch.coast import load_catalogue, load_constants
     from marine_watch.demo.simulator import new_simulator, publish_forever, typhoon_for
     from marine_watch.settings import load_settings
 
@@ -298,8 +298,7 @@ def _hindcast(args: argparse.Namespace) -> int:
 
 def _check_config(_args: argparse.Namespace) -> int:
     from marine_watch.alerts.teams import load_teams
-    from marine_watch.app import load_constants
-    from marine_watch.coast import load_catalogue
+    from marine_watch.coast import load_catalogue, load_constants
     from marine_watch.settings import load_settings
 
     settings = load_settings()

@@ -20,6 +20,7 @@ EXIT_OK, EXIT_USAGE = 0, 2
 
 
 def add_numeric_commands(sub: Any) -> None:
+    """Add the numerics commands (tide fit, tide predict, overtopping) to ``sub``."""
     tide_p = sub.add_parser("tide", help="harmonic tide analysis and prediction")
     tide_sub = tide_p.add_subparsers(title="tide commands", metavar="TIDE_COMMAND")
     fit = tide_sub.add_parser(

@@ -1,0 +1,1 @@
+"""The demo: embedded broker, service and simulated coast (run), the simulator, CSV replay."""

@@ -23,6 +23,7 @@ from sensors.reading import UNITS, Kind
 
 BATCH_MAX = 200  # readings per MQTT message (about 15 kB)
 BATCH_WINDOW_S = 0.1  # real seconds of pacing gathered into one message
+EPOCH_MS_ABOVE = 1e11  # a larger epoch number is in milliseconds (1e11 s is in the year 5138)
 
 
 class ReplayError(ValueError):
@@ -43,7 +44,7 @@ def _parse_time(text: str, where: str) -> float:
     try:
         if raw.replace(".", "", 1).isdigit():  # epoch seconds, or milliseconds when huge
             number = float(raw)
-            return number / 1000 if number > 1e11 else number
+            return number / 1000 if number > EPOCH_MS_ABOVE else number
         parsed = datetime.fromisoformat(raw)
     except ValueError:
         msg = f"{where}: {raw!r} is not a time (use ISO 8601 such as 2018-01-01T00:00:00Z, or epoch seconds)"

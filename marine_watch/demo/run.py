@@ -60,10 +60,12 @@ class DemoServer(uvicorn.Server):
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
+        """Install no signal handlers: the demo owns SIGINT and SIGTERM."""
         yield
 
 
 def add_arguments(demo: argparse.ArgumentParser) -> None:
+    """Add the options of ``marine-watch demo`` to its parser."""
     demo.add_argument(
         "--speed", type=float, default=180.0, help="scenario seconds per real second (default 180)"
     )
@@ -87,6 +89,7 @@ def add_arguments(demo: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run the demo until Ctrl-C or SIGTERM; the exit code."""
     logs.configure()
     return asyncio.run(_run(args))
 
@@ -137,9 +140,9 @@ async def _run(args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace, broker: EmbeddedBroker, data_dir: Path) -> uvicorn.Config:
     """Settings, scenario and app on the running broker; print how to use them."""
-    from marine_watch.app import create_app, load_constants, server_options
+    from marine_watch.app import create_app, server_options
     from marine_watch.clock import ScaledClock, WallClock
-    from marine_watch.coast import load_catalogue
+    from marine_watch.coast import load_catalogue, load_constants
     from marine_watch.demo.simulator import new_simulator, publish_forever
     from marine_watch.mqtt.client import MqttEndpoint
     from marine_watch.settings import load_settings
@@ -178,14 +181,14 @@ def _build(args: argparse.Namespace, broker: EmbeddedBroker, data_dir: Path) -> 
             accounts=broker.accounts.stations,
         )
 
-    app = create_app(settings, clock=clock, workers=(("simulator", simulate),))
+    app = create_app(settings, clock=clock, workers=(("simulator", simulate),), tune_gc=True)
     sys.stderr.write(banner(args, broker, settings, clock.start_s, peak))
     return uvicorn.Config(
         app,
         host=settings.http_host,
         port=settings.http_port,
         timeout_graceful_shutdown=GRACE_S,
-        **server_options(settings),  # type: ignore[arg-type]  # uvicorn's keyword arguments
+        **server_options(settings),
     )
 
 

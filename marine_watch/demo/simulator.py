@@ -124,4 +124,5 @@ def new_simulator(
     storm: Typhoon | None,
     seed: int,
 ) -> CoastSimulator:
+    """A simulator of the catalogue's stations, with an optional typhoon, seeded."""
     return CoastSimulator(catalogue.stations, constants, storm, np.random.default_rng(seed))

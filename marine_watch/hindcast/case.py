@@ -56,6 +56,7 @@ class CaseThresholds(_Frozen):
         return self
 
     def as_dict(self) -> dict[str, float]:
+        """The thresholds by colour name."""
         return {c: float(getattr(self, c)) for c in COLOURS}
 
 
@@ -116,10 +117,12 @@ class Case(_Frozen):
 
     @property
     def start_s(self) -> float:
+        """The case's start in Unix seconds."""
         return self.start.timestamp()
 
     @property
     def end_s(self) -> float:
+        """The case's end in Unix seconds."""
         return self.end.timestamp()
 
 
@@ -127,6 +130,7 @@ class Case(_Frozen):
 
 
 def cases_dir(config_dir: Path) -> Path:
+    """Where the hindcast case files live under ``config_dir``."""
     return config_dir / "hindcast"
 
 
@@ -151,6 +155,7 @@ def inside(root: Path, relative: str, what: str) -> Path:
 
 
 def read_case(path: Path) -> Case:
+    """Read and check one case file; HindcastError names what is wrong and where."""
     try:
         with path.open("rb") as fh:
             raw = tomllib.load(fh)
@@ -261,6 +266,7 @@ def first_reached(record: Record, level_m: float, start_s: float, end_s: float) 
 
 
 def load_constants(root: Path, gauge: GaugeCase) -> tide.TideConstants:
+    """The tide constants of a gauge, from its file under ``root``; HindcastError if unreadable."""
     path = inside(root, gauge.tide_constants, "tide_constants")
     try:
         return tide.TideConstants.from_dict(json.loads(path.read_text(encoding="utf-8")))
@@ -281,6 +287,7 @@ def _square(lat: float, lon: float, half: float) -> tuple[tuple[tuple[float, flo
 
 
 def village_of(gauge: GaugeCase) -> str:
+    """The id of the village the hindcast puts on the shore at a gauge."""
     return f"{gauge.station}-shore"
 
 

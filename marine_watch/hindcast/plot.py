@@ -16,12 +16,13 @@ import numpy as np
 from matplotlib.figure import Figure  # no pyplot: no global state, no display needed
 
 from marine_watch.alerts.book import MsgType, Subject
+from marine_watch.hindcast.case import GaugeCase, village_of
+from marine_watch.hindcast.outcome import Outcome
 from risk_models import tide
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from marine_watch.hindcast.run import GaugeCase, Outcome
 
 #: The warning colours as drawn (none, blue, yellow, orange, red); unknown is grey.
 DRAWN = {
@@ -105,8 +106,6 @@ def plot_gauge(out: Outcome, gauge: GaugeCase, path: Path) -> None:
 def _alerts(ax: Axes, out: Outcome, gauge: GaugeCase) -> None:
     """Every alert message as a line, each raise (an alert, or an update to a higher colour)
     bold and labelled with its time; all clears in green."""
-    from marine_watch.hindcast.case import village_of
-
     top = ax.get_ylim()[1]
     level = 0
     for m in out.messages:
@@ -133,7 +132,6 @@ def _alerts(ax: Axes, out: Outcome, gauge: GaugeCase) -> None:
 
 
 def _band(band: Axes, out: Outcome, gauge: GaugeCase, start_s: float, end_s: float) -> None:
-    from marine_watch.hindcast.case import village_of
 
     village = village_of(gauge)
     rows = [r for r in out.timeline if r.place == village]

@@ -22,12 +22,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from marine_watch.alerts.book import AlertBook, AlertMessage
+from marine_watch.alerts.book import AlertBook
 from marine_watch.alerts.wording import Wording
 from marine_watch.hindcast.case import (
     COLOURS,
@@ -49,11 +49,11 @@ from marine_watch.hindcast.case import (
     rule_thresholds,
     village_of,
 )
+from marine_watch.hindcast.outcome import Outcome, Sample, TimelineRow
 from marine_watch.hindcast.score import iso, summary, write_outputs
 from marine_watch.hub import Hub
 from marine_watch.metrics import Metrics
 from marine_watch.risk.pipeline import Pipeline
-from risk_models import tide
 from risk_models.types import Hazard
 from sensors.catalogue import Catalogue
 from sensors.qc import QcHistory
@@ -92,46 +92,6 @@ class SimClock:
 
     def now(self) -> float:
         return self.now_s
-
-
-@dataclass
-class Sample:
-    """What the pipeline said about one gauge at one evaluation."""
-
-    ts_s: float
-    level: int
-    value_m: float | None  # the level-deciding water: observed or highest forecast high water
-    next_hw_s: float | None
-    next_hw_m: float | None
-    surge_m: float | None
-
-
-@dataclass
-class TimelineRow:
-    ts_s: float
-    place: str
-    tier: str
-    colour: str
-    hazard: str
-    value: float | None
-    threshold: float | None
-
-
-@dataclass
-class Outcome:
-    """Everything a run produced (inputs kept for the plots)."""
-
-    case: Case
-    method: str
-    catalogue: Catalogue
-    records: dict[str, Record]
-    constants: dict[str, tide.TideConstants]
-    samples: dict[str, list[Sample]] = field(default_factory=dict)
-    timeline: list[TimelineRow] = field(default_factory=list)
-    messages: list[AlertMessage] = field(default_factory=list)
-    readings: int = 0
-    flagged: int = 0
-    evaluations: int = 0
 
 
 def _steps(case: Case, records: dict[str, Record], tick_s: float) -> np.ndarray:
@@ -177,7 +137,7 @@ async def run(
             for station, record in records.items():
                 j = cursor[station]
                 while j < record.times_s.size and record.times_s[j] <= now:
-                    _feed(pipeline, qc, catalogue, out, station, record, j)
+                    _feed(pipeline, qc, catalogue, out, station=station, record=record, j=j)
                     j += 1
                 cursor[station] = j
             changed = await pipeline.evaluate()
@@ -192,6 +152,7 @@ def _feed(
     qc: QcHistory,
     catalogue: Catalogue,
     out: Outcome,
+    *,
     station: str,
     record: Record,
     j: int,

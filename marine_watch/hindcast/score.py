@@ -8,7 +8,6 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,15 +20,14 @@ from marine_watch.hindcast.case import (
     first_reached,
     village_of,
 )
+from marine_watch.hindcast.outcome import Outcome
 from risk_models.levels import COLOUR_OF_CODE
-
-if TYPE_CHECKING:
-    from marine_watch.hindcast.run import Outcome
 
 # ------------------------------------------------------------------------------------ results
 
 
 def iso(ts_s: float | None) -> str | None:
+    """``ts_s`` as ISO 8601 UTC with a Z; None stays None."""
     if ts_s is None:
         return None
     return datetime.fromtimestamp(ts_s, UTC).isoformat().replace("+00:00", "Z")
@@ -175,6 +173,7 @@ def summary(out: Outcome, case_file: str) -> dict[str, object]:
 
 
 def write_timeline(out: Outcome, path: Path) -> None:
+    """Write the colour changes of ``out`` as CSV (time, place, tier, colour, hazard, value, threshold)."""
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["time", "place", "tier", "colour", "hazard", "value", "threshold"])
@@ -194,7 +193,7 @@ def write_timeline(out: Outcome, path: Path) -> None:
 
 def write_outputs(out: Outcome, out_dir: Path, case_file: str) -> dict[str, object]:
     """summary.json, timeline.csv and one plot per gauge under ``out_dir``; the summary."""
-    from marine_watch.hindcast.plot import plot_gauge
+    from marine_watch.hindcast.plot import plot_gauge  # noqa: PLC0415 - matplotlib only when plotting
 
     out_dir.mkdir(parents=True, exist_ok=True)
     doc = summary(out, case_file)

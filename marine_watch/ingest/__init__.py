@@ -1,0 +1,1 @@
+"""MQTT → decode and QC → bounded queue → writer: subscriber, writer, dead letters, partition."""

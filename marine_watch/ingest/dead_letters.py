@@ -67,6 +67,7 @@ class DeadLetters:
         self.batches = 0  # transactions written since start
 
     async def open(self) -> None:
+        """Open the database and start the task that writes queued dead letters in batches."""
         await self._sql.run(self._open)
         self._queue = asyncio.Queue(QUEUE)
         self._flusher = asyncio.create_task(self._flush_forever(), name="deadletters")
@@ -180,6 +181,7 @@ class DeadLetters:
         return out
 
     async def count(self) -> int:
+        """How many dead letters are stored."""
         return await self._sql.run(self._count)
 
     def _count(self, db: sqlite3.Connection) -> int:
@@ -194,6 +196,7 @@ class DeadLetters:
         return {str(reason): int(n) for reason, n in rows}
 
     async def close(self) -> None:
+        """Stop the flusher, write what is still queued, close the database."""
         if self._flusher is not None:
             assert self._queue is not None
             pending: list[_Pending] = []

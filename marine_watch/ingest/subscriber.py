@@ -1,9 +1,6 @@
 """MQTT ingest: a persistent QoS 1 session whose messages are acknowledged only once durable.
 
-aiomqtt 2.x sends the PUBACK as soon as a message enters its queue and has no public manual-ack
-API (aiomqtt issue #345 / PR #346). paho-mqtt underneath has ``manual_ack_set(True)`` and
-``ack(mid, qos)``; :class:`ManualAck` is the one place that reaches it, through the private
-``Client._client`` (pinned by tests/marine_watch/ingest/test_subscriber.py against the installed aiomqtt).
+Messages are acknowledged by hand (marine_watch/mqtt/session.py :class:`ManualAck`).
 
 The guarantee: a reading is acknowledged to the broker only after it is in the store or the disk
 spool (or, if malformed, in the dead-letter table). Anything not yet durable when the process dies
@@ -17,30 +14,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import random
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import aiomqtt
-import paho.mqtt.client as paho
 import structlog
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-from paho.mqtt.reasoncodes import ReasonCode
 
 from marine_watch.ingest.dead_letters import DeadLetter, DeadLetters
 from marine_watch.ingest.partition import topic_filters
 from marine_watch.ingest.writer import Delivery
 from marine_watch.metrics import Metrics
-from marine_watch.mqtt.client import (
-    BrokerLink,
-    Brokers,
-    MqttEndpoint,
-    config_failure,
-    service_account,
-)
+from marine_watch.mqtt.client import Brokers
+from marine_watch.mqtt.session import Backoff, ManualAck, check_granted, make_client
 from marine_watch.settings import Settings
 from sensors.catalogue import QcRules
 from sensors.payload import PayloadError, decode
@@ -49,42 +36,11 @@ from sensors.reading import Batch, Block, QcFlag, Reading
 
 log = structlog.get_logger(__name__)
 
-SESSION_EXPIRY_S = 7 * 24 * 3600  # keep the broker-side session (and its queue) for a week
-RECEIVE_MAXIMUM = 65535  # unacknowledged QoS 1 messages the broker may have in flight to us
 _OK = QcFlag.OK.value
 _CONFLICT = QcFlag.CONFLICT.value
 #: ``{root}/risk/{zone}`` (retained colours we publish) and ``{root}/forecast/by/{name}/{station}`` (forecast
 #: input, handled by marine_watch.inputs.forecasts) are not readings; no station may take these ids.
 RESERVED_SUBTREES = ("risk", "forecast")
-
-
-class ManualAck:
-    """Acknowledge QoS 1 messages ourselves, on the connection that received them."""
-
-    def __init__(self, client: aiomqtt.Client) -> None:
-        self._paho: paho.Client = client._client
-        self._paho.manual_ack_set(True)
-        self.generation = 0
-
-    def new_connection(self) -> None:
-        """A reconnect invalidates older message ids (the broker redelivers those messages)."""
-        self.generation += 1
-
-    def acker(self, message: aiomqtt.Message) -> Callable[[], None]:
-        """A callable that acknowledges ``message`` once, if its connection is still the current one."""
-        if message.qos == 0:
-            return _noop
-        generation, mid, qos = self.generation, message.mid, message.qos
-
-        def ack() -> None:
-            if generation == self.generation and self._paho.is_connected():
-                self._paho.ack(mid, qos)
-
-        return ack
-
-
-def _noop() -> None:
-    return None
 
 
 def subscription(settings: Settings) -> str:
@@ -98,82 +54,6 @@ def subscriptions(settings: Settings, partition: tuple[str, ...] | None = None) 
     if partition is None:
         return [subscription(settings)]
     return topic_filters(settings.mqtt_topic_root, partition)
-
-
-def make_client(
-    settings: Settings, *, client_id: str | None = None, link: BrokerLink | None = None
-) -> aiomqtt.Client:
-    """A client with a persistent session on the link's current broker (else the first of
-    ``mqtt_url``); must be created inside the running loop.
-
-    MQTT 5: ``clean_start=false``, session expiry 7 days, Receive Maximum 65,535. MQTT 3.1.1:
-    ``clean_session=false``; the session lives until the broker drops it and the in-flight window
-    is the broker's setting (docs/DELIVERY.md).
-    """
-    identifier = client_id or settings.mqtt_client_id
-    endpoint = MqttEndpoint.of_service(settings) if link is None else link.current
-    account = service_account(settings)
-    if settings.mqtt_protocol == "3.1.1":
-        return endpoint.client(identifier, account, clean_session=False, keepalive=30)
-    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-    props.SessionExpiryInterval = SESSION_EXPIRY_S
-    props.ReceiveMaximum = RECEIVE_MAXIMUM
-    return endpoint.client(identifier, account, clean_start=False, properties=props, keepalive=30)
-
-
-def side_client(settings: Settings, role: str, link: BrokerLink | None = None) -> aiomqtt.Client:
-    """A plain client of the service for ``role`` (forecast input, risk output): own id, no session."""
-    endpoint = MqttEndpoint.of_service(settings) if link is None else link.current
-    return endpoint.client(f"{settings.mqtt_client_id}-{role}", service_account(settings))
-
-
-def _check_granted(topics: list[str], granted: object) -> None:
-    """A subscription the broker refused (SUBACK failure, e.g. no permission) is no subscription."""
-    codes = list(granted) if isinstance(granted, list | tuple) else []
-    refused = [
-        topic
-        for topic, code in zip(topics, codes, strict=False)
-        if (code.is_failure if isinstance(code, ReasonCode) else int(code) >= 0x80)
-    ]
-    if refused:
-        msg = (
-            f"the broker refused the subscription to {', '.join(refused)}: check the account's ACL"
-        )
-        raise aiomqtt.MqttError(msg)
-
-
-@dataclass
-class Backoff:
-    """Reconnect delays: doubling from ``first_s`` to ``cap_s``, with jitter (aiomqtt docs/reconnection.md)."""
-
-    first_s: float = 0.5
-    cap_s: float = 30.0
-    _next_s: float = 0.5
-    tls: bool = False  # a cut-off connection then means a plaintext listener behind mqtts://
-
-    def reset(self) -> None:
-        self._next_s = self.first_s
-
-    def next_delay(self, *, next_untried: bool = False) -> float:
-        """The next delay in seconds, jittered; it doubles (up to ``cap_s``) unless ``next_untried``."""
-        if next_untried:
-            return self.first_s * (1 + random.random())
-        delay = self._next_s * (1 + random.random())
-        self._next_s = min(self._next_s * 2, self.cap_s)
-        return delay
-
-    async def wait(self, event: str, error: Exception, *, next_untried: bool = False) -> None:
-        """Log the disconnection (an error with a hint when only an operator can fix it), then sleep.
-
-        ``next_untried``: the client moves on to another broker of its list that has not failed
-        yet in this round, so it waits the first delay only; the delay doubles once per round."""
-        delay = self.next_delay(next_untried=next_untried)
-        fix = config_failure(error, tls=self.tls)
-        if fix is None:
-            log.warning(event, error=str(error), retry_s=round(delay, 2))
-        else:
-            log.error(event, error=str(error), fix=fix, retry_s=round(delay, 2))
-        await asyncio.sleep(delay)
 
 
 class LogGate:
@@ -259,7 +139,7 @@ class Ingest:
                 async with client:
                     acks.new_connection()
                     granted = await client.subscribe([(topic, 1) for topic in topics])
-                    _check_granted(topics, granted)
+                    check_granted(topics, granted)
                     self.sessions += 1
                     link.up()
                     self.connected.set()

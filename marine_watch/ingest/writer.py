@@ -129,7 +129,7 @@ class Writer:
         await self._dead.add([letter])
         self._metrics.dead_letters.labels("store_rejected").inc()
 
-    async def replay(self, *, idle_s: float = 1.0) -> None:
+    async def drain_spool(self, *, idle_s: float = 1.0) -> None:
         """Forever: move spooled batches to the store, oldest first, once it answers again."""
         while True:
             oldest = await self._spool.oldest() if self._spool.pending else None

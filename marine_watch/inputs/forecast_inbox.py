@@ -15,10 +15,10 @@ import structlog
 from pydantic import ValidationError
 
 from marine_watch.ingest.dead_letters import DeadLetter, DeadLetters
-from marine_watch.ingest.subscriber import Backoff, side_client
 from marine_watch.inputs.forecasts import ForecastBook, ForecastIn, WindForecastIn
 from marine_watch.inputs.wave_forecasts import WaveForecastIn
 from marine_watch.mqtt.client import BrokerLink
+from marine_watch.mqtt.session import Backoff, side_client
 from marine_watch.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -85,39 +85,47 @@ async def subscribe_forecasts(
             )
 
 
+def _accept(inbox: ForecastInbox, forecaster: str, station: str, what: str, raw: bytes) -> str:
+    """Decode one forecast, check its sender and station, put it in the book; its source.
+
+    ValueError (pydantic's ValidationError among them) when it cannot be accepted.
+    """
+    source = inbox.sources.get(forecaster)
+    if source is None:  # the ACL lets no such account publish here
+        msg = f"forecaster {forecaster!r} is not in config/mqtt_accounts.toml"
+        raise ValueError(msg)
+    incoming: ForecastIn | WindForecastIn | WaveForecastIn
+    if what == "wind":
+        incoming = WindForecastIn.model_validate_json(raw)
+    elif what == "waves":
+        incoming = WaveForecastIn.model_validate_json(raw)
+    else:
+        incoming = ForecastIn.model_validate_json(raw)
+    if incoming.station != station:
+        msg = f"payload station {incoming.station!r} does not match the topic"
+        raise ValueError(msg)
+    if isinstance(incoming, WindForecastIn):
+        inbox.book.put_wind(incoming, source)
+    elif isinstance(incoming, WaveForecastIn):
+        inbox.book.put_waves(incoming, source)
+    else:
+        inbox.book.put(incoming, source)
+    return source
+
+
 async def _take(message: aiomqtt.Message, root: str, inbox: ForecastInbox) -> None:
     topic = message.topic.value
     raw = bytes(message.payload)
     forecaster, _, rest = topic.removeprefix(f"{root}/forecast/by/").partition("/")
     station, _, what = rest.partition("/")
-    book, dead_letters, on_new = inbox.book, inbox.dead_letters, inbox.on_new
     try:
-        source = inbox.sources.get(forecaster)
-        if source is None:  # the ACL lets no such account publish here
-            msg = f"forecaster {forecaster!r} is not in config/mqtt_accounts.toml"
-            raise ValueError(msg)
-        incoming: ForecastIn | WindForecastIn | WaveForecastIn
-        if what == "wind":
-            incoming = WindForecastIn.model_validate_json(raw)
-        elif what == "waves":
-            incoming = WaveForecastIn.model_validate_json(raw)
-        else:
-            incoming = ForecastIn.model_validate_json(raw)
-        if incoming.station != station:
-            msg = f"payload station {incoming.station!r} does not match the topic"
-            raise ValueError(msg)
-        if isinstance(incoming, WindForecastIn):
-            book.put_wind(incoming, source)
-        elif isinstance(incoming, WaveForecastIn):
-            book.put_waves(incoming, source)
-        else:
-            book.put(incoming, source)
+        source = _accept(inbox, forecaster, station, what, raw)
     except (ValidationError, ValueError) as exc:
         detail = str(exc).splitlines()[0]
-        await dead_letters.add(
+        await inbox.dead_letters.add(
             [DeadLetter(topic, time.time(), "bad_forecast", detail, raw, len(raw))]
         )
         log.warning("forecast_dead_lettered", topic=topic, detail=detail)
         return
     log.info("forecast_received", station=station, source=source, kind=what or "surge")
-    on_new()
+    inbox.on_new()

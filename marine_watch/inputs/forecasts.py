@@ -308,7 +308,7 @@ class ForecastBook:
             gust_v = float(a.explanation.get("gust") or math.nan)  # type: ignore[arg-type]
             observed = int(wind.typhoon_signal_level(np.array([mean_v]), np.array([gust_v]))[0])
         level = max(forecast_level, observed if observed is not None else 0)
-        body = wind_body(a.place, mean_v, gust_v, level, rules, TYPHOON_LABEL)
+        body = wind_body(a.place, mean_v, gust_v, level, rules, criteria=TYPHOON_LABEL)
         onset = None
         if forecast_level > 0:
             onset = float(fc.times_s[int(np.flatnonzero(per_point == forecast_level)[0])])
@@ -332,6 +332,7 @@ class ForecastBook:
 
 
 def forecast_dict(f: Forecast) -> dict[str, object]:
+    """A surge forecast as the API sends it (high waters in metres above NVD1985)."""
     return {
         "station": f.station,
         "issued_s": f.issued_s,
@@ -345,6 +346,7 @@ def forecast_dict(f: Forecast) -> dict[str, object]:
 
 
 def wind_forecast_dict(f: WindForecast) -> dict[str, object]:
+    """A wind forecast as the API sends it (gust None where not forecast)."""
     return {
         "station": f.station,
         "issued_s": f.issued_s,

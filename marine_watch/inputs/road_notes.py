@@ -46,6 +46,7 @@ class RoadNote:
         return Point(coords[0]) if len(coords) == 1 else LineString(coords)
 
     def to_dict(self) -> dict[str, object]:
+        """The note as the API sends it, its place as a GeoJSON Point or LineString."""
         kind = "Point" if len(self.coordinates) == 1 else "LineString"
         coords: object = (
             list(self.coordinates[0]) if kind == "Point" else [list(c) for c in self.coordinates]
@@ -69,6 +70,7 @@ class RoadNotes:
         self.notes: dict[int, RoadNote] = {}
 
     async def open(self) -> None:
+        """Open the database and load the stored notes."""
         await self._sql.run(self._open)
 
     def _open(self, db: sqlite3.Connection) -> None:
@@ -94,9 +96,12 @@ class RoadNotes:
         author: str,
         ttl_s: float | None,
     ) -> RoadNote:
+        """Store a new note (expiring after ``ttl_s`` if given) and keep it in memory."""
         now = time.time()
         expires = None if ttl_s is None else now + ttl_s
-        note_id = await self._sql.run(self._insert, state, text, coordinates, author, now, expires)
+        note_id = await self._sql.run(
+            self._insert, state, text, coordinates, author, now=now, expires=expires
+        )
         note = RoadNote(note_id, state, text, coordinates, author, now, expires)
         self.notes[note_id] = note
         return note
@@ -108,6 +113,7 @@ class RoadNotes:
         text: str,
         coords: tuple[tuple[float, float], ...],
         author: str,
+        *,
         now: float,
         expires: float | None,
     ) -> int:
@@ -119,6 +125,7 @@ class RoadNotes:
         return int(cur.lastrowid or 0)
 
     async def remove(self, note_id: int) -> bool:
+        """Delete a note; False when there is no such note."""
         if self.notes.pop(note_id, None) is None:
             return False
         await self._sql.run(self._delete, note_id)
@@ -129,6 +136,7 @@ class RoadNotes:
         db.commit()
 
     def current(self, now_s: float | None = None) -> list[RoadNote]:
+        """The notes not expired at ``now_s`` (default: now)."""
         now = time.time() if now_s is None else now_s
         return [n for n in self.notes.values() if n.expires_s is None or n.expires_s > now]
 
@@ -145,4 +153,5 @@ class RoadNotes:
         return [{**n.to_dict(), "distance_m": round(d, -2)} for d, n in found]
 
     async def close(self) -> None:
+        """Close the notes database."""
         await self._sql.close()

@@ -197,6 +197,7 @@ def overtopping_with_forecast(
 
 
 def wave_forecast_dict(f: WaveForecast) -> dict[str, object]:
+    """A wave forecast as the API sends it (Hs in metres, Tp in seconds)."""
     return {
         "station": f.station,
         "issued_s": f.issued_s,

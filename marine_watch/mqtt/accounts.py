@@ -36,19 +36,22 @@ from marine_watch.mqtt.nats_accounts import render_nats_users
 
 ACCOUNTS_TOML = "mqtt_accounts.toml"
 ACCOUNTS_JSON = "accounts.json"
-SERVICE_PASSWORD = (
-    "service.password"  # the service's password alone (MARINE_WATCH_MQTT_PASSWORD_FILE)
-)
+#: the file holding the service's password alone (MARINE_WATCH_MQTT_PASSWORD_FILE)
+SERVICE_PASSWORD = "service.password"  # noqa: S105 - a file name, not a password
 PREFIXES = {"stations": "station-", "forecasters": "forecaster-", "readers": "reader-"}
 _NAME = r"^[a-z0-9][a-z0-9_\-]{0,62}$"
 
 
 class ForecasterIn(BaseModel):
+    """A forecaster account to create: the source name shown to the public."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     source: str = Field(min_length=1, max_length=200, description="name shown to the public")
 
 
 class ReaderIn(BaseModel):
+    """A reader account to create (read-only risk topics), with a note on who uses it."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     about: str = Field(default="", max_length=200)
 
@@ -76,6 +79,8 @@ class Accounts:
         return [*self.stations.values(), *self.forecasters.values(), *self.readers.values()]
 
     def to_json(self) -> dict[str, object]:
+        """The accounts as accounts.json holds them, passwords included."""
+
         def group(accounts: dict[str, Account]) -> dict[str, dict[str, str]]:
             return {
                 k: {"username": a.username, "password": a.password} for k, a in accounts.items()
@@ -94,6 +99,8 @@ class Accounts:
 
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> "Accounts":
+        """The accounts read back from accounts.json."""
+
         def group(name: str) -> dict[str, Account]:
             return {k: Account(v["username"], v["password"]) for k, v in doc[name].items()}
 
@@ -308,8 +315,9 @@ def layout_of(args: argparse.Namespace, max_payload_bytes: int) -> Layout:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from marine_watch.coast import load_catalogue
-    from marine_watch.settings import load_settings
+    # imported when the command runs: the coast brings scipy and shapely, too slow for CLI start-up
+    from marine_watch.coast import load_catalogue  # noqa: PLC0415
+    from marine_watch.settings import load_settings  # noqa: PLC0415
 
     settings = load_settings()
     layout = layout_of(args, settings.max_payload_bytes)

@@ -47,6 +47,8 @@ HOST = "127.0.0.1"
 
 @dataclass(frozen=True)
 class EmbeddedBroker:
+    """A running embedded broker: its listeners, accounts and engine."""
+
     host: str
     port: int  # field listener: the simulated stations (and `replay`), each with its account
     service_port: int  # service listener: marine_watch itself
@@ -62,6 +64,7 @@ class EmbeddedBroker:
 
 
 def free_port() -> int:
+    """A TCP port free on the broker host now (the OS picks it)."""
     with socket.socket() as sock:
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
@@ -79,6 +82,7 @@ def port_is_free(host: str, port: int) -> bool:
 
 
 def find_mosquitto() -> str | None:
+    """The path of a mosquitto executable, or None when none is installed."""
     return next((p for p in (shutil.which(c) for c in MOSQUITTO_PATHS) if p), None)
 
 

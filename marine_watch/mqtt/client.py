@@ -85,6 +85,7 @@ class MqttEndpoint:
     def from_url(
         cls, url: str, *, ca_file: Path | None = None, protocol: str = "5"
     ) -> "MqttEndpoint":
+        """The endpoint of an mqtt:// or mqtts:// URL."""
         host, port, tls = split_mqtt_url(url)
         return cls(host, port, tls, ca_file, protocol)
 
@@ -108,6 +109,7 @@ class MqttEndpoint:
 
     @property
     def version(self) -> aiomqtt.ProtocolVersion:
+        """The aiomqtt protocol version: MQTT 5 or 3.1.1."""
         return aiomqtt.ProtocolVersion.V5 if self.protocol == "5" else aiomqtt.ProtocolVersion.V311
 
     def client(self, identifier: str, account: Account | None, **options: object) -> aiomqtt.Client:
@@ -158,6 +160,7 @@ class BrokerLink:
 
     @property
     def current(self) -> MqttEndpoint:
+        """The broker in use now."""
         return self.endpoints[self.index]
 
     def client(self, identifier: str, account: Account | None, **options: object) -> aiomqtt.Client:
@@ -191,6 +194,7 @@ class BrokerLink:
         self._show()
 
     def status(self) -> dict[str, object]:
+        """The link as the health answer shows it: broker, connected, failovers."""
         return {
             "broker": self.current.url,
             "connected": self.connected,

@@ -1,0 +1,1 @@
+"""Readings → colours: state, hazards, dikes, outlook, held levels, zones, regions, pipeline."""

@@ -26,6 +26,7 @@ class SegmentDischarge:
     validity: str
 
     def extra(self) -> dict[str, object]:
+        """The overtopping figures behind the level, for the explanation."""
         return {
             "q_l_per_s_per_m": self.q_lps,
             "freeboard_m": round(self.freeboard_m, 3),

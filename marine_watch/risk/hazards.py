@@ -50,6 +50,7 @@ class Assessor:
         return "ok", None
 
     def assess(self, state: CoastState, now_s: float) -> list[Assessment]:
+        """Every station hazard and dike segment assessed at ``now_s`` (unknown where data lacks)."""
         out: list[Assessment] = []
         views: dict[str, SurgeView] = {}
         for station in self.catalogue.stations:

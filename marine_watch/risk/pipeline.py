@@ -35,7 +35,7 @@ Adjuster = Callable[[list[Assessment], float], list[Assessment]]  # e.g. externa
 class Pipeline:
     """Owns the live state of the coast and the current colours."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 - six collaborators of distinct types: mypy catches a swap
         self,
         catalogue: Catalogue,
         constants: Mapping[str, tide.TideConstants],
@@ -102,6 +102,7 @@ class Pipeline:
             await self.evaluate()
 
     async def evaluate(self) -> list[PlaceColour]:
+        """Assess the state now, update the colour book and announce what changed; the colours."""
         now_s = self._clock.now()
         frozen = snapshot(self.state)
         loop = asyncio.get_running_loop()
@@ -165,6 +166,7 @@ class Pipeline:
         }
 
     def station_summary(self, station_id: str) -> dict[str, object]:
+        """A station's status, last readings and hazard levels, as the API sends them."""
         station = self.catalogue.station(station_id)
         assert station is not None
         if self.summaries is not None:  # an API node: as its risk node last published it

@@ -19,6 +19,7 @@ def regions_of(catalogue: Catalogue) -> dict[str, str]:
 
 
 def all_regions(catalogue: Catalogue) -> set[str]:
+    """Every region of the catalogue."""
     return set(regions_of(catalogue).values())
 
 

@@ -32,6 +32,7 @@ class Ring:
         self.values = np.full(self.capacity, np.nan)
 
     def append(self, ts_s: float, value: float) -> None:
+        """Append one value, overwriting the oldest when full."""
         self.times_s[self.head] = ts_s
         self.values[self.head] = value
         self.head = (self.head + 1) % self.capacity
@@ -68,9 +69,11 @@ class CoastState:
         self.last_seen_s: dict[str, float] = {}
 
     def add(self, readings: Iterable[Reading]) -> None:
+        """Add readings (grouped into blocks by station and kind)."""
         self.add_blocks(group(readings))
 
     def add_blocks(self, blocks: Iterable[Block]) -> None:
+        """Add blocks of readings to the rings of their station and kind."""
         for block in blocks:
             key = (block.station, block.kind)
             ring = self._rings.get(key)
@@ -108,11 +111,13 @@ class CoastState:
         self.last_seen_s[block.station] = max(seen, float(ts_s[newest]))
 
     def ring(self, station: str, kind: str) -> Ring | None:
+        """The ring of this station and kind, or None."""
         return self._rings.get((station, kind))
 
     def window(
         self, station: str, kind: str, since_s: float, until_s: float = np.inf
     ) -> tuple[FloatArray, FloatArray]:
+        """Times and values of this station and kind in [since_s, until_s]; empty if none."""
         ring = self._rings.get((station, kind))
         if ring is None:
             empty = np.empty(0)
@@ -134,6 +139,7 @@ class CoastState:
         return ring.last_ts_s, ring.last_value, ring.last_qc
 
     def kinds(self, station: str) -> list[str]:
+        """The kinds this station has readings of, sorted."""
         return sorted(k for s, k in self._rings if s == station)
 
 

@@ -60,7 +60,7 @@ def to_85(station: Station, values: np.ndarray) -> np.ndarray:
     return out
 
 
-def persistence(
+def persistence(  # noqa: PLR0917 - tests/marine_watch/risk/test_surge.py calls it positionally
     state: CoastState,
     station: Station,
     constants: tide.TideConstants,
@@ -179,7 +179,7 @@ def strongest(
     return float(times_s[i]), float(heights_m[i]), onset, top
 
 
-def assess_surge(
+def assess_surge(  # noqa: PLR0917 - tests/marine_watch/risk/test_surge.py calls it positionally
     state: CoastState,
     station: Station,
     constants: tide.TideConstants | None,

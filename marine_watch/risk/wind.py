@@ -34,6 +34,7 @@ def wind_body(
     gust_v: float,
     level: int,
     rules: RiskRules,
+    *,
     criteria: str,
 ) -> dict[str, object]:
     """The explanation of a wind level (shared by the observed and the typhoon criteria)."""
@@ -69,7 +70,7 @@ def assess_wind(state: CoastState, station: Station, rules: RiskRules, now_s: fl
     mean_v = float(mean.mean())
     gust_v = float(gust.max()) if gust.size else float("nan")
     level = int(wind.gale_signal_level(np.array([mean_v]), np.array([gust_v]))[0])
-    body = wind_body(station.id, mean_v, gust_v, level, rules, GALE_LABEL)
+    body = wind_body(station.id, mean_v, gust_v, level, rules, criteria=GALE_LABEL)
     return Assessment(station.id, Hazard.WIND, level, body, data_s=float(t[-1]))
 
 

@@ -40,6 +40,7 @@ class PlaceColour:
     no_data_since: tuple[dict[str, object], ...] = ()  # members holding their last known level
 
     def to_dict(self) -> dict[str, object]:
+        """The zone colour as the API and websocket send it."""
         return {
             "id": self.id,
             "kind": self.kind,
@@ -219,6 +220,7 @@ class ZoneIndex:
         self.polygons = {z.id: Polygon(z.polygon[0], z.polygon[1:]) for z in catalogue.zones}
 
     def village_at(self, lat: float, lon: float) -> Zone | None:
+        """The village whose polygon holds (lat, lon), or None."""
         hits = np.flatnonzero(shapely.intersects_xy(self._polys, lon, lat))
         return self._villages[int(hits[0])] if hits.size else None
 

@@ -28,9 +28,15 @@ from typing_extensions import TypedDict  # pydantic reads only this one before P
 
 from marine_watch.errors import StoreRejected, StoreUnavailable
 from marine_watch.store import SeriesPoint
-from sensors.reading import Batch, Block, QcFlag, Reading
+from marine_watch.store.influxql import (
+    MEASUREMENT,
+    STORED_FLAGS,
+    quote_ident,
+    quote_string,
+    select_statement,
+)
+from sensors.reading import Batch, Block, Reading
 
-MEASUREMENT: Final = "reading"
 DEFAULT_TIMEOUT: Final = httpx.Timeout(10.0, connect=3.0)
 DEFAULT_LIMITS: Final = httpx.Limits(max_connections=8, max_keepalive_connections=4)
 # Not the batch's fault: a fixed token, a created database or a calmer server will take it later.
@@ -47,16 +53,22 @@ class Series(TypedDict, total=False):
 
 
 class Result(TypedDict, total=False):
+    """One statement's result in an InfluxDB /query answer."""
+
     series: list[Series]
     error: str
 
 
 class Answer(TypedDict, total=False):
+    """An InfluxDB /query answer."""
+
     results: list[Result]
     error: str
 
 
 class ErrorBody(TypedDict):
+    """An InfluxDB error answer."""
+
     error: str
 
 
@@ -67,7 +79,6 @@ ERROR_BODY: Final = TypeAdapter(ErrorBody)
 # ends the line, InfluxQL cannot quote NUL, 1.x turns DEL into "", and UTF-8 has no lone surrogates.
 # None of them belongs in a station id, kind or qc flag, so SqliteStore refuses them too.
 UNWRITABLE: Final = re.compile(r"[\\\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _TAG_ESCAPES: Final = str.maketrans({",": r"\,", " ": r"\ ", "=": r"\="})
 
 
@@ -153,47 +164,6 @@ def _string_field(name: str, value: str) -> str:
         msg = f"field {name}={value!r} cannot be written as line protocol"
         raise ValueError(msg)
     return '"' + value.replace('"', '\\"') + '"'
-
-
-def quote_string(value: str) -> str:
-    """Quote a string literal for InfluxQL."""
-    if CONTROL.search(value):
-        msg = f"an InfluxQL string literal cannot hold control characters: {value!r}"
-        raise ValueError(msg)
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def quote_ident(value: str) -> str:
-    """Quote an identifier (database name) for InfluxQL."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-#: Flags a stored point can carry (``conflict`` is never stored): one downsampling statement each.
-STORED_FLAGS: Final = tuple(f.value for f in QcFlag if f is not QcFlag.CONFLICT)
-
-
-def select_statement(
-    station: str, kind: str | None, start_ns: int, end_ns: int, every_s: int | None, limit: int
-) -> str:
-    """Build the InfluxQL for ``InfluxStore.query``; buckets are split by kind and qc.
-
-    ``qc`` is a field, and InfluxQL groups by tags only: a downsampled query is one statement per
-    stored flag (``WHERE "qc" = 'spike' ... GROUP BY time(Ns), "kind"``), sent as one request.
-    """
-    where = f'"station" = {quote_string(station)}'
-    if kind is not None:
-        where += f' AND "kind" = {quote_string(kind)}'
-    where += f" AND time >= {int(start_ns)} AND time < {int(end_ns)}"
-    if every_s is None:
-        return f'SELECT "value", "kind", "qc" FROM {MEASUREMENT} WHERE {where} LIMIT {int(limit)}'
-    if every_s <= 0:
-        msg = f"every_s must be positive, not {every_s}"
-        raise ValueError(msg)
-    return "; ".join(
-        f'SELECT mean("value") FROM {MEASUREMENT} WHERE {where} AND "qc" = {quote_string(flag)} '
-        f'GROUP BY time({int(every_s)}s), "kind" fill(none) LIMIT {int(limit)}'
-        for flag in STORED_FLAGS
-    )
 
 
 class InfluxStore:
@@ -301,6 +271,7 @@ class InfluxStore:
         every_s: int | None = None,
         limit: int = 100_000,
     ) -> list[SeriesPoint]:
+        """Points of a station (one kind or all) in [start_ns, end_ns), averaged per ``every_s`` if given."""
         if not storable(station) or (kind is not None and not storable(kind)):
             return []  # no such point can have been written
         try:
@@ -318,10 +289,11 @@ class InfluxStore:
         return points[:limit]
 
     async def count(self, station: str | None = None) -> int:
+        """How many values are stored (of one station, if given)."""
         if station is not None and not storable(station):
             return 0
         where = "" if station is None else f' WHERE "station" = {quote_string(station)}'
-        series = await self._influxql(f'SELECT count("value") FROM {MEASUREMENT}{where}')
+        series = await self._influxql(f'SELECT count("value") FROM {MEASUREMENT}{where}')  # noqa: S608 - station quoted
         if not series:
             return 0
         rows = series[0].get("values", [])
@@ -349,6 +321,7 @@ class InfluxStore:
         return answer.is_success
 
     async def database_exists(self) -> bool:
+        """Whether the database exists on the server."""
         series = await self._influxql("SHOW DATABASES")
         rows = series[0].get("values", []) if series else []
         return any(row[0] == self.db for row in rows)
@@ -359,9 +332,11 @@ class InfluxStore:
             await self._influxql(f"CREATE DATABASE {quote_ident(self.db)}", post=True)
 
     async def drop_database(self) -> None:
+        """Drop the database."""
         await self._influxql(f"DROP DATABASE {quote_ident(self.db)}", post=True)
 
     async def close(self) -> None:
+        """Close the HTTP client."""
         await self._http.aclose()
 
 

@@ -36,6 +36,7 @@ class Spool:
         self.pending = 0
 
     async def open(self) -> None:
+        """Open the spool and count the pending readings; SpoolError if it cannot be opened."""
         try:
             self.pending = await self._sql.run(self._open)
         except (sqlite3.Error, OSError) as exc:
@@ -82,4 +83,5 @@ class Spool:
         db.commit()
 
     async def close(self) -> None:
+        """Close the spool database."""
         await self._sql.close()

@@ -123,6 +123,7 @@ class SqliteStore:
         await self._run(lambda db: None)
 
     async def write(self, readings: Sequence[Reading]) -> None:
+        """Store a batch of readings in one transaction; StoreRejected if a reading cannot be stored."""
         if not readings:
             return
         try:
@@ -148,6 +149,7 @@ class SqliteStore:
         every_s: int | None = None,
         limit: int = 100_000,
     ) -> list[SeriesPoint]:
+        """Points of a station (one kind or all) in [start_ns, end_ns), averaged per ``every_s`` if given."""
         params: dict[str, object] = {
             "station": station,
             "kind": kind,
@@ -170,6 +172,8 @@ class SqliteStore:
         return await self._run(select, read=True)
 
     async def count(self, station: str | None = None) -> int:
+        """How many readings are stored (of one station, if given)."""
+
         def select(db: sqlite3.Connection) -> int:
             if station is None:
                 row = db.execute("SELECT count(*) FROM reading").fetchone()
@@ -182,6 +186,7 @@ class SqliteStore:
         return await self._run(select, read=True)
 
     async def ping(self) -> bool:
+        """Whether the database answers."""
         try:
             await self._run(lambda db: db.execute("SELECT 1").fetchone())
         except (StoreUnavailable, StoreRejected):
@@ -189,5 +194,6 @@ class SqliteStore:
         return True
 
     async def close(self) -> None:
+        """Close the reader and the writer connections."""
         await self._reader.close()
         await self._sql.close()

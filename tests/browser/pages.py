@@ -3,6 +3,7 @@
 import asyncio
 import json
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -12,15 +13,23 @@ from playwright.async_api import Browser, Page, expect
 from tests.helpers import Running
 from tests.services import Broker, scaled
 
+#: The uncaught errors of each page ``open_page`` opened (``errors_of``).
+_ERRORS: weakref.WeakKeyDictionary[Page, list[str]] = weakref.WeakKeyDictionary()
 
-async def open_page(browser: Browser, url: str, **context: object) -> Page:
-    """A page of a new context with its uncaught errors collected in ``page.errors``, once the
+
+def errors_of(page: Page) -> list[str]:
+    """The uncaught errors ``page`` has thrown since ``open_page`` opened it."""
+    return _ERRORS[page]
+
+
+async def open_page(browser: Browser, url: str, **context: Any) -> Page:
+    """A page of a new context with its uncaught errors collected (``errors_of``), once the
     page says it is ready (``body[data-ready=1]``)."""
-    ctx = await browser.new_context(**context)  # type: ignore[arg-type]
+    ctx = await browser.new_context(**context)
     page = await ctx.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.errors = errors  # type: ignore[attr-defined]
+    _ERRORS[page] = errors
     await page.goto(url)
     await expect(page.locator("body")).to_have_attribute("data-ready", "1", timeout=15_000)
     return page
@@ -29,7 +38,7 @@ async def open_page(browser: Browser, url: str, **context: object) -> Page:
 HARBOUR = (30.60, 121.07)  # inside the zhapu-harbour village (SAMPLE polygon)
 
 
-async def open_resident(browser: Browser, http: str, **context: object) -> Page:
+async def open_resident(browser: Browser, http: str, **context: Any) -> Page:
     """The resident page on a phone-sized screen with the position granted in Zhapu Harbour."""
     lat, lon = HARBOUR
     return await open_page(

@@ -5,18 +5,20 @@ Tab, opens them with Enter or Space and sees where the focus is; the colour, the
 connection state are said in aria-live regions; the alert list comes in one request.
 """
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Page, Request, expect
+from playwright.async_api import Browser, Page, Request, expect
 from websockets.asyncio.client import connect
 
 from marine_watch.auth.keys import hash_key
-from tests.browser.pages import open_page, open_resident, wait_ws, zhapu_red
+from marine_watch.settings import Settings
+from tests.browser.pages import errors_of, open_page, open_resident, wait_ws, zhapu_red
 from tests.helpers import serve
-from tests.services import scaled
+from tests.services import Broker, scaled
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.timeout(240)]
 DUTY_KEY = "a11y-duty-officer-key"
@@ -67,8 +69,12 @@ async def _red_dashboard(browser: Any, app: Any, ws: Any, mosquitto: Any, topic_
 
 
 async def test_keyboard_alone_reaches_and_opens_stations_and_alerts(
-    browser, mosquitto, make_settings, topic_root, artifacts: Path
-):
+    browser: Browser,
+    mosquitto: Broker,
+    make_settings: Callable[..., Settings],
+    topic_root: str,
+    artifacts: Path,
+) -> None:
     """Tab reaches a station row, a map station and an alert, each with a visible focus; Enter
     opens a station, Space opens another from the map, Enter on Acknowledge acknowledges."""
     settings = make_settings(mosquitto, api_keys=(f"ops:duty_officer:{hash_key(DUTY_KEY)}",))
@@ -104,12 +110,16 @@ async def test_keyboard_alone_reaches_and_opens_stations_and_alerts(
         await expect(row).to_have_attribute("aria-pressed", "true")
         await expect(row).to_be_focused()  # the list was drawn anew; the focus stayed
         await page.screenshot(path=artifacts / "dashboard-keyboard.png")
-        assert page.errors == []  # type: ignore[attr-defined]
+        assert errors_of(page) == []
 
 
 async def test_aria_live_regions_say_a_colour_change(
-    browser, mosquitto, make_settings, topic_root, artifacts: Path
-):
+    browser: Browser,
+    mosquitto: Broker,
+    make_settings: Callable[..., Settings],
+    topic_root: str,
+    artifacts: Path,
+) -> None:
     """Zhapu turns red: the dashboard's city level, its colour-change log and its alert region
     say so, and so does the resident page's card; both pages say their connection is live."""
     settings = make_settings(mosquitto, api_keys=(f"ops:duty_officer:{hash_key(DUTY_KEY)}",))
@@ -148,13 +158,17 @@ async def test_aria_live_regions_say_a_colour_change(
         await expect(alerts_live).to_contain_text("New alert", timeout=scaled(10) * 1000)
         await expect(card).to_have_attribute("aria-live", "polite")
         await expect(card).to_contain_text("RED warning", timeout=scaled(5) * 1000)
-        assert page.errors == []  # type: ignore[attr-defined]
-        assert resident.errors == []  # type: ignore[attr-defined]
+        assert errors_of(page) == []
+        assert errors_of(resident) == []
 
 
 async def test_the_alert_list_comes_in_one_request(
-    browser, mosquitto, make_settings, topic_root, artifacts: Path
-):
+    browser: Browser,
+    mosquitto: Broker,
+    make_settings: Callable[..., Settings],
+    topic_root: str,
+    artifacts: Path,
+) -> None:
     """Several open alerts and one acknowledged: opening the dashboard asks for the list once
     (with its acknowledgements) and never for an alert one by one."""
     settings = make_settings(mosquitto, api_keys=(f"ops:duty_officer:{hash_key(DUTY_KEY)}",))
@@ -179,13 +193,18 @@ async def test_the_alert_list_comes_in_one_request(
         await expect(page.get_by_test_id("acked")).to_have_count(1)
         await page.wait_for_timeout(500)  # anything asked late would show here
         assert asked == ["/api/v1/alerts?active=true&limit=100&with=acks"]
-        assert page.errors == []  # type: ignore[attr-defined]
+        assert errors_of(page) == []
 
 
 @pytest.mark.parametrize("page_name", ["dashboard", "resident"])
 async def test_no_serious_accessibility_violations(
-    browser, mosquitto, make_settings, topic_root, artifacts: Path, page_name: str
-):
+    browser: Browser,
+    mosquitto: Broker,
+    make_settings: Callable[..., Settings],
+    topic_root: str,
+    artifacts: Path,
+    page_name: str,
+) -> None:
     """axe-core (shipped in axe-playwright-python, no network) finds no serious or critical
     violation on either page, with alerts listed and a colour shown."""
     settings = make_settings(mosquitto, api_keys=(f"ops:duty_officer:{hash_key(DUTY_KEY)}",))

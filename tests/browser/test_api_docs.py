@@ -62,7 +62,9 @@ async def _open(browser: Browser, url: str) -> Visit:
     return visit
 
 
-async def test_swagger_ui_and_redoc_render_offline(browser, tmp_path: Path, artifacts: Path):
+async def test_swagger_ui_and_redoc_render_offline(
+    browser: Browser, tmp_path: Path, artifacts: Path
+) -> None:
     """Both pages list the endpoints, raise no error, and ask nothing of another host."""
     async with running_demo(tmp_path, "--speed", "60") as demo:
         docs = await _open(browser, f"{demo.http}/docs")

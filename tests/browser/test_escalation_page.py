@@ -1,15 +1,17 @@
 """An alert nobody acknowledges shows its escalation on the dashboard, live, in headless Chromium."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Browser, expect
 
 from marine_watch.auth.keys import hash_key
-from tests.browser.pages import open_page, zhapu_red
+from marine_watch.settings import Settings
+from tests.browser.pages import errors_of, open_page, zhapu_red
 from tests.integration.conftest import serve
-from tests.services import scaled
+from tests.services import Broker, scaled
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.timeout(180)]
 DUTY_KEY = "browser-escalation-duty-key"
@@ -33,8 +35,13 @@ zones = ["zhapu"]
 
 
 async def test_dashboard_shows_an_unacknowledged_alert_escalated_to_the_next_team(
-    browser, mosquitto, make_settings, topic_root, tmp_path: Path, artifacts: Path
-):
+    browser: Browser,
+    mosquitto: Broker,
+    make_settings: Callable[..., Settings],
+    topic_root: str,
+    tmp_path: Path,
+    artifacts: Path,
+) -> None:
     """The village alert is not acknowledged: 2 s later its row says it went to the town office,
     pushed over /ws/alerts without a reload of the page; the API says the same."""
     teams = tmp_path / "teams.toml"
@@ -64,4 +71,4 @@ async def test_dashboard_shows_an_unacknowledged_alert_escalated_to_the_next_tea
             body = (await http.get(f"/api/v1/alerts/{identifier}")).json()
         assert [s["to"] for s in body["escalations"]] == ["town"]
         await page.screenshot(path=artifacts / "dashboard-escalated.png")
-        assert page.errors == []  # type: ignore[attr-defined]
+        assert errors_of(page) == []

@@ -2,17 +2,19 @@
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import aiomqtt
 import httpx
 import numpy as np
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Browser, expect
 from websockets.asyncio.client import connect
 
+from marine_watch.settings import Settings
 from risk_models import tide
-from tests.browser.pages import HARBOUR, open_resident, wait_ws
+from tests.browser.pages import HARBOUR, errors_of, open_resident, wait_ws
 from tests.integration.conftest import Running, serve
 from tests.services import Broker
 
@@ -39,8 +41,12 @@ async def _calm_tide_and_high_waves(app: Running, broker: Broker, root: str) -> 
 
 
 async def test_orange_overtopping_card_and_outlook_agree_in_api_and_page(
-    browser, mosquitto, make_settings, topic_root, artifacts: Path
-):
+    browser: Browser,
+    mosquitto: Broker,
+    make_settings: Callable[..., Settings],
+    topic_root: str,
+    artifacts: Path,
+) -> None:
     """Real Mosquitto and app: the village turns orange from overtopping while the surge is none;
     the API's first outlook slot is orange (now), the overtopping hours ahead are forecast, waves are
     named as not forecast, and the resident page shows the same slots and coverage."""
@@ -81,4 +87,4 @@ async def test_orange_overtopping_card_and_outlook_agree_in_api_and_page(
         await expect(covers).to_contain_text("Not forecast")
         assert "waves" in (await covers.get_attribute("data-gaps") or "").split(",")
         await page.screenshot(path=artifacts / "resident-outlook.png", full_page=True)
-        assert page.errors == []  # type: ignore[attr-defined]
+        assert errors_of(page) == []

@@ -4,23 +4,28 @@ import asyncio
 import itertools
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import aiomqtt
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Browser, expect
 
 from marine_watch.auth.keys import hash_key
 from marine_watch.clock import ScaledClock
-from tests.browser.pages import open_page, open_resident
+from marine_watch.settings import Settings
+from tests.browser.pages import errors_of, open_page, open_resident
 from tests.helpers import serve
+from tests.services import Broker
 
 pytestmark = [pytest.mark.browser, pytest.mark.services, pytest.mark.timeout(180)]
 DUTY_KEY = "details-duty-officer-key"
 
 
-async def test_enter_in_the_key_dialog_signs_in(browser, mosquitto, make_settings) -> None:
+async def test_enter_in_the_key_dialog_signs_in(
+    browser: Browser, mosquitto: Broker, make_settings: Callable[..., Settings]
+) -> None:
     """Typing the key and pressing Enter signs in (as OK does); ✕ closes without signing in."""
     settings = make_settings(mosquitto, api_keys=(f"ops:duty_officer:{hash_key(DUTY_KEY)}",))
     async with serve(settings) as app:
@@ -38,10 +43,10 @@ async def test_enter_in_the_key_dialog_signs_in(browser, mosquitto, make_setting
         await expect(page.get_by_test_id("key-button")).to_contain_text("Sign out")
         assert await page.evaluate("localStorage.getItem('mw.key')") == DUTY_KEY
         await expect(page.get_by_test_id("alerts-signin")).to_have_count(0)
-        assert page.errors == []  # type: ignore[attr-defined]
+        assert errors_of(page) == []
 
 
-def _overlaps(a: dict, b: dict) -> bool:
+def _overlaps(a: dict[str, float], b: dict[str, float]) -> bool:
     return min(a["right"], b["right"]) > max(a["left"], b["left"]) and min(
         a["bottom"], b["bottom"]
     ) > max(a["top"], b["top"])
@@ -64,7 +69,13 @@ BOXES = """() => {
     [(1600, 900, "en-GB"), (1280, 800, "zh-CN"), (1366, 768, "en-GB")],
 )
 async def test_map_labels_overlap_neither_each_other_nor_stations(
-    browser, mosquitto, make_settings, artifacts: Path, width: int, height: int, locale: str
+    browser: Browser,
+    mosquitto: Broker,
+    make_settings: Callable[..., Settings],
+    artifacts: Path,
+    width: int,
+    height: int,
+    locale: str,
 ) -> None:
     """Town and village names are all readable: no label covers another, a station or the legend."""
     async with serve(make_settings(mosquitto)) as app:
@@ -84,7 +95,9 @@ async def test_map_labels_overlap_neither_each_other_nor_stations(
     assert covered == []
 
 
-async def test_resident_page_shows_the_service_time(browser, mosquitto, make_settings, topic_root):
+async def test_resident_page_shows_the_service_time(
+    browser: Browser, mosquitto: Broker, make_settings: Callable[..., Settings], topic_root: str
+) -> None:
     """ "Updated" on the resident page is the service's clock (here a scenario in July 2021), in the
     coast's time (+08:00) whatever the browser's time zone (here UTC)."""
     start = datetime(2021, 7, 25, 18, 30, tzinfo=UTC).timestamp()
@@ -98,4 +111,4 @@ async def test_resident_page_shows_the_service_time(browser, mosquitto, make_set
         page = await open_resident(browser, app.http, timezone_id="UTC")
         await expect(page.locator("#updated")).to_contain_text("26/07", timeout=10_000)
         await expect(page.locator("#updated")).to_contain_text("02:3")  # 18:3x UTC the day before
-        assert page.errors == []  # type: ignore[attr-defined]
+        assert errors_of(page) == []

@@ -2,18 +2,20 @@
 
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import numpy as np
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Browser, expect
 from websockets.asyncio.client import connect
 
 from marine_watch.auth.keys import hash_key
+from marine_watch.settings import Settings
 from risk_models import tide
-from tests.browser.pages import open_page, open_resident, publish, wait_ws, zhapu_red
+from tests.browser.pages import errors_of, open_page, open_resident, publish, wait_ws, zhapu_red
 from tests.helpers import Running, serve
 from tests.services import Broker, scaled
 
@@ -32,8 +34,12 @@ async def _tide_history(app: Running, broker: Broker, topic_root: str, station: 
 
 
 async def test_dashboard_map_chart_live_repaint_and_ack(
-    browser, mosquitto, make_settings, topic_root, artifacts: Path
-):
+    browser: Browser,
+    mosquitto: Broker,
+    make_settings: Callable[..., Settings],
+    topic_root: str,
+    artifacts: Path,
+) -> None:
     """The map shows the sample zones, a station chart renders, a red pushed over /ws/risk repaints the village within 2 s, and an alert is acknowledged."""
     settings = make_settings(mosquitto, api_keys=(f"ops:duty_officer:{hash_key(DUTY_KEY)}",))
     async with serve(settings) as app, connect(f"{app.ws}/ws/risk") as ws:
@@ -83,7 +89,7 @@ async def test_dashboard_map_chart_live_repaint_and_ack(
         await row.click()
         await expect(page.get_by_test_id("observed")).to_have_attribute("d", _path_with_points(1))
         await page.screenshot(path=artifacts / "dashboard.png")
-        assert page.errors == []  # type: ignore[attr-defined]
+        assert errors_of(page) == []
         # the key went in each socket's first message, never in a URL
         paths = {urlsplit(url).path for url in sockets}
         assert {"/ws/risk", "/ws/alerts", "/ws/feeds"} <= paths
@@ -91,8 +97,8 @@ async def test_dashboard_map_chart_live_repaint_and_ack(
 
 
 async def test_dashboard_says_alerts_unavailable_without_a_key(
-    browser, mosquitto, make_settings, artifacts: Path
-):
+    browser: Browser, mosquitto: Broker, make_settings: Callable[..., Settings], artifacts: Path
+) -> None:
     """Without a key the alert panel asks for one; with a refused key it says alerts are unavailable."""
     async with serve(make_settings(mosquitto)) as app:
         page = await open_page(browser, f"{app.http}/")
@@ -103,8 +109,12 @@ async def test_dashboard_says_alerts_unavailable_without_a_key(
 
 
 async def test_resident_page_shows_the_colour_and_nearest_shelter_where_you_stand(
-    browser, mosquitto, make_settings, topic_root, artifacts: Path
-):
+    browser: Browser,
+    mosquitto: Broker,
+    make_settings: Callable[..., Settings],
+    topic_root: str,
+    artifacts: Path,
+) -> None:
     """With a granted position in Zhapu Harbour the card turns red and lists the nearest shelter."""
     async with serve(make_settings(mosquitto)) as app, connect(f"{app.ws}/ws/risk") as ws:
         await ws.recv()
@@ -127,7 +137,7 @@ async def test_resident_page_shows_the_colour_and_nearest_shelter_where_you_stan
         await page.get_by_test_id("latlon").fill("31.5, 122.9")
         await page.get_by_test_id("latlon").press("Enter")
         await expect(page.locator("#where-hint")).to_contain_text("outside")
-        assert page.errors == []  # type: ignore[attr-defined]
+        assert errors_of(page) == []
 
 
 def _path_with_points(n: int) -> re.Pattern[str]:
@@ -136,8 +146,12 @@ def _path_with_points(n: int) -> re.Pattern[str]:
 
 
 async def test_resident_page_keeps_red_with_no_data_since_when_the_gauge_goes_quiet(
-    browser, mosquitto, make_settings, topic_root, artifacts: Path
-):
+    browser: Browser,
+    mosquitto: Broker,
+    make_settings: Callable[..., Settings],
+    topic_root: str,
+    artifacts: Path,
+) -> None:
     """Zhapu red, then silent past its stale limit (scaled clock): the card stays red and says
     "No data since HH:MM" in English and in Chinese; the advice is the storm-surge advice."""
     from marine_watch.clock import ScaledClock
@@ -162,4 +176,4 @@ async def test_resident_page_keeps_red_with_no_data_since_when_the_gauge_goes_qu
         await page.get_by_test_id("lang-button").click()
         await expect(page.get_by_test_id("why")).to_contain_text("起无数据")
         await expect(page.get_by_test_id("nodata")).to_contain_text("起无数据")
-        assert page.errors == []  # type: ignore[attr-defined]
+        assert errors_of(page) == []

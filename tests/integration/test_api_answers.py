@@ -4,6 +4,8 @@ docs, and the zones are valid RFC 7946 GeoJSON (exterior rings counter-clockwise
 import asyncio
 import json
 import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import aiomqtt
 import httpx
@@ -11,9 +13,10 @@ import pytest
 from shapely.geometry import shape
 from websockets.asyncio.client import connect
 
+from marine_watch.settings import Settings
 from sensors.reading import UNITS, Kind
 from tests.helpers import serve, sources_in, unresolved
-from tests.services import scaled
+from tests.services import Broker, scaled
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(120)]
 HARBOUR = (30.60, 121.07)
@@ -35,7 +38,9 @@ HAZARDS = {
 }
 
 
-async def _publish(broker, root: str, now: float, readings) -> None:
+async def _publish(
+    broker: Broker, root: str, now: float, readings: list[tuple[str, Kind, float]]
+) -> None:
     """Three hours of each reading, every 10 minutes, gently varying (QC sees no flat line)."""
     async with aiomqtt.Client(broker.host, broker.port, identifier=f"s-{time.time_ns()}") as c:
         for station, kind, value in readings:
@@ -76,8 +81,8 @@ async def _answers(http: httpx.AsyncClient, ws_url: str) -> dict[str, object]:
 
 @pytest.mark.parametrize("hazard", sorted(HAZARDS))
 async def test_every_source_in_the_api_answers_resolves(
-    hazard, mosquitto, make_settings, topic_root
-):
+    hazard: str, mosquitto: Broker, make_settings: Callable[..., Settings], topic_root: str
+) -> None:
     """With a hazard raised, each `source` in the API's answers cites a docs section that exists."""
     settings = make_settings(mosquitto, rate_limit_per_s=1000.0, rate_limit_burst=1000)
     async with serve(settings) as app, httpx.AsyncClient(base_url=app.http) as http:
@@ -97,7 +102,7 @@ async def test_every_source_in_the_api_answers_resolves(
     assert [p for s in found for p in unresolved(s)] == []
 
 
-def _explanations(value: object):
+def _explanations(value: object) -> Iterator[dict[str, Any]]:
     if isinstance(value, dict):
         if "hazard" in value:
             yield value
@@ -108,7 +113,9 @@ def _explanations(value: object):
             yield from _explanations(item)
 
 
-async def test_zones_follow_the_right_hand_rule(mosquitto, make_settings):
+async def test_zones_follow_the_right_hand_rule(
+    mosquitto: Broker, make_settings: Callable[..., Settings]
+) -> None:
     """RFC 7946 §3.1.6: every served polygon's exterior ring is counter-clockwise (holes clockwise)."""
     async with serve(make_settings(mosquitto)) as app, httpx.AsyncClient(base_url=app.http) as http:
         zones = (await http.get("/api/v1/zones")).json()["features"]
@@ -121,7 +128,9 @@ async def test_zones_follow_the_right_hand_rule(mosquitto, make_settings):
         assert all(not ring.is_ccw for ring in polygon.interiors), feature["id"]
 
 
-async def test_readings_outside_the_stored_time_range_are_a_clear_422(mosquitto, make_settings):
+async def test_readings_outside_the_stored_time_range_are_a_clear_422(
+    mosquitto: Broker, make_settings: Callable[..., Settings]
+) -> None:
     """Times are stored as int64 ns: a range outside 1677-2262 is refused, not a 500."""
     async with serve(make_settings(mosquitto)) as app, httpx.AsyncClient(base_url=app.http) as http:
         early = await http.get(

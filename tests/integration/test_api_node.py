@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -21,6 +22,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from marine_watch.mqtt.accounts import ACCOUNTS_JSON
 from marine_watch.settings import Settings
 from risk_models import tide as tide_model
+from tests.helpers import JsonObject, json_of
 from tests.integration.conftest import Running, serve
 from tests.security.broker import ROOT, SecuredBroker, start_secured
 from tests.security.traffic import publish_as, reading
@@ -46,7 +48,7 @@ def nodes(tmp_path: Path, broker: SecuredBroker) -> Callable[..., Settings]:
     """Settings of a risk node (the service's account) or an API node (a reader account)."""
 
     def make(role: str, name: str, **extra: object) -> Settings:
-        values: dict[str, object] = {
+        values: dict[str, Any] = {
             "config_dir": CONFIG_DIR,
             "data_dir": tmp_path / name,
             "store": "sqlite",
@@ -64,7 +66,7 @@ def nodes(tmp_path: Path, broker: SecuredBroker) -> Callable[..., Settings]:
                 mqtt_password_file=secret,
             )
         values.update(extra)
-        return Settings(**values)  # type: ignore[arg-type]
+        return Settings(**values)
 
     return make
 
@@ -84,21 +86,21 @@ async def tide(broker: SecuredBroker, *values: float) -> None:
     )
 
 
-async def answer(node: Running) -> dict[str, object]:
+async def answer(node: Running) -> JsonObject:
     async with httpx.AsyncClient(base_url=node.http) as http:
         got = await http.get("/api/v1/risk", params=HARBOUR)
         assert got.status_code == 200, got.text
-        return got.json()  # type: ignore[no-any-return]
+        return json_of(got)
 
 
 async def until_level(
     node: Running, level: int | Callable[[int], bool], within_s: float
-) -> dict[str, object]:
+) -> JsonObject:
     wanted = level if callable(level) else level.__eq__
-    got: dict[str, object] = {}
+    got: JsonObject = {}
     try:
         async with asyncio.timeout(scaled(within_s)):
-            while not wanted((got := await answer(node))["level"]):  # type: ignore[arg-type]  # noqa: ASYNC110 - polling the API
+            while not wanted((got := await answer(node))["level"]):  # noqa: ASYNC110 - polling the API
                 await asyncio.sleep(0.05)
     except TimeoutError:
         pytest.fail(f"still not level {level} after {within_s} s: {got}")

@@ -25,10 +25,10 @@ import aiomqtt
 import httpx
 import pytest
 
-from marine_watch.ingest.subscriber import ManualAck, make_client
 from marine_watch.mqtt.accounts import AccountsIn, ForecasterIn, ReaderIn, plan
 from marine_watch.mqtt.client import Account
 from marine_watch.mqtt.nats_accounts import render_nats_users
+from marine_watch.mqtt.session import ManualAck, make_client
 from marine_watch.settings import Settings
 from tests.integration.conftest import Running, serve
 from tests.integration.test_faults import START_MS, readings, wait_stored
@@ -50,7 +50,9 @@ def cluster(tmp_path: Path) -> Iterator[NatsCluster]:
     nats.stop()
 
 
-def cluster_settings(make_settings, nats: NatsCluster, influx: Influx, db: str) -> Settings:
+def cluster_settings(
+    make_settings: Callable[..., Settings], nats: NatsCluster, influx: Influx, db: str
+) -> Settings:
     user = nats.user(SERVICE)
     settings: Settings = make_settings(
         SimpleNamespace(url=nats.mqtt_url_list),
@@ -178,8 +180,12 @@ async def kill_mid_stream(
 
 
 async def test_the_service_node_killed_mid_stream_loses_and_doubles_nothing(
-    cluster, influxd, influx_db, make_settings, topic_root
-):
+    cluster: NatsCluster,
+    influxd: Influx,
+    influx_db: str,
+    make_settings: Callable[..., Settings],
+    topic_root: str,
+) -> None:
     """Acceptance: the node the service is on is SIGKILLed while readings flow through another
     node; every reading is stored exactly once, /health is ok again within 30 s, the failover is
     counted and the service is on another node."""
@@ -198,8 +204,12 @@ async def test_the_service_node_killed_mid_stream_loses_and_doubles_nothing(
 
 
 async def test_a_meta_leader_kill_is_survived_the_same_way(
-    cluster, influxd, influx_db, make_settings, topic_root
-):
+    cluster: NatsCluster,
+    influxd: Influx,
+    influx_db: str,
+    make_settings: Callable[..., Settings],
+    topic_root: str,
+) -> None:
     """The JetStream meta leader is SIGKILLed mid-stream (whether or not the service is on it):
     a new leader is elected, every reading stored exactly once, /health ok within 30 s."""
     settings = cluster_settings(make_settings, cluster, influxd, influx_db)
@@ -245,8 +255,13 @@ def colours(retained: dict[str, bytes]) -> set[str]:
 
 @pytest.mark.parametrize("lost", [0, 1, 2])
 async def test_retained_risk_colours_survive_the_loss_of_any_one_node(
-    cluster, influxd, influx_db, make_settings, topic_root, lost
-):
+    cluster: NatsCluster,
+    influxd: Influx,
+    influx_db: str,
+    make_settings: Callable[..., Settings],
+    topic_root: str,
+    lost: int,
+) -> None:
     """The service publishes its colours retained (a red tide level at Zhapu); node ``lost`` is
     SIGKILLed; both other nodes still hand every colour to a new subscriber, unchanged."""
     settings = cluster_settings(make_settings, cluster, influxd, influx_db)
@@ -277,8 +292,13 @@ async def test_retained_risk_colours_survive_the_loss_of_any_one_node(
 
 
 async def test_two_partitioned_ingest_nodes_split_the_coast_without_shared_subscriptions(
-    cluster, influxd, influx_db, make_settings, topic_root, tmp_path
-):
+    cluster: NatsCluster,
+    influxd: Influx,
+    influx_db: str,
+    make_settings: Callable[..., Settings],
+    topic_root: str,
+    tmp_path: Path,
+) -> None:
     """NATS has no ``$share``: two ingest nodes take the two parts of config/ingest_partitions.toml;
     each stores only its own stations' readings, and between them every reading once."""
     base = cluster_settings(make_settings, cluster, influxd, influx_db)
@@ -311,7 +331,9 @@ async def test_two_partitioned_ingest_nodes_split_the_coast_without_shared_subsc
             assert stored == n, part
 
 
-async def test_the_3_1_1_in_flight_window_is_the_brokers_bound(tmp_path, make_settings, topic_root):
+async def test_the_3_1_1_in_flight_window_is_the_brokers_bound(
+    tmp_path: Path, make_settings: Callable[..., Settings], topic_root: str
+) -> None:
     """MQTT 3.1.1 has no Receive Maximum: the broker's window bounds what is in flight to the
     service (NATS ``mqtt.max_ack_pending``). The service's 3.1.1 session, acking nothing, gets
     exactly the window; once it acks, the rest follows."""
@@ -378,7 +400,9 @@ async def _session_gets(
     return got
 
 
-async def test_the_generated_nats_accounts_refuse_strangers_and_grant_least_privilege(tmp_path):
+async def test_the_generated_nats_accounts_refuse_strangers_and_grant_least_privilege(
+    tmp_path: Path,
+) -> None:
     """`marine-watch mqtt-accounts` writes nats-users.conf (bcrypt hashes, permissions): on a real
     cluster nobody connects without an account, a station publishes under its own id only, a
     reader reads the colours only, and the service reads everything and writes the colours."""
@@ -440,8 +464,8 @@ async def test_the_generated_nats_accounts_refuse_strangers_and_grant_least_priv
 
 
 async def test_marine_watch_serve_given_three_nats_nodes_survives_the_loss_of_its_node(
-    cluster, influxd, influx_db, topic_root, tmp_path
-):
+    cluster: NatsCluster, influxd: Influx, influx_db: str, topic_root: str, tmp_path: Path
+) -> None:
     """The acceptance run with the real command: `marine-watch serve` configured only through
     MARINE_WATCH_* (three URLs, MQTT 3.1.1, the password in a file); the node it is on is
     SIGKILLed mid-stream; every reading is stored once and /health is ok within 30 s."""

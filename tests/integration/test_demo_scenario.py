@@ -26,7 +26,9 @@ SPEED = 600
 TIDE_GAUGES = ("zhapu", "huangshan", "dushan", "jinsiniang")
 
 
-async def _watch_stations(http: httpx.AsyncClient, seen: dict, peaks: dict) -> None:
+async def _watch_stations(
+    http: httpx.AsyncClient, seen: dict[tuple[str, str], int], peaks: dict[str, float]
+) -> None:
     """Highest hazard level per station and highest tide level, polled twice a second."""
     while True:
         for station in (await http.get("/api/v1/stations")).json():

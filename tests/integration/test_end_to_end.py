@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 
 import aiomqtt
 import httpx
 import pytest
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 
 from marine_watch.auth.keys import hash_key
-from tests.helpers import serve
-from tests.services import scaled
+from marine_watch.settings import Settings
+from tests.helpers import JsonObject, serve
+from tests.services import Broker, Influx, scaled
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(120)]
 DUTY_KEY = "test-duty-officer-key"
@@ -23,7 +25,7 @@ def _ms(t: float) -> int:
     return int(t * 1000)
 
 
-async def _publish(broker, topic: str, payloads: list[bytes]) -> None:
+async def _publish(broker: Broker, topic: str, payloads: list[bytes]) -> None:
     async with aiomqtt.Client(
         broker.host, broker.port, identifier=f"pub-{time.monotonic_ns()}"
     ) as client:
@@ -31,17 +33,23 @@ async def _publish(broker, topic: str, payloads: list[bytes]) -> None:
             await client.publish(topic, p, qos=1)
 
 
-async def _next_matching(ws, predicate, within_s: float) -> dict:
+async def _next_matching(
+    ws: ClientConnection, predicate: Callable[[JsonObject], bool], within_s: float
+) -> JsonObject:
     async with asyncio.timeout(within_s):
         while True:
-            message = json.loads(await ws.recv())
+            message: JsonObject = json.loads(await ws.recv())
             if predicate(message):
                 return message
 
 
 async def test_reading_is_stored_in_influxdb_and_turns_the_village_red(
-    mosquitto, influxd, influx_db, make_settings, topic_root
-):
+    mosquitto: Broker,
+    influxd: Influx,
+    influx_db: str,
+    make_settings: Callable[..., Settings],
+    topic_root: str,
+) -> None:
     """A tide reading above Zhapu's red warning level is stored and repaints its village red on /ws/risk."""
     settings = make_settings(mosquitto, influx=influxd, influx_db=influx_db)
     async with serve(settings) as app, connect(f"{app.ws}/ws/risk") as ws:
@@ -87,8 +95,8 @@ async def test_reading_is_stored_in_influxdb_and_turns_the_village_red(
 
 
 async def test_malformed_payloads_are_dead_lettered_and_ingest_goes_on(
-    mosquitto, make_settings, topic_root
-):
+    mosquitto: Broker, make_settings: Callable[..., Settings], topic_root: str
+) -> None:
     """Not JSON, wrong types, unknown station, NaN, a far-future time: each dead-lettered with its reason."""
     settings = make_settings(mosquitto, api_keys=(f"ops:duty_officer:{hash_key(DUTY_KEY)}",))
     async with serve(settings) as app:

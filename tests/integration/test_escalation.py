@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import aiomqtt
@@ -20,10 +21,12 @@ import pytest
 import structlog
 
 from marine_watch.auth.keys import hash_key
+from marine_watch.settings import Settings
+from tests.helpers import JsonObject, json_of, obj
 from tests.integration.conftest import Running, serve
 from tests.integration.test_surge_scenario import Receiver, start_receiver
 from tests.services import Broker, scaled
-from tests.smtp import SmtpServer, smtp_server
+from tests.smtp import Received, SmtpServer, smtp_server
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(180)]
 VILLAGE_DELAY_S = 3.0
@@ -66,7 +69,9 @@ hazards = ["wind"]
 """
 
 
-def _settings(make_settings, broker: Broker, tmp_path: Path, smtp: SmtpServer):
+def _settings(
+    make_settings: Callable[..., Settings], broker: Broker, tmp_path: Path, smtp: SmtpServer
+) -> Settings:
     teams = tmp_path / "teams.toml"
     teams.write_text(TEAMS, encoding="utf-8")
     return make_settings(
@@ -94,17 +99,17 @@ async def _zhapu_red(app: Running, broker: Broker, root: str) -> None:
             await pub.publish(f"{root}/zhapu/tide_level", payload, qos=1)
 
 
-async def _village_alert(http: httpx.AsyncClient, key: str) -> dict:
+async def _village_alert(http: httpx.AsyncClient, key: str) -> JsonObject:
     async with asyncio.timeout(scaled(20)):
         while True:
-            items = (await http.get("/api/v1/alerts?active=true", headers=key_of(key))).json()
+            items = json_of(await http.get("/api/v1/alerts?active=true", headers=key_of(key)))
             found = [a for a in items["items"] if a["subject_id"] == "zhapu-harbour"]
             if found:
-                return found[0]
+                return obj(found[0])
             await asyncio.sleep(0.1)
 
 
-def about(smtp: SmtpServer, address: str, ident: str) -> list:
+def about(smtp: SmtpServer, address: str, ident: str) -> list[Received]:
     """The e-mails to ``address`` about alert message ``ident``."""
     return [r for r in smtp.inbox.to(address) if r.message["X-MarineWatch-Alert"] == ident]
 
@@ -113,15 +118,19 @@ def key_of(team: str) -> dict[str, str]:
     return {"X-API-Key": KEYS[team]}
 
 
-async def _until(predicate, within_s: float) -> None:
+async def _until(predicate: Callable[[], object], within_s: float) -> None:
     async with asyncio.timeout(scaled(within_s)):
         while not predicate():  # noqa: ASYNC110 - polls an inbox filled by another thread
             await asyncio.sleep(0.05)
 
 
 async def test_unacknowledged_alert_escalates_to_the_next_team_after_the_delay(
-    mosquitto, make_settings, topic_root, tmp_path: Path, caplog
-):
+    mosquitto: Broker,
+    make_settings: Callable[..., Settings],
+    topic_root: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     """Not acknowledged: the harbour group's e-mail at once; after the village delay the town
     office gets an [ESCALATED] e-mail and its webhook, the audit trail and the dashboard list say
     so; one delay later the city HQ; the HQ is the top: nothing further. Secrets never logged."""
@@ -212,8 +221,8 @@ async def test_unacknowledged_alert_escalates_to_the_next_team_after_the_delay(
 
 
 async def test_acknowledged_in_time_is_not_escalated(
-    mosquitto, make_settings, topic_root, tmp_path: Path
-):
+    mosquitto: Broker, make_settings: Callable[..., Settings], topic_root: str, tmp_path: Path
+) -> None:
     """The harbour group acknowledges within the delay: after twice the delay nobody else is told."""
     with smtp_server(tmp_path, SMTP_USER, SMTP_PASSWORD) as smtp:
         settings = _settings(make_settings, mosquitto, tmp_path, smtp)
@@ -240,8 +249,8 @@ async def test_acknowledged_in_time_is_not_escalated(
 
 
 async def test_escalation_survives_a_restart_and_sends_nothing_twice(
-    mosquitto, make_settings, topic_root, tmp_path: Path
-):
+    mosquitto: Broker, make_settings: Callable[..., Settings], topic_root: str, tmp_path: Path
+) -> None:
     """Stopped before the delay ran out and started again after it: the escalation is made from the
     stored alert time (due = sent + delay), and the harbour group's e-mail is not sent again."""
     with smtp_server(tmp_path, SMTP_USER, SMTP_PASSWORD) as smtp:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 import pytest
 
 from marine_watch.api.fastpath import PATH, risk_fast
+from marine_watch.settings import Settings
 from tests.helpers import serve
+from tests.services import Broker
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(60)]
 
@@ -23,7 +27,9 @@ CASES = [
 ]
 
 
-async def test_fast_path_and_documented_route_give_the_same_answers(mosquitto, make_settings):
+async def test_fast_path_and_documented_route_give_the_same_answers(
+    mosquitto: Broker, make_settings: Callable[..., Settings]
+) -> None:
     """Same status and body for valid, outside, out-of-range, malformed and missing positions."""
     async with serve(make_settings(mosquitto)) as app, httpx.AsyncClient(base_url=app.http) as http:
         routes = app.app.router.routes

@@ -23,6 +23,7 @@ import aiomqtt
 import httpx
 import pytest
 
+from marine_watch.settings import Settings
 from tests.helpers import Running, serve
 from tests.services import CONFIG_DIR, Broker, Influx, free_port, scaled, start_mosquitto
 
@@ -132,8 +133,12 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
 
 @pytest.mark.parametrize("graceful", [True, False], ids=["sigterm", "sigkill"])
 async def test_broker_restart_mid_stream_loses_and_doubles_nothing(
-    broker, influxd, influx_db, make_settings, graceful
-):
+    broker: Broker,
+    influxd: Influx,
+    influx_db: str,
+    make_settings: Callable[..., Settings],
+    graceful: bool,
+) -> None:
     """Mosquitto stopped (or killed) and restarted while 1,500 readings stream in: each stored once.
 
     A killed broker forgets what it queued since its last autosave; marine_watch keeps up here, so
@@ -172,8 +177,8 @@ async def test_broker_restart_mid_stream_loses_and_doubles_nothing(
 
 
 async def test_store_outage_spools_and_replays_everything_once(
-    broker, private_influxd, make_settings
-):
+    broker: Broker, private_influxd: Influx, make_settings: Callable[..., Settings]
+) -> None:
     """InfluxDB stopped mid-stream: readings go to the spool, then all reach InfluxDB once; spool empty."""
     n, db = 1_200, "faults"
     async with httpx.AsyncClient(base_url=private_influxd.url) as http:
@@ -264,7 +269,9 @@ class Service:
 
 
 @pytest.fixture
-def service(tmp_path, topic_root, mqtt_client_id) -> Iterator[Callable[..., Service]]:
+def service(
+    tmp_path: Path, topic_root: str, mqtt_client_id: str
+) -> Iterator[Callable[..., Service]]:
     """A factory of ``Service`` processes of this test; every one is stopped at the end."""
     made: list[Service] = []
 
@@ -292,8 +299,12 @@ def service(tmp_path, topic_root, mqtt_client_id) -> Iterator[Callable[..., Serv
 
 
 async def test_sigkill_mid_stream_loses_and_doubles_nothing(
-    broker, influxd, influx_db, service, topic_root
-):
+    broker: Broker,
+    influxd: Influx,
+    influx_db: str,
+    service: Callable[..., Service],
+    topic_root: str,
+) -> None:
     """marine_watch SIGKILLed while 2,000 readings stream in, then restarted: each stored once."""
     n = 2_000
     first = service(broker, influxd, influx_db)
@@ -313,8 +324,8 @@ async def test_sigkill_mid_stream_loses_and_doubles_nothing(
 
 
 async def test_unwritable_spool_leaves_readings_unacknowledged_at_the_broker(
-    broker, private_influxd, service, topic_root
-):
+    broker: Broker, private_influxd: Influx, service: Callable[..., Service], topic_root: str
+) -> None:
     """Store down and spool refused by the disk: an error is logged and nothing is acked; all stored later."""
     n, db = 600, "faults"
     async with httpx.AsyncClient(base_url=private_influxd.url) as http:
@@ -352,8 +363,8 @@ async def test_unwritable_spool_leaves_readings_unacknowledged_at_the_broker(
 
 
 async def test_a_backlog_beyond_mosquittos_default_queue_is_kept(
-    broker, influxd, influx_db, make_settings
-):
+    broker: Broker, influxd: Influx, influx_db: str, make_settings: Callable[..., Settings]
+) -> None:
     """20,000 readings (2,000 messages, twice Mosquitto's default queue) sent while marine_watch is away: all stored."""
     n = 20_000
     settings = make_settings(broker, influx=influxd, influx_db=influx_db)

@@ -10,15 +10,17 @@ import json
 import random
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import aiomqtt
 import pytest
 
+from marine_watch.settings import Settings
 from sensors.payload import Reason
 from sensors.reading import UNITS, Kind
 from tests.helpers import serve
-from tests.services import scaled
+from tests.services import Broker, scaled
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(180)]
 
@@ -100,7 +102,9 @@ async def _publish(host: str, port: int, messages: list[tuple[str, bytes]]) -> N
             await client.publish(topic, payload, qos=1)
 
 
-async def test_ten_thousand_fuzzed_messages(mosquitto, make_settings, topic_root):
+async def test_ten_thousand_fuzzed_messages(
+    mosquitto: Broker, make_settings: Callable[..., Settings], topic_root: str
+) -> None:
     """0 crashes; dead letters == bad payloads (each with a known reason); stored == good readings."""
     settings = make_settings(mosquitto, max_payload_bytes=MAX_BYTES)
     async with serve(settings) as app:

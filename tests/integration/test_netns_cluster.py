@@ -19,6 +19,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
+from tests.helpers import JsonObject, json_of
 from tests.netns import Host, HostProcess, Network
 from tests.netns_servers import (
     Haproxy,
@@ -138,13 +139,13 @@ async def _count(http: httpx.AsyncClient, query: str) -> int:
     return int(series[0]["values"][0][1]) if series else 0
 
 
-async def _resident(http: httpx.AsyncClient) -> dict[str, object]:
+async def _resident(http: httpx.AsyncClient) -> JsonObject:
     answer = await http.get("/api/v1/risk", params=QUANTANG)
     assert answer.status_code == 200, answer.text
-    return answer.json()  # type: ignore[no-any-return]
+    return json_of(answer)
 
 
-async def _snapshot(url: str) -> tuple[ClientConnection, dict[str, object]]:
+async def _snapshot(url: str) -> tuple[ClientConnection, JsonObject]:
     ws = await connect(url, open_timeout=scaled(10))
     return ws, json.loads(await ws.recv())
 

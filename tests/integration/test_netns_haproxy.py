@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -33,9 +34,9 @@ class Cluster:
     client: Host
     sockets: ExitStack = field(default_factory=ExitStack)
 
-    def get(self, path: str = "/whoami", n: int = 1, **kwargs: object) -> list[httpx.Response]:
+    def get(self, path: str = "/whoami", n: int = 1, **kwargs: Any) -> list[httpx.Response]:
         with self.client.entered(), httpx.Client(base_url=self.lb.url, timeout=5.0) as http:
-            return [http.get(path, **kwargs) for _ in range(n)]  # type: ignore[arg-type]
+            return [http.get(path, **kwargs) for _ in range(n)]
 
     def nodes_answering(self, n: int = 20) -> Counter[str]:
         answers = self.get(n=n)
@@ -80,7 +81,9 @@ def _echoes(ws: ClientConnection) -> bool:
         return False
 
 
-def test_requests_spread_over_both_nodes_and_carry_the_client_address(make_cluster) -> None:
+def test_requests_spread_over_both_nodes_and_carry_the_client_address(
+    make_cluster: Callable[..., Cluster],
+) -> None:
     """Round robin alternates the nodes; each sees X-Forwarded-For = the client, never a forged one."""
     cluster = make_cluster()
     answers = cluster.get(n=20, headers={"X-Forwarded-For": "203.0.113.66"})
@@ -89,7 +92,9 @@ def test_requests_spread_over_both_nodes_and_carry_the_client_address(make_clust
     assert {r.json()["peer"] for r in answers} == {cluster.lb.host.ip}
 
 
-def test_websockets_upgrade_through_haproxy_to_the_least_busy_node(make_cluster) -> None:
+def test_websockets_upgrade_through_haproxy_to_the_least_busy_node(
+    make_cluster: Callable[..., Cluster],
+) -> None:
     """/ws/* is upgraded through HAProxy; a new session goes to the node holding the fewest."""
     cluster = make_cluster()
     sessions = [cluster.ws() for _ in range(3)]
@@ -120,7 +125,7 @@ def _current_sessions(lb: Haproxy, server: str) -> int:
 
 @pytest.mark.parametrize(("tunnel", "survives"), [("1h", True), ("1s", False)])
 def test_an_idle_websocket_lives_by_timeout_tunnel_not_timeout_client(
-    make_cluster, tunnel: str, survives: bool
+    make_cluster: Callable[..., Cluster], tunnel: str, survives: bool
 ) -> None:
     """With `timeout client 1s`, an idle websocket outlives 3 s of silence only by `timeout tunnel`."""
     cluster = make_cluster(timeout_client="1s", timeout_tunnel=tunnel)
@@ -131,7 +136,9 @@ def test_an_idle_websocket_lives_by_timeout_tunnel_not_timeout_client(
     ws.close()
 
 
-def test_a_killed_node_is_marked_down_and_clients_land_on_the_other(make_cluster) -> None:
+def test_a_killed_node_is_marked_down_and_clients_land_on_the_other(
+    make_cluster: Callable[..., Cluster],
+) -> None:
     """SIGKILL api1: requests keep being answered (by api2), HAProxy marks api1 down within one
     check round, its websockets close and reconnect to api2; restarted, api1 takes traffic again."""
     cluster = make_cluster()
@@ -150,7 +157,7 @@ def test_a_killed_node_is_marked_down_and_clients_land_on_the_other(make_cluster
     assert cluster.nodes_answering() == {"api1": 10, "api2": 10}
 
 
-def test_a_node_whose_health_is_503_is_taken_out(make_cluster) -> None:
+def test_a_node_whose_health_is_503_is_taken_out(make_cluster: Callable[..., Cluster]) -> None:
     """/health 503 on api2: marked down, its websockets cut, all traffic on api1; with both down
     HAProxy answers 503 and its own health says so; healthy again, both are back."""
     cluster = make_cluster()
@@ -171,15 +178,17 @@ def test_a_node_whose_health_is_503_is_taken_out(make_cluster) -> None:
     assert [r.status_code for r in cluster.get(n=3)] == [503, 503, 503]
     assert _lb_health(lb) == 503
 
-    for node in cluster.api.values():
-        node.set_health(200)
+    for standin in cluster.api.values():
+        standin.set_health(200)
     for name in cluster.api:
         lb.wait_status("api_http", name, "UP")
     assert cluster.nodes_answering() == {"api1": 10, "api2": 10}
     assert _lb_health(lb) == 200
 
 
-def test_a_node_slow_to_answer_its_health_check_keeps_its_websockets(make_cluster) -> None:
+def test_a_node_slow_to_answer_its_health_check_keeps_its_websockets(
+    make_cluster: Callable[..., Cluster],
+) -> None:
     """/health answering after 3 s (a node busy with a connect storm) is within `timeout check`:
     api1 stays up for 3 check rounds and none of its websockets is cut (a 2 s check timeout cut
     them all in bench_lb)."""
@@ -201,7 +210,9 @@ def _lb_health(lb: Haproxy) -> int:
         return http.get(f"http://127.0.0.1:{lb.stats_port}/health").status_code
 
 
-def test_stats_and_health_of_haproxy_listen_on_its_loopback_only(make_cluster) -> None:
+def test_stats_and_health_of_haproxy_listen_on_its_loopback_only(
+    make_cluster: Callable[..., Cluster],
+) -> None:
     """The stats page answers on the HAProxy host's 127.0.0.1, not on its public address."""
     cluster = make_cluster()
     lb = cluster.lb
@@ -224,7 +235,7 @@ def _open(cluster: Cluster, n: int) -> tuple[list[tuple[ClientConnection, str]],
 
 
 def test_each_node_address_takes_as_many_websockets_as_haproxy_has_source_ports(
-    make_cluster,
+    make_cluster: Callable[..., Cluster],
 ) -> None:
     """Every proxied websocket holds one ephemeral port of HAProxy's address towards its node:
     with 100 ports, one node address takes at most 100 and HAProxy refuses the rest (503); the

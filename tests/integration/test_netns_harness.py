@@ -9,17 +9,28 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from tests.netns import PREFIX, Host, NetnsError, Network, netns_unavailable, sweep_stale
+from tests.netns import (
+    PREFIX,
+    Host,
+    HostProcess,
+    NetnsError,
+    Network,
+    netns_unavailable,
+    sweep_stale,
+)
 
 pytestmark = pytest.mark.timeout(120)
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _http_server(host: Host, tmp_path: Path, port: int = 8080, bind: str | None = None):
+def _http_server(
+    host: Host, tmp_path: Path, port: int = 8080, bind: str | None = None
+) -> HostProcess:
     """``python -m http.server`` in ``host``, serving a file that names the host."""
     root = tmp_path / f"www-{host.name}"
     root.mkdir(parents=True, exist_ok=True)
@@ -150,7 +161,7 @@ def test_close_removes_everything_even_after_a_failure(tmp_path: Path) -> None:
     """An exception inside the network: its processes (children too) and namespaces are gone."""
     if (reason := netns_unavailable()) is not None:
         pytest.skip(f"network namespaces are not permitted here: {reason}")
-    seen: dict[str, list] = {}
+    seen: dict[str, list[Any]] = {}
 
     def failing_test() -> None:
         with Network(tmp_path) as net:

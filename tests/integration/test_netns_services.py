@@ -15,6 +15,7 @@ from websockets.asyncio.client import connect
 
 from tests.netns import Host, HostProcess, Network
 from tests.netns_servers import (
+    Haproxy,
     HostServer,
     start_haproxy,
     start_influxd_on,
@@ -80,7 +81,7 @@ def _node(host: Host, broker: HostServer, influx: HostServer, tmp: Path, **env: 
     return proc
 
 
-def _build(netns: Network, tmp_path: Path):
+def _build(netns: Network, tmp_path: Path) -> tuple[HostServer, HostServer, Host, Haproxy]:
     broker = start_mosquitto_on(netns.add_host("broker"), tmp_path / "mosquitto")
     influx = start_influxd_on(netns.add_host("db"), tmp_path / "influxd")
     node_host = netns.add_host("node")

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from contextlib import AsyncExitStack
+from pathlib import Path
 
 import aiomqtt
 import httpx
@@ -15,10 +17,10 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from marine_watch.errors import ConfigError
-from marine_watch.settings import load_settings
+from marine_watch.settings import Settings, load_settings
 from marine_watch.store.influx import InfluxStore
 from tests.helpers import Running, serve
-from tests.services import scaled
+from tests.services import Broker, Influx, scaled
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(180)]
 N = 600  # readings, 100 per message
@@ -28,7 +30,7 @@ def _stored(node: Running) -> float:
     return node.services.metrics.registry.get_sample_value("mw_readings_stored_total") or 0.0
 
 
-async def _publish(broker, root: str, now_s: float) -> None:
+async def _publish(broker: Broker, root: str, now_s: float) -> None:
     """N wave heights (one batch message per 100) and a red tide level at Zhapu."""
     async with aiomqtt.Client(
         broker.host, broker.port, identifier=f"pub-{time.monotonic_ns()}"
@@ -49,13 +51,19 @@ async def _publish(broker, root: str, now_s: float) -> None:
 
 
 async def test_ingest_nodes_split_the_load_and_a_risk_node_keeps_the_colours(
-    mosquitto, influxd, influx_db, make_settings, topic_root, mqtt_client_id, tmp_path
-):
+    mosquitto: Broker,
+    influxd: Influx,
+    influx_db: str,
+    make_settings: Callable[..., Settings],
+    topic_root: str,
+    mqtt_client_id: str,
+    tmp_path: Path,
+) -> None:
     """Two ingest nodes in one shared group store every reading once between them, each a part;
     the risk node stores none, sees all, and turns the village red; an ingest node serves no colours."""
     group = f"g{time.monotonic_ns()}"
 
-    def node(role: str, name: str, **extra: object):
+    def node(role: str, name: str, **extra: object) -> Settings:
         return make_settings(
             mosquitto,
             influx=influxd,

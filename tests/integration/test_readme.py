@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from tests.demo import running_demo
-from tests.helpers import ROOT, readme_commands
+from tests.helpers import ROOT, present, readme_commands
 from tests.services import find_binary, free_port, scaled, start_influxd, wait_for_port
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(240)]
@@ -36,7 +36,9 @@ def _env(**extra: str) -> dict[str, str]:
     return {**os.environ, "PATH": path, **extra}
 
 
-async def _bash(command: str, env: dict[str, str], within_s: float = 60):
+async def _bash(
+    command: str, env: dict[str, str], within_s: float = 60
+) -> tuple[int | None, str, str]:
     """Run one README line in bash from the repository root: (exit code, stdout, stderr)."""
     proc = await asyncio.create_subprocess_exec(
         "bash", "-c", command, cwd=ROOT, env=env,
@@ -73,8 +75,8 @@ async def test_the_demo_answers_the_readme_commands(tmp_path: Path) -> None:
         )  # fmt: skip
         await asyncio.sleep(scaled(4))
         client.terminate()
-        out, _ = await client.communicate()
-        assert '< {"type":"snapshot"' in out.decode()
+        printed, _ = await client.communicate()
+        assert '< {"type":"snapshot"' in printed.decode()
 
 
 async def test_replay_into_the_demo_as_written(tmp_path: Path) -> None:
@@ -168,8 +170,8 @@ async def test_run_it_for_real_with_mosquitto_and_influxdb(tmp_path: Path) -> No
 
         code, out, err = await _bash(_one(steps, "python -m marine_watch.auth "), env)
         assert code == 0, err
-        key = re.search(r"not stored\): (\S+)", out).group(1)  # type: ignore[union-attr]
-        entry = re.search(r'api_keys entry: "([^"]+)"', out).group(1)  # type: ignore[union-attr]
+        key = present(re.search(r"not stored\): (\S+)", out)).group(1)
+        entry = present(re.search(r'api_keys entry: "([^"]+)"', out)).group(1)
         exports = [local(s) for s in steps if s.startswith("export ")]
         env = _env_after([s.replace("ops:duty_officer:6ce2db…", entry) for s in exports], env)
         assert env["MARINE_WATCH_MQTT_PASSWORD_FILE"] == str(folder / "service.password")

@@ -9,6 +9,7 @@ import json
 import logging
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from xml.etree import ElementTree as ET
 
@@ -18,17 +19,18 @@ import numpy as np
 import pytest
 import structlog
 import uvicorn
-from websockets.asyncio.client import connect
+from starlette.types import Receive, Scope, Send
+from websockets.asyncio.client import ClientConnection, connect
 
 from marine_watch.alerts.cap import ATOM_NS, CAP_NS
 from marine_watch.alerts.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
-from marine_watch.app import load_constants
 from marine_watch.auth.keys import hash_key
 from marine_watch.clock import ScaledClock
-from marine_watch.coast import load_catalogue
+from marine_watch.coast import load_catalogue, load_constants
+from marine_watch.settings import Settings
 from risk_models import tide
-from tests.helpers import cap_schema, serve
-from tests.services import CONFIG_DIR, scaled
+from tests.helpers import JsonObject, Running, cap_schema, present, serve
+from tests.services import CONFIG_DIR, Broker, Influx, scaled
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(360)]
 SPEED = 600.0
@@ -46,13 +48,15 @@ def api_keys() -> tuple[str, ...]:
 class Collector:
     """Reads a websocket into a list in the background."""
 
-    messages: list[dict] = field(default_factory=list)
+    messages: list[JsonObject] = field(default_factory=list)
 
-    async def run(self, ws) -> None:
+    async def run(self, ws: ClientConnection) -> None:
         async for raw in ws:
             self.messages.append(json.loads(raw))
 
-    async def wait_for(self, predicate, within_s: float) -> dict:
+    async def wait_for(
+        self, predicate: Callable[[JsonObject], bool], within_s: float
+    ) -> JsonObject:
         async with asyncio.timeout(scaled(within_s)):
             while True:
                 for m in self.messages:
@@ -67,7 +71,7 @@ class Receiver:
 
     received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
         body = b""
@@ -82,7 +86,9 @@ class Receiver:
         await send({"type": "http.response.body", "body": b""})
 
 
-async def start_receiver(receiver: Receiver):
+async def start_receiver(
+    receiver: Receiver,
+) -> tuple[uvicorn.Server, asyncio.Task[None], str, socket.socket]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     server = uvicorn.Server(uvicorn.Config(receiver, log_config=None, lifespan="off"))
@@ -95,7 +101,7 @@ async def start_receiver(receiver: Receiver):
 class Coast:
     """Zhapu's tide gauge: predicted tide + surge, one reading per scenario minute."""
 
-    def __init__(self, broker, root: str, clock: ScaledClock) -> None:
+    def __init__(self, broker: Broker, root: str, clock: ScaledClock) -> None:
         catalogue = load_catalogue(CONFIG_DIR)
         from marine_watch.settings import Settings
 
@@ -143,8 +149,13 @@ def red_surge(coast: Coast, now_s: float) -> float:
 
 
 async def test_surge_from_calm_to_red_and_back(
-    mosquitto, influxd, influx_db, make_settings, topic_root, caplog
-):
+    mosquitto: Broker,
+    influxd: Influx,
+    influx_db: str,
+    make_settings: Callable[..., Settings],
+    topic_root: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     """Colours rise to red at village, town and city; alerts go Alert→Update→Cancel to ws, webhook and CAP."""
     receiver = Receiver()
     rx_server, rx_task, hook_url, rx_sock = await start_receiver(receiver)
@@ -217,18 +228,29 @@ async def test_surge_from_calm_to_red_and_back(
         rx_sock.close()
 
 
-def _zone(msg: dict, zone: str) -> bool:
+def _zone(msg: JsonObject, zone: str) -> bool:
     return msg.get("type") == "zone" and msg.get("id") == zone
 
 
-async def _scenario(app, http, coast, risk, alerts, caplog) -> None:
+def _zone_at(zone: str, level: int) -> Callable[[JsonObject], bool]:
+    return lambda m: _zone(m, zone) and m["level"] == level
+
+
+async def _scenario(
+    app: Running,
+    http: httpx.AsyncClient,
+    coast: Coast,
+    risk: Collector,
+    alerts: Collector,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     calm = await risk.wait_for(lambda m: _zone(m, "zhapu-harbour") and m["level"] >= 0, 15)
     assert calm["level"] <= 1, calm
 
     coast.target_m = red_surge(coast, app.services.clock.now())
     await risk.wait_for(lambda m: _zone(m, "zhapu-harbour") and m["level"] == 4, 40)
     for zone in ("zhapu", "pinghu"):
-        await risk.wait_for(lambda m, z=zone: _zone(m, z) and m["level"] == 4, 5)
+        await risk.wait_for(_zone_at(zone, 4), 5)
     zones = {f["id"]: f["properties"] for f in (await http.get("/api/v1/zones")).json()["features"]}
     assert zones["zhapu-harbour"]["level"] == 4
     assert zones["zhapu"]["level"] == 4  # town
@@ -281,7 +303,9 @@ async def _scenario(app, http, coast, risk, alerts, caplog) -> None:
     assert 4 in [h["level"] for h in history]
 
 
-async def _check_webhooks(http, receiver, secret, hook_id, team) -> None:
+async def _check_webhooks(
+    http: httpx.AsyncClient, receiver: Receiver, secret: str, hook_id: str, team: dict[str, str]
+) -> None:
     async with asyncio.timeout(scaled(15)):
         while not any(json.loads(b).get("msg_type") == "Cancel" for _, b in receiver.received):  # noqa: ASYNC110 - polling a condition
             await asyncio.sleep(0.05)
@@ -322,7 +346,7 @@ async def _check_webhooks(http, receiver, secret, hook_id, team) -> None:
     assert len(got["acknowledgements"]) == 2
 
 
-async def _check_cap_feed(http) -> None:
+async def _check_cap_feed(http: httpx.AsyncClient) -> None:
     feed = await http.get("/api/v1/alerts.atom")
     assert feed.status_code == 200
     assert feed.headers["content-type"].startswith("application/atom+xml")
@@ -331,14 +355,14 @@ async def _check_cap_feed(http) -> None:
     assert entries
     schema = cap_schema()
     for entry in entries:
-        schema.validate(ET.tostring(entry.find("atom:content/cap:alert", NS)))
-    link = entries[0].find("atom:link", NS).get("href")
+        schema.validate(ET.tostring(present(entry.find("atom:content/cap:alert", NS))))
+    link = present(present(entries[0].find("atom:link", NS)).get("href"))
     cap = await http.get(link)
     assert cap.headers["content-type"].startswith("application/cap+xml")
     schema.validate(cap.content)
 
 
-async def _check_risk_topic(broker, root: str) -> None:
+async def _check_risk_topic(broker: Broker, root: str) -> None:
     async with aiomqtt.Client(
         broker.host, broker.port, identifier=f"risk-{time.monotonic_ns()}"
     ) as client:
@@ -349,7 +373,7 @@ async def _check_risk_topic(broker, root: str) -> None:
     assert json.loads(bytes(message.payload))["level"] == 0
 
 
-async def _check_silent_station(alerts_http, duty) -> None:
+async def _check_silent_station(alerts_http: httpx.AsyncClient, duty: dict[str, str]) -> None:
     """With the gauge stopped, Zhapu goes stale and raises its own alert to duty officers."""
     async with asyncio.timeout(scaled(15)):
         while True:
@@ -360,8 +384,8 @@ async def _check_silent_station(alerts_http, duty) -> None:
 
 
 async def test_external_forecast_raises_the_colour_and_names_its_source(
-    mosquitto, make_settings, topic_root
-):
+    mosquitto: Broker, make_settings: Callable[..., Settings], topic_root: str
+) -> None:
     """A provincial forecast above persistence drives the colour (HTTP and MQTT); bad ones are refused."""
     settings = make_settings(mosquitto, api_keys=api_keys())
     async with (

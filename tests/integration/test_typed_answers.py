@@ -3,6 +3,7 @@ and alerts out, validates against its model and comes back from it unchanged."""
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import aiomqtt
@@ -12,9 +13,10 @@ from pydantic import BaseModel
 
 from marine_watch.api import answers
 from marine_watch.auth.keys import hash_key
+from marine_watch.settings import Settings
 from sensors.reading import UNITS, Kind
 from tests.helpers import serve
-from tests.services import scaled
+from tests.services import Broker, scaled
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(120)]
 DUTY_KEY = "typed-answers-duty-officer-key"
@@ -54,7 +56,7 @@ def _same(model: type[BaseModel] | Any, body: Any) -> None:
 
 
 async def test_every_answer_round_trips_through_its_model(
-    mosquitto, make_settings, topic_root
+    mosquitto: Broker, make_settings: Callable[..., Settings], topic_root: str
 ) -> None:
     """Places, stations, readings, tide, overtopping, alerts with acknowledgements, audit, health."""
     settings = make_settings(mosquitto, api_keys=(f"ops:duty_officer:{hash_key(DUTY_KEY)}",))

@@ -5,20 +5,26 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 
 import aiomqtt
 import httpx
 import pytest
 
+from marine_watch.settings import Settings
 from tests.helpers import serve
-from tests.services import scaled
+from tests.services import Broker, Influx, scaled
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(120)]
 
 
 async def test_colours_come_back_from_the_store_after_a_restart(
-    mosquitto, influxd, influx_db, make_settings, topic_root
-):
+    mosquitto: Broker,
+    influxd: Influx,
+    influx_db: str,
+    make_settings: Callable[..., Settings],
+    topic_root: str,
+) -> None:
     """Red at Zhapu before the restart is red again at once after it, with no new reading."""
     settings = make_settings(mosquitto, influx=influxd, influx_db=influx_db)
     async with serve(settings) as app:

@@ -9,6 +9,7 @@ cycle stays calm; the red comes from the last-hour residual).
 import asyncio
 import json
 import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from xml.etree import ElementTree as ET
 
@@ -18,10 +19,11 @@ import numpy as np
 import pytest
 
 from marine_watch.clock import ScaledClock
+from marine_watch.settings import Settings
 from risk_models import tide
-from tests.helpers import serve
+from tests.helpers import JsonObject, Running, json_of, present, serve
 from tests.integration.test_surge_scenario import KEYS, NS, api_keys
-from tests.services import scaled
+from tests.services import Broker, scaled
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(240)]
 SPEED = 600.0
@@ -33,7 +35,9 @@ HARBOUR = (30.60, 121.07)  # a point in the zhapu-harbour village (SAMPLE polygo
 class Gauge:
     """Zhapu's gauge: predicted tide + surge each scenario minute, while ``on``."""
 
-    def __init__(self, broker, root: str, clock: ScaledClock, constants) -> None:
+    def __init__(
+        self, broker: Broker, root: str, clock: ScaledClock, constants: tide.TideConstants
+    ) -> None:
         self.broker, self.topic, self.clock, self.constants = (
             broker,
             f"{root}/zhapu/tide_level",
@@ -66,7 +70,7 @@ class Gauge:
                 await asyncio.sleep(max(0.0, (next_t - self.clock.now()) / SPEED))
 
 
-def scenario_start(constants) -> float:
+def scenario_start(constants: tide.TideConstants) -> float:
     """2.5 h after the latest predicted high water before now."""
     now = time.time()
     grid = now - np.arange(14 * HOUR_S, 0.0, -300.0)
@@ -74,13 +78,26 @@ def scenario_start(constants) -> float:
     return float(hw.times_s[hw.is_high][-1]) + 2.5 * HOUR_S
 
 
-async def _harbour(http: httpx.AsyncClient) -> dict:
+ZHAPU_RED_M = 5.40  # Zhapu's red warning tide level (config/stations.toml, SAMPLE)
+
+
+def red_surge_m(constants: tide.TideConstants, start_s: float) -> float:
+    """A surge that makes the next predicted high water red at Zhapu, whichever of the day's two
+    unequal high waters comes next (at least 3.5 m; 0.3 m above what red needs)."""
+    grid = np.arange(start_s, start_s + 13 * HOUR_S, 300.0)
+    next_high_m = float(tide.predict(constants, grid).max())
+    return max(3.5, round(ZHAPU_RED_M + 0.3 - next_high_m, 2))
+
+
+async def _harbour(http: httpx.AsyncClient) -> JsonObject:
     answer = await http.get("/api/v1/risk", params={"lat": HARBOUR[0], "lon": HARBOUR[1]})
     assert answer.status_code == 200, answer.text
-    return answer.json()
+    return json_of(answer)
 
 
-async def _until(http: httpx.AsyncClient, predicate, within_s: float) -> dict:
+async def _until(
+    http: httpx.AsyncClient, predicate: Callable[[JsonObject], bool], within_s: float
+) -> JsonObject:
     async with asyncio.timeout(scaled(within_s)):
         while True:
             answer = await _harbour(http)
@@ -93,10 +110,10 @@ async def _feed_kinds(http: httpx.AsyncClient) -> list[tuple[str, str]]:
     root = ET.fromstring((await http.get("/api/v1/alerts.atom")).content)
     out = []
     for entry in root.findall("atom:entry", NS):
-        alert = entry.find("atom:content/cap:alert", NS)
+        alert = present(entry.find("atom:content/cap:alert", NS))
         out.append(
             (
-                alert.findtext("cap:msgType", namespaces=NS),
+                present(alert.findtext("cap:msgType", namespaces=NS)),
                 alert.findtext("cap:info/cap:responseType", namespaces=NS) or "",
             )
         )
@@ -104,7 +121,15 @@ async def _feed_kinds(http: httpx.AsyncClient) -> list[tuple[str, str]]:
 
 
 @asynccontextmanager
-async def scaled_coast(mosquitto, make_settings, topic_root, constants, *, surge_m, backfill_s):
+async def scaled_coast(
+    mosquitto: Broker,
+    make_settings: Callable[..., Settings],
+    topic_root: str,
+    constants: tide.TideConstants,
+    *,
+    surge_m: float,
+    backfill_s: float,
+) -> AsyncIterator[tuple[Running, httpx.AsyncClient, Gauge, ScaledClock]]:
     """The service on a scenario clock and Zhapu's gauge publishing to it."""
     clock = ScaledClock(scenario_start(constants), SPEED)
     settings = make_settings(
@@ -125,9 +150,8 @@ async def scaled_coast(mosquitto, make_settings, topic_root, constants, *, surge
 
 
 @pytest.fixture
-def constants():
-    from marine_watch.app import load_constants
-    from marine_watch.coast import load_catalogue
+def constants() -> tide.TideConstants:
+    from marine_watch.coast import load_catalogue, load_constants
     from marine_watch.settings import Settings
     from tests.services import CONFIG_DIR
 
@@ -135,8 +159,11 @@ def constants():
 
 
 async def test_a_silent_gauge_keeps_red_until_calm_water_returns(
-    mosquitto, make_settings, topic_root, constants
-):
+    mosquitto: Broker,
+    make_settings: Callable[..., Settings],
+    topic_root: str,
+    constants: tide.TideConstants,
+) -> None:
     """Red, then silence past the stale limit and the hold time: still red with "no data since",
     no Cancel or all-clear in the CAP feed; calm water again: the colour falls and all-clear is sent."""
     duty = {"X-API-Key": KEYS["duty_officer"]}
@@ -145,7 +172,7 @@ async def test_a_silent_gauge_keeps_red_until_calm_water_returns(
     )
     async with coast as (app, http, gauge, clock):
         await _until(http, lambda a: a["level"] == 0, 20)
-        gauge.surge_m = 3.5
+        gauge.surge_m = red_surge_m(constants, clock.now())
         red = await _until(http, lambda a: a["level"] == 4, 30)
         assert red["explanation"]["hazard"] == "storm_surge"
 
@@ -185,12 +212,17 @@ async def test_a_silent_gauge_keeps_red_until_calm_water_returns(
         assert "Cancel" in station_msgs  # reporting again closes the station's alert
 
 
-async def test_a_red_forecast_makes_the_zone_red_with_the_gauge_silent(mosquitto, make_settings):
+async def test_a_red_forecast_makes_the_zone_red_with_the_gauge_silent(
+    mosquitto: Broker, make_settings: Callable[..., Settings]
+) -> None:
     """Zhapu never reports; a forecast high water of 5.6 m (red at Zhapu) makes the village red."""
     settings = make_settings(mosquitto, api_keys=api_keys())
     async with serve(settings) as app, httpx.AsyncClient(base_url=app.http, timeout=10) as http:
         now = app.services.clock.now()
-        stamp = lambda s: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(s))  # noqa: E731
+
+        def stamp(s: float) -> str:
+            return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(s))
+
         forecast = {
             "station": "zhapu",
             "issued": stamp(now),
@@ -209,12 +241,20 @@ async def test_a_red_forecast_makes_the_zone_red_with_the_gauge_silent(mosquitto
 
 
 async def test_a_duty_officer_lifts_a_held_warning_and_it_is_audited(
-    mosquitto, make_settings, topic_root, constants
-):
+    mosquitto: Broker,
+    make_settings: Callable[..., Settings],
+    topic_root: str,
+    constants: tide.TideConstants,
+) -> None:
     """A held red is lifted by a duty officer (audited); the zone then falls and all-clear is sent."""
     duty = {"X-API-Key": KEYS["duty_officer"]}
     coast = scaled_coast(
-        mosquitto, make_settings, topic_root, constants, surge_m=3.5, backfill_s=HOUR_S
+        mosquitto,
+        make_settings,
+        topic_root,
+        constants,
+        surge_m=red_surge_m(constants, scenario_start(constants)),
+        backfill_s=HOUR_S,
     )
     async with coast as (_app, http, gauge, _clock):
         await _until(http, lambda a: a["level"] == 4, 30)

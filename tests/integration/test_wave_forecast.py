@@ -3,15 +3,18 @@
 import asyncio
 import json
 import time
+from collections.abc import Callable
 
 import aiomqtt
 import httpx
 import pytest
 
+from marine_watch.settings import Settings
 from tests.browser.pages import HARBOUR
+from tests.helpers import JsonObject, json_of
 from tests.integration.conftest import serve
 from tests.integration.test_surge_scenario import KEYS, api_keys
-from tests.services import scaled
+from tests.services import Broker, scaled
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(120)]
 HOUR_S = 3600.0
@@ -21,20 +24,22 @@ def _stamp(ts_s: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts_s))
 
 
-async def _answer(http: httpx.AsyncClient, predicate, within_s: float) -> dict:
+async def _answer(
+    http: httpx.AsyncClient, predicate: Callable[[JsonObject], bool], within_s: float
+) -> JsonObject:
     async with asyncio.timeout(scaled(within_s)):
         while True:
-            answer = (
+            answer = json_of(
                 await http.get("/api/v1/risk", params={"lat": HARBOUR[0], "lon": HARBOUR[1]})
-            ).json()
+            )
             if predicate(answer):
                 return answer
             await asyncio.sleep(0.1)
 
 
 async def test_a_wave_forecast_colours_a_silent_buoy_and_joins_the_outlook(
-    mosquitto, make_settings, topic_root
-):
+    mosquitto: Broker, make_settings: Callable[..., Settings], topic_root: str
+) -> None:
     """The Zhapu buoy never reports; a forecast of 4.8 m in 6 h (orange nearshore) makes the
     village orange from waves, the first outlook slot orange and the waves hours forecast; a wave
     forecast for a tide gauge is refused by the API (422) and dead-lettered on MQTT."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from importlib.metadata import version
 
 import pytest
@@ -11,8 +12,9 @@ from uvicorn.protocols.websockets.auto import AutoWebSocketsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.asyncio.client import connect
 
+from marine_watch.settings import Settings
 from tests.helpers import serve
-from tests.services import scaled
+from tests.services import Broker, scaled
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(60)]
 
@@ -26,8 +28,8 @@ def test_uvicorn_serves_websockets_with_the_protocol_the_direct_writer_knows() -
 
 
 async def test_changes_follow_the_snapshot_in_order_through_the_direct_path(
-    mosquitto, make_settings
-):
+    mosquitto: Broker, make_settings: Callable[..., Settings]
+) -> None:
     """A burst of 200 distinct changes reaches the client whole and in publish order."""
     async with serve(make_settings(mosquitto)) as app, connect(f"{app.ws}/ws/risk") as ws:
         assert json.loads(await ws.recv())["type"] == "snapshot"
@@ -37,7 +39,7 @@ async def test_changes_follow_the_snapshot_in_order_through_the_direct_path(
                 await asyncio.sleep(0.01)
         for i in range(200):
             hub.publish("risk", f"k{i}", {"type": "zone", "id": f"k{i}", "n": i})
-        got = []
+        got: list[int] = []
         async with asyncio.timeout(scaled(10)):
             while len(got) < 200:
                 message = json.loads(await ws.recv())

@@ -2,7 +2,7 @@
 
 import logging
 
-from marine_watch.logs import RedactPosition
+from marine_watch.logs import QuietWebsocketConnections, RedactPosition, quiet_websocket_connections
 from marine_watch.logs import install_position_filter as install
 
 
@@ -44,3 +44,32 @@ def test_install_adds_the_filter_once() -> None:
     for f in access.filters[:]:
         if isinstance(f, RedactPosition) and f not in before:
             access.removeFilter(f)
+
+
+def test_per_websocket_info_lines_are_dropped_refusals_and_errors_kept() -> None:
+    """uvicorn's "accepted" and the library's "connection open/closed" go; a refused handshake
+    (403), the same words at WARNING and other INFO lines of uvicorn.error stay."""
+    quiet = QuietWebsocketConnections()
+
+    def line(msg: str, *args: object, level: int = logging.INFO) -> logging.LogRecord:
+        return logging.LogRecord("uvicorn.error", level, __file__, 1, msg, args, None)
+
+    assert not quiet.filter(line('%s - "WebSocket %s" [accepted]', "10.0.0.7:5000", "/ws/risk"))
+    assert not quiet.filter(line("connection open"))
+    assert not quiet.filter(line("connection closed"))
+    assert quiet.filter(line('%s - "WebSocket %s" 403', "10.0.0.7:5000", "/ws/feeds"))
+    assert quiet.filter(line("connection open", level=logging.WARNING))
+    assert quiet.filter(line("Application startup complete."))
+
+
+def test_quiet_websocket_connections_installs_one_filter_or_none() -> None:
+    """Two apps in one process: the last one's setting holds, with one filter at most."""
+    error = logging.getLogger("uvicorn.error")
+    try:
+        quiet_websocket_connections(True)
+        quiet_websocket_connections(True)
+        assert sum(isinstance(f, QuietWebsocketConnections) for f in error.filters) == 1
+        quiet_websocket_connections(False)
+        assert not any(isinstance(f, QuietWebsocketConnections) for f in error.filters)
+    finally:
+        quiet_websocket_connections(True)

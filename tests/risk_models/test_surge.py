@@ -65,7 +65,9 @@ def test_skew_surge_of_a_synthetic_storm() -> None:
 # --- real storms -------------------------------------------------------------------------------
 
 
-def fitted_residual(station: str, start: str, end: str, series=None):
+def fitted_residual(
+    station: str, start: str, end: str, series: tuple[np.ndarray, np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Fit the station over [start, end) and return times, observed, predicted and residual."""
     file, column, scale, lat = STATIONS[station]
     t, h = load_series(file, column, scale)

@@ -6,6 +6,8 @@ Reference data and their traps (time zones, units, datums) are described in
 
 import csv
 import json
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -64,10 +66,13 @@ def window(station: str, start: str, end: str) -> tuple[np.ndarray, np.ndarray]:
 
 def utide_constants(station: str, run: str) -> dict[str, tuple[float, float, float, float]]:
     """UTide (trend=False) amplitude, phase, amplitude CI, phase CI by constituent."""
+    keys = ("amplitude_m", "greenwich_phase_deg", "amplitude_ci95_m", "phase_ci95_deg")
     return {
-        r["constituent"]: tuple(
-            float(r[k])
-            for k in ("amplitude_m", "greenwich_phase_deg", "amplitude_ci95_m", "phase_ci95_deg")
+        r["constituent"]: (
+            float(r[keys[0]]),
+            float(r[keys[1]]),
+            float(r[keys[2]]),
+            float(r[keys[3]]),
         )
         for r in read_csv(f"utide_reference_{station}_constituents.csv")
         if r["run"] == run and r["trend"] == "False"
@@ -75,7 +80,8 @@ def utide_constants(station: str, run: str) -> dict[str, tuple[float, float, flo
 
 
 def phase_diff(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
-    return np.abs((np.asarray(a) - np.asarray(b) + 180.0) % 360.0 - 180.0)
+    diff: np.ndarray = np.abs((np.asarray(a) - np.asarray(b) + 180.0) % 360.0 - 180.0)
+    return diff
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +106,7 @@ def test_fit_recovers_synthetic_constants() -> None:
         np.array([1.7, 0.45, 0.07, 0.1, 0.13]),
         np.array([30.0, 90.0, 355.0, 178.0, 60.0]),
     )
-    t = T0 + 3600.0 * np.arange(60 * 24)
+    t = T0 + 3600.0 * np.arange(60 * 24, dtype=np.float64)
     got = tide.fit(t, tide.predict(c, t), 51.4, constituents=c.names)
     np.testing.assert_allclose(got.amplitude_m, c.amplitude_m, atol=1e-9)
     np.testing.assert_allclose(got.phase_deg, c.phase_deg, atol=1e-6)
@@ -109,7 +115,7 @@ def test_fit_recovers_synthetic_constants() -> None:
 
 def test_trend_is_fitted_and_predicted() -> None:
     """A linear trend is recovered and extrapolated when asked for."""
-    t = T0 + 3600.0 * np.arange(90 * 24)
+    t = T0 + 3600.0 * np.arange(90 * 24, dtype=np.float64)
     c = tide.TideConstants(40.0, 0.0, ("M2",), np.array([1.0]), np.array([10.0]))
     h = tide.predict(c, t) + 0.5 * (t - t.mean()) / (365.25 * 86400)
     got = tide.fit(t, h, 40.0, constituents=("M2",), trend=True)
@@ -141,7 +147,7 @@ def test_constituent_table_is_large_and_covers_all_species() -> None:
 
 def test_nodal_factors_stay_in_their_published_ranges() -> None:
     """Over a nodal cycle M2 f is 0.96-1.04, K1 0.88-1.12, O1 0.81-1.19 (DOMAIN.md §5.3)."""
-    t = T0 + 86400.0 * np.arange(0, 19 * 365, 10)
+    t = T0 + 86400.0 * np.arange(0, 19 * 365, 10, dtype=np.float64)
     f, _ = constituents.nodal_factors(("M2", "K1", "O1"), t, 45.0)
     for col, (lo, hi) in enumerate(((0.96, 1.04), (0.88, 1.12), (0.80, 1.20))):
         assert lo <= f[:, col].min() < f[:, col].max() <= hi
@@ -157,11 +163,18 @@ def test_nodal_factors_stay_in_their_published_ranges() -> None:
         (np.zeros((2, 2)), np.zeros((2, 2)), {}, "1-D"),
         (np.zeros(0), np.zeros(0), {}, "empty"),
         (np.arange(5.0), np.full(5, np.nan), {}, "all NaN"),
-        (T0 + 3600.0 * np.arange(5), np.zeros(5), {}, "too short"),
-        (T0 + 3600.0 * np.arange(500), np.zeros(500), {"constituents": ("M2", "XX9")}, "XX9"),
+        (T0 + 3600.0 * np.arange(5, dtype=np.float64), np.zeros(5), {}, "too short"),
+        (
+            T0 + 3600.0 * np.arange(500, dtype=np.float64),
+            np.zeros(500),
+            {"constituents": ("M2", "XX9")},
+            "XX9",
+        ),
     ],
 )
-def test_fit_rejects_bad_input(times, values, kwargs, match) -> None:
+def test_fit_rejects_bad_input(
+    times: np.ndarray, values: np.ndarray, kwargs: dict[str, Any], match: str
+) -> None:
     """Caller mistakes raise a ValueError that says what is wrong."""
     with pytest.raises(ValueError, match=match):
         tide.fit(times, values, 45.0, **kwargs)
@@ -195,7 +208,9 @@ def test_json_round_trip_keeps_the_published_shape() -> None:
         (lambda d: d["constituents"][0].update(phase="ten"), "'phase'"),
     ],
 )
-def test_from_dict_names_the_bad_key(mutate, match) -> None:
+def test_from_dict_names_the_bad_key(
+    mutate: Callable[[dict[str, Any]], object], match: str
+) -> None:
     """A bad document raises ValueError naming the key or constituent."""
     data = tide.TideConstants(45.0, 0.0, ("M2",), np.array([1.0]), np.array([0.0])).to_dict()
     mutate(data)
@@ -209,7 +224,7 @@ def test_from_dict_names_the_bad_key(mutate, match) -> None:
 def test_high_low_waters_of_a_pure_m2_tide() -> None:
     """An M2 tide has alternating extrema 6.21 h apart, refined to the exact height (f A)."""
     c = tide.TideConstants(51.0, 0.0, ("M2",), np.array([2.0]), np.array([0.0]))
-    t = T0 + 3600.0 * np.arange(10 * 24)
+    t = T0 + 3600.0 * np.arange(10 * 24, dtype=np.float64)
     ext = tide.high_low_waters(t, tide.predict(c, t))
     assert (np.diff(ext.is_high.astype(int)) != 0).all()
     np.testing.assert_allclose(np.diff(ext.times_s) / 3600, 12.4206 / 2, atol=0.02)
@@ -217,9 +232,11 @@ def test_high_low_waters_of_a_pure_m2_tide() -> None:
     np.testing.assert_allclose(np.abs(ext.heights_m), 2.0 * f[:, 0], atol=0.004)
 
 
-def test_double_low_water_gives_one_low_water(reference_fits) -> None:
+def test_double_low_water_gives_one_low_water(
+    reference_fits: dict[str, tide.TideConstants],
+) -> None:
     """Hoek van Holland's double low water yields one low water per tide, alternating."""
-    t = utc_s("1983-03-01") + 600.0 * np.arange(30 * 144)
+    t = utc_s("1983-03-01") + 600.0 * np.arange(30 * 144, dtype=np.float64)
     ext = tide.high_low_waters(t, tide.predict(reference_fits["hoekvanholland"], t))
     assert (np.diff(ext.is_high.astype(int)) != 0).all()
     assert 56 <= ext.is_high.sum() <= 59  # 30 days / 12.42 h
@@ -229,7 +246,7 @@ def test_high_waters_of_noisy_observations() -> None:
     """Noise of a few cm on 10-min data does not create extra high waters."""
     rng = np.random.default_rng(7)
     c = tide.TideConstants(51.0, 0.0, ("M2", "S2"), np.array([1.8, 0.5]), np.array([0.0, 60.0]))
-    t = T0 + 600.0 * np.arange(15 * 144)
+    t = T0 + 600.0 * np.arange(15 * 144, dtype=np.float64)
     clean = tide.high_low_waters(t, tide.predict(c, t))
     noisy = tide.high_low_waters(t, tide.predict(c, t) + rng.normal(0, 0.03, t.size))
     assert noisy.is_high.sum() == clean.is_high.sum()
@@ -266,7 +283,9 @@ def published(station: str) -> dict[str, dict[str, tuple[float, float]]]:
 
 
 @pytest.mark.parametrize("station", list(RUNS))
-def test_major_constituents_match_utide(station, reference_fits) -> None:
+def test_major_constituents_match_utide(
+    station: str, reference_fits: dict[str, tide.TideConstants]
+) -> None:
     """M2, S2, N2, K1, O1 agree with UTide on the same window within 5 mm and 3 degrees."""
     ours = reference_fits[station]
     ref = utide_constants(station, RUNS[station][0])
@@ -281,7 +300,9 @@ def test_major_constituents_match_utide(station, reference_fits) -> None:
 
 
 @pytest.mark.parametrize("station", list(RUNS))
-def test_all_constituents_and_cis_match_utide(station, reference_fits) -> None:
+def test_all_constituents_and_cis_match_utide(
+    station: str, reference_fits: dict[str, tide.TideConstants]
+) -> None:
     """Every constituent matches UTide to 1 mm; CIs agree loosely (factor 3; README: CIs vary)."""
     ours = reference_fits[station]
     ref = utide_constants(station, RUNS[station][0])
@@ -292,7 +313,9 @@ def test_all_constituents_and_cis_match_utide(station, reference_fits) -> None:
 
 
 @pytest.mark.parametrize("station", list(RUNS))
-def test_major_constituents_are_close_to_published(station, reference_fits) -> None:
+def test_major_constituents_are_close_to_published(
+    station: str, reference_fits: dict[str, tide.TideConstants]
+) -> None:
     """Within 4 cm and 8 degrees of NOAA/TICON-4/RWS (other epochs and record lengths)."""
     ours = reference_fits[station]
     for source, table in published(station).items():
@@ -323,7 +346,9 @@ def test_honolulu_matches_matlab_utide() -> None:
 
 
 @pytest.mark.parametrize("station", list(RUNS))
-def test_held_out_rms_matches_utide(station, reference_fits) -> None:
+def test_held_out_rms_matches_utide(
+    station: str, reference_fits: dict[str, tide.TideConstants]
+) -> None:
     """Held-out RMS on the month after training equals UTide's (trend=False) within 3 mm.
 
     Not exactly: ``utide.reconstruct`` leaves out constituents with SNR < 2 by default.
@@ -370,7 +395,7 @@ def rws_constants(station: str, lat: float) -> tuple[tide.TideConstants, list[st
 
 
 @pytest.mark.parametrize(("station", "lat"), [("VLISSGN", 51.44), ("HOEKVHLD", 51.98)])
-def test_rws_component_set_reproduces_hatyan(station, lat) -> None:
+def test_rws_component_set_reproduces_hatyan(station: str, lat: float) -> None:
     """In the Foreman convention the RWS set agrees with hatyan (Jan 2010) within a few cm.
 
     Left: Schureman vs Foreman nodal factors and RWS's x-factor (README: about 2 cm), and M1C,
@@ -402,7 +427,9 @@ def vlissingen_2019() -> tuple[np.ndarray, np.ndarray]:
     )
 
 
-def test_vlissingen_2019_prediction_beats_utide(vlissingen_2019) -> None:
+def test_vlissingen_2019_prediction_beats_utide(
+    vlissingen_2019: tuple[np.ndarray, np.ndarray],
+) -> None:
     """Fit 2009-2012 hourly, predict 2019: closer to the official RWS tide than UTide (9.7 cm).
 
     The automatic Rayleigh set (as UTide's) misses the shallow-water compounds that RWS carries

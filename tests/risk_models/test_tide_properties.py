@@ -1,12 +1,15 @@
 """Properties of the tide and surge numerics (Hypothesis)."""
 
+import random
+
 import hypothesis.strategies as st
 import numpy as np
+import numpy.typing as npt
 from hypothesis import given, settings
 from hypothesis.extra.numpy import arrays
 
 from risk_models import surge, tide
-from risk_models.types import Thresholds
+from risk_models.types import FloatArray, Thresholds
 
 FEW = settings(max_examples=20)  # each example fits a month of hourly tide
 
@@ -22,16 +25,18 @@ starts = st.floats(0.0, 1.5e9)
 water_m = arrays(np.float64, st.integers(1, 200), elements=st.floats(-3, 12))
 
 
-def constants(lat, mean, amp, phase) -> tide.TideConstants:
+def constants(lat: float, mean: float, amp: FloatArray, phase: FloatArray) -> tide.TideConstants:
     return tide.TideConstants(lat, mean, NAMES, amp, phase)
 
 
 @FEW
 @given(lats, means, amplitudes, phases, starts)
-def test_fit_of_a_prediction_returns_the_constants(lat, mean, amp, phase, start) -> None:
+def test_fit_of_a_prediction_returns_the_constants(
+    lat: float, mean: float, amp: FloatArray, phase: FloatArray, start: float
+) -> None:
     """fit(predict(c)) = c on a noise-free 40-day hourly series."""
     c = constants(lat, mean, amp, phase)
-    t = start + 3600.0 * np.arange(40 * 24)
+    t = start + 3600.0 * np.arange(40 * 24, dtype=np.float64)
     got = tide.fit(t, tide.predict(c, t), lat, constituents=NAMES)
     np.testing.assert_allclose(got.amplitude_m, amp, atol=1e-7)
     big = amp > 1e-3
@@ -42,18 +47,20 @@ def test_fit_of_a_prediction_returns_the_constants(lat, mean, amp, phase, start)
 
 @FEW
 @given(lats, means, starts)
-def test_zero_amplitudes_predict_the_mean(lat, mean, start) -> None:
+def test_zero_amplitudes_predict_the_mean(lat: float, mean: float, start: float) -> None:
     """Without tide the prediction is the mean everywhere."""
     c = constants(lat, mean, np.zeros(len(NAMES)), np.zeros(len(NAMES)))
-    t = start + 977.0 * np.arange(100)
+    t = start + 977.0 * np.arange(100, dtype=np.float64)
     np.testing.assert_allclose(tide.predict(c, t), mean, atol=1e-12)
 
 
 @FEW
 @given(lats, means, amplitudes, phases, st.integers(-3, 3))
-def test_adding_full_turns_to_phases_changes_nothing(lat, mean, amp, phase, turns) -> None:
+def test_adding_full_turns_to_phases_changes_nothing(
+    lat: float, mean: float, amp: FloatArray, phase: FloatArray, turns: int
+) -> None:
     """A phase + 360 degrees gives the same tide."""
-    t = T0 + 1800.0 * np.arange(200)
+    t = T0 + 1800.0 * np.arange(200, dtype=np.float64)
     a = tide.predict(constants(lat, mean, amp, phase), t)
     b = tide.predict(constants(lat, mean, amp, phase + 360.0 * turns), t)
     np.testing.assert_allclose(a, b, atol=1e-9)
@@ -61,12 +68,15 @@ def test_adding_full_turns_to_phases_changes_nothing(lat, mean, amp, phase, turn
 
 @FEW
 @given(lats, amplitudes, phases, st.randoms(use_true_random=False))
-def test_sample_order_does_not_matter(lat, amp, phase, rnd) -> None:
+def test_sample_order_does_not_matter(
+    lat: float, amp: FloatArray, phase: FloatArray, rnd: random.Random
+) -> None:
     """Shuffling the samples gives the same fit and a prediction that follows the times."""
-    t = T0 + 3600.0 * np.arange(30 * 24)
+    t = T0 + 3600.0 * np.arange(30 * 24, dtype=np.float64)
     h = tide.predict(constants(lat, 0.1, amp, phase), t) + np.sin(t / 7e4) * 0.05
-    order = np.arange(t.size)
-    rnd.shuffle(order)
+    perm = list(range(t.size))
+    rnd.shuffle(perm)
+    order = np.array(perm)
     a = tide.fit(t, h, lat, constituents=NAMES)
     b = tide.fit(t[order], h[order], lat, constituents=NAMES)
     np.testing.assert_allclose(a.amplitude_m, b.amplitude_m, atol=1e-9)
@@ -76,10 +86,12 @@ def test_sample_order_does_not_matter(lat, amp, phase, rnd) -> None:
 
 @FEW
 @given(lats, amplitudes, phases, arrays(np.bool_, 30 * 24))
-def test_nan_samples_are_dropped(lat, amp, phase, missing) -> None:
+def test_nan_samples_are_dropped(
+    lat: float, amp: FloatArray, phase: FloatArray, missing: npt.NDArray[np.bool_]
+) -> None:
     """NaN values are ignored by the fit; a NaN time predicts NaN."""
     c = constants(lat, 0.2, amp, phase)
-    t = T0 + 3600.0 * np.arange(30 * 24)
+    t = T0 + 3600.0 * np.arange(30 * 24, dtype=np.float64)
     h = tide.predict(c, t)
     if (~missing).sum() > 400:
         got = tide.fit(t, np.where(missing, np.nan, h), lat, constituents=NAMES)
@@ -89,9 +101,11 @@ def test_nan_samples_are_dropped(lat, amp, phase, missing) -> None:
 
 @FEW
 @given(lats, means, amplitudes, phases)
-def test_surge_of_a_prediction_against_itself_is_zero(lat, mean, amp, phase) -> None:
+def test_surge_of_a_prediction_against_itself_is_zero(
+    lat: float, mean: float, amp: FloatArray, phase: FloatArray
+) -> None:
     """Residual and skew surge of the tide against itself are 0."""
-    t = T0 + 600.0 * np.arange(5 * 144)
+    t = T0 + 600.0 * np.arange(5 * 144, dtype=np.float64)
     p = tide.predict(constants(lat, mean, amp, phase), t)
     assert (surge.residual(p, p) == 0).all()
     assert np.allclose(surge.skew_surge(t, p, p).skew_surge_m, 0.0, atol=1e-3)
@@ -99,7 +113,7 @@ def test_surge_of_a_prediction_against_itself_is_zero(lat, mean, amp, phase) -> 
 
 @FEW
 @given(water_m, st.floats(0, 5))
-def test_raising_the_water_never_lowers_the_level(h, rise_m) -> None:
+def test_raising_the_water_never_lowers_the_level(h: FloatArray, rise_m: float) -> None:
     """The surge level is monotonic in water level."""
     assert (
         surge.surge_level(h + rise_m, SAMPLE_LEVELS) >= surge.surge_level(h, SAMPLE_LEVELS)
@@ -108,7 +122,7 @@ def test_raising_the_water_never_lowers_the_level(h, rise_m) -> None:
 
 @FEW
 @given(arrays(np.float64, st.integers(0, 100), elements=st.floats(allow_infinity=False)))
-def test_levels_stay_within_unknown_to_red(h) -> None:
+def test_levels_stay_within_unknown_to_red(h: FloatArray) -> None:
     """Levels are -1 (NaN only) or 0..4, with the input's shape."""
     level = surge.surge_level(h, SAMPLE_LEVELS)
     assert level.shape == h.shape

@@ -21,7 +21,7 @@ def test_regular_grid_matches_the_general_basis(step_s: float, n: int) -> None:
         amplitude_m=rng.uniform(0.0, 1.0, len(names)),
         phase_deg=rng.uniform(0.0, 360.0, len(names)),
     )
-    times = 1_262_304_123.0 + step_s * np.arange(n)
+    times = 1_262_304_123.0 + step_s * np.arange(n, dtype=np.float64)
     cos_part, sin_part = basis(names, times, constants.lat)
     g = np.deg2rad(constants.phase_deg)
     reference = (
@@ -38,7 +38,7 @@ def test_irregular_and_nan_times_still_predict() -> None:
     constants = tide.TideConstants(
         30.0, 0.0, names, np.array([1.8, 0.7, 0.3]), np.array([300.0, 350.0, 200.0])
     )
-    times = 1_262_304_000.0 + 600.0 * np.arange(500)
+    times = 1_262_304_000.0 + 600.0 * np.arange(500, dtype=np.float64)
     regular = tide.predict(constants, times)
     holed = times.copy()
     holed[100] = np.nan

@@ -107,7 +107,11 @@ def official_2019() -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.mark.parametrize("station", list(LAT))
-def test_published_set_reproduces_hatyan_run_live(station, hatyan_prediction, official_2019):
+def test_published_set_reproduces_hatyan_run_live(
+    station: str,
+    hatyan_prediction: Callable[..., np.ndarray],
+    official_2019: tuple[np.ndarray, np.ndarray],
+) -> None:
     """Within 1 cm RMS of hatyan for January 2010 and for the whole (MET) year 2019.
 
     marine_watch follows the nodal corrections sample by sample by default; with
@@ -115,7 +119,7 @@ def test_published_set_reproduces_hatyan_run_live(station, hatyan_prediction, of
     about a millimetre.
     """
     constants = rws_set(station)
-    jan = utc_s("2010-01-01") + 3600.0 * np.arange(31 * 24)
+    jan = utc_s("2010-01-01") + 3600.0 * np.arange(31 * 24, dtype=np.float64)
     year = official_2019[0]
     for label, t in (("Jan 2010 hourly", jan), ("2019 10-min", year)):
         reference = hatyan_prediction(station, t)
@@ -132,7 +136,7 @@ def test_published_set_reproduces_hatyan_run_live(station, hatyan_prediction, of
 
 
 @pytest.mark.parametrize("station", list(LAT))
-def test_published_set_matches_the_stored_hatyan_prediction(station):
+def test_published_set_matches_the_stored_hatyan_prediction(station: str) -> None:
     """The January 2010 file (hatyan 2.14.0): "rws" with the x-factors, "schureman" without."""
     rows = [
         r
@@ -170,7 +174,9 @@ def test_published_set_matches_the_stored_hatyan_prediction(station):
             assert np.abs(diff).max() < 0.3, message
 
 
-def test_published_set_reproduces_the_official_2019_prediction(official_2019):
+def test_published_set_reproduces_the_official_2019_prediction(
+    official_2019: tuple[np.ndarray, np.ndarray],
+) -> None:
     """The RWS method on the Vlissingen set gives the official 2019 tide to its integer-cm rounding.
 
     (README: hatyan itself lands at RMS 0.29 cm, max 0.51 cm.)
@@ -219,7 +225,10 @@ def with_published(
     )
 
 
-def test_fit_2009_2012_predicts_2019_within_4_cm(vlissingen_2009_2012, official_2019):
+def test_fit_2009_2012_predicts_2019_within_4_cm(
+    vlissingen_2009_2012: tuple[np.ndarray, np.ndarray],
+    official_2019: tuple[np.ndarray, np.ndarray],
+) -> None:
     """Fitting the four years in the RWS convention with the RWS list lands under 4 cm of 2019.
 
     What closes the gap, printed step by step: the missing constituents and the nodal convention
@@ -263,7 +272,7 @@ def test_fit_2009_2012_predicts_2019_within_4_cm(vlissingen_2009_2012, official_
 # --- the convention machinery -------------------------------------------------------------------
 
 
-def test_rws_table_holds_both_published_sets_at_their_speeds():
+def test_rws_table_holds_both_published_sets_at_their_speeds() -> None:
     """Every published constituent is known in the RWS table, at the published speed (deg/h)."""
     for station in LAT:
         rows = [r for r in published_rows(station) if r["constituent"] != "A0"]
@@ -275,9 +284,9 @@ def test_rws_table_holds_both_published_sets_at_their_speeds():
     assert len(tide.select_constituents(31 * 24, convention="rws")) == 21
 
 
-def test_schureman_nodal_factors_and_rws_x_factors():
+def test_schureman_nodal_factors_and_rws_x_factors() -> None:
     """Schureman's f stays in its published range; the x-factors damp f as RWS defines them."""
-    t = utc_s("2000-01-01") + 86400.0 * np.arange(0, 19 * 365, 5)
+    t = utc_s("2000-01-01") + 86400.0 * np.arange(0, 19 * 365, 5, dtype=np.float64)
     names = ("M2", "K1", "O1", "S2", "N2", "MU2", "M4", "MS4")
     f, u = constituents.nodal_factors(names, t, 51.4, convention="schureman")
     for col, (lo, hi) in enumerate(((0.96, 1.04), (0.88, 1.12), (0.80, 1.20))):
@@ -293,27 +302,32 @@ def test_schureman_nodal_factors_and_rws_x_factors():
     assert fx[:, 6].max() - 1 == pytest.approx(0.70 * (f[:, 6].max() - 1), rel=1e-9)
 
 
-def test_convention_travels_with_the_constants():
+def test_convention_travels_with_the_constants() -> None:
     """JSON keeps the convention; each table rejects the other's names and unknown conventions."""
     constants = rws_set("HOEKVHLD")
     data = constants.to_dict()
     assert data["convention"] == "rws"
     back = tide.TideConstants.from_dict(json.loads(json.dumps(data)))
-    t = utc_s("2015-06-01") + 600.0 * np.arange(500)
+    t = utc_s("2015-06-01") + 600.0 * np.arange(500, dtype=np.float64)
     np.testing.assert_array_equal(tide.predict(back, t), tide.predict(constants, t))
-    assert "convention" not in tide.TideConstants(51.0, 0.0, ("M2",), [1.0], [0.0]).to_dict()
+    assert (
+        "convention"
+        not in tide.TideConstants(51.0, 0.0, ("M2",), np.array([1.0]), np.array([0.0])).to_dict()
+    )
     with pytest.raises(ValueError, match="M1C"):
-        tide.TideConstants(51.0, 0.0, ("M1C",), [1.0], [0.0])  # RWS-only name, Foreman table
+        tide.TideConstants(
+            51.0, 0.0, ("M1C",), np.array([1.0]), np.array([0.0])
+        )  # RWS-only name, Foreman table
     with pytest.raises(ValueError, match="ALP1"):
-        tide.TideConstants(51.0, 0.0, ("ALP1",), [1.0], [0.0], convention="rws")
+        tide.TideConstants(51.0, 0.0, ("ALP1",), np.array([1.0]), np.array([0.0]), convention="rws")
     with pytest.raises(ValueError, match="nodal convention"):
-        tide.TideConstants(51.0, 0.0, ("M2",), [1.0], [0.0], convention="iho")
+        tide.TideConstants(51.0, 0.0, ("M2",), np.array([1.0]), np.array([0.0]), convention="iho")
     with pytest.raises(ValueError, match="key 'convention'"):
         tide.TideConstants.from_dict({**data, "convention": "utide"})
 
 
 @pytest.mark.parametrize("convention", ["schureman", "rws"])
-def test_fit_recovers_constants_in_its_convention(convention):
+def test_fit_recovers_constants_in_its_convention(convention: str) -> None:
     """Synthetic tide from known RWS-convention constants: the fit gives them back."""
     names = ("SA", "O1", "K1", "M1C", "MPS2", "M2", "MSP2", "S2", "K2", "M4", "MS4", "M7", "3KM5")
     rng = np.random.default_rng(15)
@@ -321,7 +335,7 @@ def test_fit_recovers_constants_in_its_convention(convention):
         51.4, 0.05, names, rng.uniform(0.01, 1.0, len(names)), rng.uniform(0, 360, len(names)),
         convention=convention,
     )  # fmt: skip
-    t = utc_s("2009-01-01") + 3600.0 * np.arange(2 * 366 * 24)
+    t = utc_s("2009-01-01") + 3600.0 * np.arange(2 * 366 * 24, dtype=np.float64)
     fitted = tide.fit(t, tide.predict(truth, t), 51.4, constituents=names, convention=convention)
     assert fitted.convention == convention
     np.testing.assert_allclose(fitted.amplitude_m, truth.amplitude_m, atol=1e-6)
@@ -330,10 +344,10 @@ def test_fit_recovers_constants_in_its_convention(convention):
     )
 
 
-def test_nodal_at_centre_holds_mid_period_values():
+def test_nodal_at_centre_holds_mid_period_values() -> None:
     """Same value at the middle sample; up to cm at the ends of a year; same on both code paths."""
     constants = rws_set("VLISSGN")
-    t = utc_s("2019-01-01") + 600.0 * np.arange(365 * 144)
+    t = utc_s("2019-01-01") + 600.0 * np.arange(365 * 144, dtype=np.float64)
     follow, held = tide.predict(constants, t), tide.predict(constants, t, nodal_at_centre=True)
     mid = t.size // 2
     assert held[mid] == pytest.approx(follow[mid], abs=1e-6)
@@ -344,7 +358,9 @@ def test_nodal_at_centre_holds_mid_period_values():
     )
 
 
-def test_cli_fits_in_a_convention_and_predicts_the_official_tide(tmp_path, official_2019):
+def test_cli_fits_in_a_convention_and_predicts_the_official_tide(
+    tmp_path: Path, official_2019: tuple[np.ndarray, np.ndarray]
+) -> None:
     """`tide fit --convention rws` writes it into the JSON; `tide predict` reads it back."""
     t, official = official_2019
     month = slice(0, 31 * 144)

@@ -3,6 +3,7 @@
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,7 +34,7 @@ class SecuredBroker:
     def station(self, station_id: str) -> Account:
         return self.accounts.stations[station_id]
 
-    def service_settings(self) -> dict[str, object]:
+    def service_settings(self) -> dict[str, Any]:
         """Settings overrides for the service on the service listener with its account."""
         return {
             "mqtt_url": f"mqtt://{HOST}:{self.service_port}",

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,7 @@ def service_settings(tmp_path: Path, secured: SecuredBroker) -> Callable[..., Se
     """Settings for the service on ``secured`` with its account, over the plain service port."""
 
     def make(**extra: object) -> Settings:
-        values: dict[str, object] = {
+        values: dict[str, Any] = {
             "config_dir": CONFIG_DIR,
             "data_dir": tmp_path / "data",
             "store": "sqlite",
@@ -40,6 +41,6 @@ def service_settings(tmp_path: Path, secured: SecuredBroker) -> Callable[..., Se
             **secured.service_settings(),
             **extra,
         }
-        return Settings(**values)  # type: ignore[arg-type]
+        return Settings(**values)
 
     return make

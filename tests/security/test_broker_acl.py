@@ -2,6 +2,8 @@
 
 import asyncio
 import json
+from collections.abc import Callable
+from pathlib import Path
 
 import aiomqtt
 import httpx
@@ -9,6 +11,7 @@ import pytest
 
 from marine_watch.cli.main import main
 from marine_watch.mqtt.client import Account, MqttEndpoint
+from marine_watch.settings import Settings
 from tests.helpers import serve
 from tests.security.broker import ROOT, SecuredBroker
 from tests.security.certs import Pki
@@ -81,7 +84,9 @@ async def test_a_station_reads_nothing_and_a_reader_only_colours(secured: Secure
             await asyncio.wait_for(anext(aiter(station.messages)), scaled(1))
 
 
-async def test_a_station_stores_readings_for_itself_only(secured, service_settings) -> None:
+async def test_a_station_stores_readings_for_itself_only(
+    secured: SecuredBroker, service_settings: Callable[..., Settings]
+) -> None:
     """Readings zhapu publishes as dushan are refused by the broker; its own are stored."""
     zhapu = secured.station("zhapu")
     async with serve(service_settings()) as app, httpx.AsyncClient(base_url=app.http) as http:
@@ -109,7 +114,7 @@ async def colour_of(secured: SecuredBroker, place: str) -> dict[str, object] | N
 
 
 async def test_only_the_service_sets_colours_and_only_forecasters_forecast(
-    secured, service_settings
+    secured: SecuredBroker, service_settings: Callable[..., Settings]
 ) -> None:
     """A station or a reader cannot overwrite a retained colour; a station cannot publish a forecast; a forecaster can."""
     zhapu, reader = secured.station("zhapu"), secured.accounts.readers["sirens"]
@@ -144,7 +149,11 @@ async def test_only_the_service_sets_colours_and_only_forecasters_forecast(
 
 
 async def test_replay_publishes_with_the_station_account(
-    secured, service_settings, tmp_path, monkeypatch, capsys
+    secured: SecuredBroker,
+    service_settings: Callable[..., Settings],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """`marine-watch replay --accounts` publishes as the station; without an account it is refused, with a reason."""
     csv = tmp_path / "zhapu.csv"
@@ -164,7 +173,9 @@ async def test_replay_publishes_with_the_station_account(
                 await asyncio.sleep(0.05)
 
 
-async def test_a_refused_password_is_reported_but_never_shown(secured, service_settings) -> None:
+async def test_a_refused_password_is_reported_but_never_shown(
+    secured: SecuredBroker, service_settings: Callable[..., Settings]
+) -> None:
     """A wrong service password: the error names the problem; the password is in no log line or repr."""
     secret = "not-the-password-" + "7f3a9c"  # a SecretStr setting
     settings = service_settings(mqtt_password=secret, mqtt_password_file=None)

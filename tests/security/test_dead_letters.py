@@ -4,14 +4,17 @@ counted per reason in /metrics, and does not hold up a good reading."""
 import asyncio
 import json
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import httpx
 import pytest
 
 from marine_watch.ingest.dead_letters import DeadLetter, DeadLetters
+from marine_watch.settings import Settings
 from tests.integration.conftest import serve
-from tests.security.broker import ROOT
+from tests.security.broker import ROOT, SecuredBroker
 from tests.security.traffic import reading, stored
 from tests.services import scaled
 
@@ -32,7 +35,7 @@ async def test_retention_keeps_the_newest_rows_and_drops_old_ones(tmp_path: Path
         acked: list[int] = []
         now = time.time()
         for i in range(2000):
-            await letters.submit([junk(i, now)], lambda i=i: acked.append(i))
+            await letters.submit([junk(i, now)], partial(acked.append, i))
         await letters.add([junk(2000, now - 7200)])  # older than the age: pruned at once
         assert sorted(acked) == list(range(2000))  # each acknowledged once durable
         kept = await letters.query(limit=1000)
@@ -54,7 +57,7 @@ async def test_retention_keeps_the_newest_rows_and_drops_old_ones(tmp_path: Path
 
 
 async def test_a_flood_of_junk_is_counted_per_reason_and_a_good_reading_gets_through(
-    secured, service_settings
+    secured: SecuredBroker, service_settings: Callable[..., Settings]
 ) -> None:
     """2,000 junk messages from a station's account: the dead-letter table stays at its cap,
     /metrics counts them per reason, and a good reading published after them is stored."""

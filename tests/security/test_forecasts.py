@@ -5,13 +5,16 @@ authenticated forecaster's configured name, never the payload's free-text ``sour
 import asyncio
 import json
 import time
+from collections.abc import Callable
 
 import httpx
 import pytest
 
 from marine_watch.auth.keys import hash_key
+from marine_watch.ingest.dead_letters import DeadLetters
+from marine_watch.settings import Settings
 from tests.integration.conftest import serve
-from tests.security.broker import ROOT
+from tests.security.broker import ROOT, SecuredBroker
 from tests.security.traffic import publish_as
 from tests.services import scaled
 
@@ -35,12 +38,15 @@ def surge(issued_s: float, level_m: float, source: str = "Ministry of Truth") ->
     }
 
 
-async def listed(http: httpx.AsyncClient, n_letters: int, letters) -> list[dict[str, object]]:
+async def listed(
+    http: httpx.AsyncClient, n_letters: int, letters: DeadLetters
+) -> list[dict[str, object]]:
     """The forecasts listed once ``n_letters`` forecasts have been dead-lettered."""
     async with asyncio.timeout(scaled(15)):
         while len(await letters.query(reason="bad_forecast")) < n_letters:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
-    return (await http.get("/api/v1/forecasts")).json()
+    answer: list[dict[str, object]] = (await http.get("/api/v1/forecasts")).json()
+    return answer
 
 
 async def level_listed(http: httpx.AsyncClient, level_m: float) -> bool:
@@ -54,7 +60,7 @@ async def level_listed(http: httpx.AsyncClient, level_m: float) -> bool:
 
 
 async def test_forged_forecasts_are_refused_and_the_source_is_the_account(
-    secured, service_settings
+    secured: SecuredBroker, service_settings: Callable[..., Settings]
 ) -> None:
     """Over MQTT as the forecaster's account and over HTTP with a forecaster key."""
     settings = service_settings(api_keys=(f"zmfo:forecaster:{hash_key(KEY)}",))

@@ -7,19 +7,22 @@ beside the first (flagged ``duplicate``) and InfluxDB then answered the forged v
 
 import asyncio
 import time
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
 
+from marine_watch.settings import Settings
 from tests.integration.conftest import serve
-from tests.security.broker import ROOT
+from tests.security.broker import ROOT, SecuredBroker
 from tests.security.traffic import publish_as, reading, wait_stored
 from tests.services import Influx, scaled
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(120)]
 
 
-async def influxql(influxd: Influx, db: str, q: str) -> list[list[object]]:
+async def influxql(influxd: Influx, db: str, q: str) -> list[list[Any]]:
     """The rows of the first series of one InfluxQL answer."""
     async with httpx.AsyncClient(base_url=influxd.url, timeout=10.0) as http:
         answer = (await http.get("/query", params={"db": db, "q": q, "epoch": "ns"})).json()
@@ -28,7 +31,10 @@ async def influxql(influxd: Influx, db: str, q: str) -> list[list[object]]:
 
 
 async def test_a_second_value_for_a_stored_point_is_a_conflict_and_the_first_stays(
-    secured, service_settings, influxd: Influx, influx_db: str
+    secured: SecuredBroker,
+    service_settings: Callable[..., Settings],
+    influxd: Influx,
+    influx_db: str,
 ) -> None:
     """On real InfluxDB: no ``qc`` tag; another value for a stored key is dead-lettered as a conflict,
     the first value stays, stored once; the same value again is a harmless redelivery."""

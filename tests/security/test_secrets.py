@@ -7,7 +7,7 @@ import io
 import json
 import logging
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -18,15 +18,16 @@ from websockets.exceptions import ConnectionClosed
 
 from marine_watch import logs
 from marine_watch.auth.keys import hash_key
-from marine_watch.ingest.subscriber import make_client, side_client
+from marine_watch.mqtt.session import make_client, side_client
 from marine_watch.settings import Settings
 from marine_watch.store.factory import open_configured_store
 from marine_watch.store.influx import InfluxStore
+from tests.helpers import present
 from tests.integration.conftest import serve
-from tests.security.broker import ROOT
+from tests.security.broker import ROOT, SecuredBroker
 from tests.security.certs import Pki
 from tests.security.traffic import publish_as, reading, wait_stored
-from tests.services import CONFIG_DIR, Influx, start_influxd
+from tests.services import CONFIG_DIR, Broker, Influx, start_influxd
 
 pytestmark = [pytest.mark.services, pytest.mark.timeout(120)]
 
@@ -56,7 +57,7 @@ def log_lines() -> Iterator[io.StringIO]:
 
 
 async def test_keys_passwords_and_positions_reach_no_log_line(
-    mosquitto, make_settings, log_lines
+    mosquitto: Broker, make_settings: Callable[..., Settings], log_lines: io.StringIO
 ) -> None:
     """A key in a websocket URL is refused (1008) and masked in the log; positions in URLs, the
     configured passwords and keys in free text are masked in every logger's lines."""
@@ -71,8 +72,8 @@ async def test_keys_passwords_and_positions_reach_no_log_line(
         async with connect(f"{app.ws}/ws/feeds?station=zhapu&token={DUTY}") as ws:
             with pytest.raises(ConnectionClosed) as closed:
                 await asyncio.wait_for(ws.recv(), 5)
-        assert closed.value.rcvd.code == 1008
-        assert "URL" in closed.value.rcvd.reason
+        assert present(closed.value.rcvd).code == 1008
+        assert "URL" in present(closed.value.rcvd).reason
         query = f"lat={HARBOUR['lat']}&lon={HARBOUR['lon']}"
         async with connect(f"{app.ws}/ws/risk?{query}") as ws:
             await ws.recv()
@@ -97,7 +98,7 @@ async def test_keys_passwords_and_positions_reach_no_log_line(
 
 
 async def test_influxdb_account_goes_in_a_header_and_a_refused_one_degrades_health(
-    secured, service_settings, tmp_path: Path
+    secured: SecuredBroker, service_settings: Callable[..., Settings], tmp_path: Path
 ) -> None:
     """InfluxDB 1.x with accounts: readings are stored with the account sent as HTTP Basic auth
     (influxd's request log holds no password); a wrong password makes /health 503 and says why."""
@@ -209,7 +210,7 @@ async def test_every_client_is_built_from_the_settings(pki: Pki, tmp_path: Path)
         assert store.db == "db-under-test"
         request = store._http.build_request("GET", "/query")
         assert str(request.url).startswith("http://127.0.0.1:18086/query")
-        flow = store._http.auth.auth_flow(request)  # type: ignore[union-attr]
+        flow = present(store._http.auth).auth_flow(request)
         assert (
             next(flow).headers["Authorization"] == "Basic aW5mbHV4LXVzZXI6aW5mbHV4LXBhc3MtNTU2Ng=="
         )

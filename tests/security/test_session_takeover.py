@@ -1,12 +1,14 @@
 """No other account can take over the service's MQTT sessions (ingest, forecasts, risk topics)."""
 
 import asyncio
+from collections.abc import Callable
 
 import aiomqtt
 import httpx
 import pytest
 
 from marine_watch.mqtt.client import Account, MqttEndpoint
+from marine_watch.settings import Settings
 from tests.helpers import serve
 from tests.security.broker import ROOT, SecuredBroker
 from tests.security.traffic import reading, stored, wait_stored
@@ -31,9 +33,9 @@ async def intrude(
     tries = [(secured.field, account), (service, account), (service, None)]
     outcomes: list[str] = []
     while not stop.is_set():
-        for endpoint, account in tries:
+        for endpoint, as_account in tries:
             try:
-                async with endpoint.client(client_id, account, clean_start=False):
+                async with endpoint.client(client_id, as_account, clean_start=False):
                     outcomes.append("connected")
                     await asyncio.sleep(0.05)
             except aiomqtt.MqttError as exc:
@@ -42,7 +44,7 @@ async def intrude(
 
 
 async def test_intruders_with_the_services_client_ids_take_nothing(
-    secured, service_settings
+    secured: SecuredBroker, service_settings: Callable[..., Settings]
 ) -> None:
     """Field accounts that claim the service's ids get their own name instead; on the service
     port they are refused. The service stays connected and stores every reading."""

@@ -1,5 +1,6 @@
 """mqtts:// means TLS with the broker verified (CA and host name); anything else fails, loudly."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -23,7 +24,9 @@ HANDSHAKE_LEAK = pytest.mark.filterwarnings(
 
 
 @pytest.fixture
-def tls_broker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pki: Pki):
+def tls_broker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pki: Pki
+) -> Iterator[SecuredBroker]:
     """The generated set-up with TLS on the field and the service listener."""
     broker = start_secured(tmp_path / "tls", monkeypatch, pki=pki, service_tls=True)
     yield broker
@@ -32,7 +35,7 @@ def tls_broker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pki: Pki):
 
 def settings_for(broker: SecuredBroker, tmp_path: Path, url: str, ca: Path) -> Settings:
     return Settings(
-        **{**broker.service_settings(), "mqtt_url": url},  # type: ignore[arg-type]
+        **{**broker.service_settings(), "mqtt_url": url},
         mqtt_ca_file=ca,
         config_dir=CONFIG_DIR,
         data_dir=tmp_path / "data",

@@ -5,9 +5,10 @@ import asyncio
 import ipaddress
 import socket
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,10 +17,12 @@ import uvicorn
 from marine_watch.alerts.netguard import TargetGuard, pinned_client
 from marine_watch.alerts.webhooks import Policy, Sender, WebhookStore
 from marine_watch.auth.keys import hash_key
-from tests.helpers import serve
+from marine_watch.settings import Settings
+from tests.helpers import num, serve
 from tests.integration.test_surge_scenario import Receiver
 from tests.marine_watch.alerts.test_webhooks import alert, run_until
 from tests.security.certs import Pki, make_pki
+from tests.services import Broker
 
 TEAM = "k-team"
 PUBLIC_V4, PUBLIC_V6 = "93.184.216.34", "2606:4700::1111"
@@ -79,7 +82,9 @@ HOSTILE = [
 
 @pytest.mark.services
 @pytest.mark.timeout(60)
-async def test_internal_targets_are_refused_at_registration(mosquitto, make_settings) -> None:
+async def test_internal_targets_are_refused_at_registration(
+    mosquitto: Broker, make_settings: Callable[..., Settings]
+) -> None:
     """Each hostile URL gets 422 with the reason; public addresses are accepted."""
     settings = make_settings(mosquitto, api_keys=(f"rescue:emergency_team:{hash_key(TEAM)}",))
     team = {"X-API-Key": TEAM}
@@ -103,7 +108,9 @@ async def test_internal_targets_are_refused_at_registration(mosquitto, make_sett
 
 @pytest.mark.services
 @pytest.mark.timeout(60)
-async def test_the_allow_list_opens_the_named_networks_only(mosquitto, make_settings) -> None:
+async def test_the_allow_list_opens_the_named_networks_only(
+    mosquitto: Broker, make_settings: Callable[..., Settings]
+) -> None:
     """With 127.0.0.0/8 allowed, a receiver on this machine may register; ::1 and 10/8 still may not."""
     settings = make_settings(
         mosquitto,
@@ -138,8 +145,8 @@ async def receiving(receiver: Receiver, pki: Pki | None = None) -> AsyncIterator
     """``receiver`` served on 127.0.0.1 (over HTTPS with ``pki``'s certificate); yields the port."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    tls = {} if pki is None else {"ssl_certfile": pki.cert, "ssl_keyfile": pki.key}
-    config = uvicorn.Config(receiver, log_config=None, lifespan="off", **tls)  # type: ignore[arg-type]
+    tls: dict[str, Any] = {} if pki is None else {"ssl_certfile": pki.cert, "ssl_keyfile": pki.key}
+    config = uvicorn.Config(receiver, log_config=None, lifespan="off", **tls)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]), name="receiver")
     try:
@@ -166,7 +173,7 @@ async def deliver_once(
         sender = Sender(store, http, POLICY)
 
         async def tried() -> bool:
-            return (await store.log(sub.id))[0]["attempts"] >= 1
+            return num((await store.log(sub.id))[0]["attempts"]) >= 1
 
         await run_until(sender, tried)
     entry = (await store.log(sub.id))[0]

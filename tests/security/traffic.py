@@ -4,7 +4,7 @@ colours, and the service started against a broker that may refuse it."""
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -12,8 +12,9 @@ import httpx
 import pytest
 import structlog
 
-from marine_watch.app import Services, create_app
+from marine_watch.app import create_app
 from marine_watch.mqtt.client import Account, MqttEndpoint
+from marine_watch.services import Services
 from marine_watch.settings import Settings
 from tests.services import scaled
 
@@ -80,7 +81,7 @@ async def retained(endpoint: MqttEndpoint, account: Account, topic: str) -> dict
             except TimeoutError:
                 return out
             if message.retain:
-                out[message.topic.value] = bytes(message.payload)  # type: ignore[arg-type]
+                out[message.topic.value] = bytes(message.payload)
 
 
 @asynccontextmanager
@@ -93,13 +94,13 @@ async def started(settings: Settings) -> AsyncIterator[Services]:
     assert not crashes
 
 
-async def refused_loudly(settings: Settings) -> list[dict[str, Any]]:
+async def refused_loudly(settings: Settings) -> list[MutableMapping[str, Any]]:
     """Run the service for a few seconds: it must never connect; the error events it logged."""
     events = await refused_events(settings)
     return [e for e in events if e["event"] == "mqtt_disconnected" and e["log_level"] == "error"]
 
 
-async def refused_events(settings: Settings) -> list[dict[str, Any]]:
+async def refused_events(settings: Settings) -> list[MutableMapping[str, Any]]:
     """Run the service for a few seconds: it must never connect; every event it logged."""
     with structlog.testing.capture_logs() as events:
         async with started(settings) as services:

@@ -2,15 +2,17 @@
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from marine_watch.coast import load_catalogue
-from sensors.payload import PayloadError, Reason, _Checker, _decode_batch_items, decode
-from sensors.reading import UNITS, Kind
+from sensors.payload import Decoded, PayloadError, Reason, _Checker, _decode_batch_items, decode
+from sensors.reading import UNITS, Kind, Reading
 
 ROOT = "marine/v1"
 STATIONS = frozenset({"zhapu", "dushan"})
@@ -40,7 +42,7 @@ topics = st.sampled_from(
 )  # fmt: skip
 
 
-def _decode(topic: str, payload: bytes, **kw: object):
+def _decode(topic: str, payload: bytes, **kw: Any) -> Decoded:
     return decode(
         topic,
         payload,
@@ -50,7 +52,7 @@ def _decode(topic: str, payload: bytes, **kw: object):
         max_bytes=4096,
         ranges=RANGES,
         **kw,
-    )  # type: ignore[arg-type]
+    )
 
 
 def _outcome(topic: str, payload: bytes) -> str:
@@ -68,20 +70,20 @@ def _outcome(topic: str, payload: bytes) -> str:
 
 @settings(max_examples=1_000)
 @given(topics, st.binary(max_size=300))
-def test_random_bytes_never_crash_decoding(topic: str, payload: bytes):
+def test_random_bytes_never_crash_decoding(topic: str, payload: bytes) -> None:
     """Arbitrary bytes on any topic give readings or a PayloadError with a reason, nothing else."""
     _outcome(topic, payload)
 
 
 @settings(max_examples=500)
 @given(topics, st.one_of(item_like, st.lists(item_like, max_size=5), json_value))
-def test_wrong_json_shapes_never_crash_decoding(topic: str, value: object):
+def test_wrong_json_shapes_never_crash_decoding(topic: str, value: object) -> None:
     """Any JSON document (objects with the right keys and wrong values included) decodes or is refused."""
     _outcome(topic, json.dumps(value, allow_nan=True).encode())
 
 
 @given(st.sampled_from(list(Kind)), st.integers(0, 86_400_000), st.floats(-1e5, 1e5))
-def test_a_good_reading_is_always_kept(kind: Kind, age_ms: int, value: float):
+def test_a_good_reading_is_always_kept(kind: Kind, age_ms: int, value: float) -> None:
     """A finite value in the right unit at a past time is a reading with that value, whatever its range."""
     payload = json.dumps({"ts": NOW_MS - age_ms, "value": value, "unit": UNITS[kind]}).encode()
     (reading,) = _decode(f"{ROOT}/zhapu/{kind.value}", payload).readings
@@ -111,12 +113,12 @@ def test_a_good_reading_is_always_kept(kind: Kind, age_ms: int, value: float):
         ("zhapu/batch", b"[]", "bad_shape"),
     ],
 )
-def test_each_kind_of_bad_payload_has_its_reason(topic: str, payload: bytes, reason: str):
+def test_each_kind_of_bad_payload_has_its_reason(topic: str, payload: bytes, reason: str) -> None:
     """Every malformation named in the MQTT contract maps to one dead-letter reason."""
     assert _outcome(f"{ROOT}/{topic}", payload) == reason
 
 
-def test_a_batch_keeps_its_good_items_and_rejects_the_bad_ones():
+def test_a_batch_keeps_its_good_items_and_rejects_the_bad_ones() -> None:
     """In a batch, bad items are rejected one by one with their reason, the good ones kept."""
     items = [
         {"ts": NOW_MS, "value": 2.0, "kind": "tide_level"},
@@ -146,12 +148,14 @@ plausible_item = st.fixed_dictionaries(
 
 @settings(max_examples=300)
 @given(st.lists(plausible_item | item_like, min_size=1, max_size=12))
-def test_the_fast_batch_path_agrees_with_the_item_by_item_path(items: list[dict[str, object]]):
+def test_the_fast_batch_path_agrees_with_the_item_by_item_path(
+    items: list[dict[str, object]],
+) -> None:
     """The array path gives the readings and reject reasons of the exact, item-by-item path."""
     payload = json.dumps(items).encode()
     check = _Checker("zhapu", NOW_S, 300.0, RANGES)
 
-    def outcome(run):
+    def outcome(run: Callable[[], Decoded]) -> str | tuple[list[Reading], list[str]]:
         try:
             decoded = run()
         except PayloadError as err:

@@ -7,8 +7,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from marine_watch.app import load_constants
-from marine_watch.coast import load_catalogue
+from marine_watch.coast import load_catalogue, load_constants
 from marine_watch.demo.simulator import new_simulator
 from marine_watch.settings import Settings
 from sensors.qc import REMEMBERED, QcHistory
@@ -31,13 +30,13 @@ def flags(history: QcHistory, readings: list[Reading]) -> list[str]:
     return [history.check(r).qc for r in readings]
 
 
-def test_a_smooth_tide_is_ok():
+def test_a_smooth_tide_is_ok() -> None:
     """A tide rising 2 cm a minute raises no flag."""
     history = QcHistory(RULES)
     assert set(flags(history, [tide(i, 1.0 + 0.02 * i) for i in range(60)])) == {"ok"}
 
 
-def test_a_jump_away_from_the_neighbours_is_a_spike_and_the_series_goes_on():
+def test_a_jump_away_from_the_neighbours_is_a_spike_and_the_series_goes_on() -> None:
     """A 3 m jump is a spike; the next normal value is ok again (the median ignores the spike)."""
     history = QcHistory(RULES)
     flags(history, [tide(i, 2.0 + 0.01 * i) for i in range(5)])
@@ -45,7 +44,7 @@ def test_a_jump_away_from_the_neighbours_is_a_spike_and_the_series_goes_on():
     assert history.check(tide(6, 2.07)).qc == "ok"
 
 
-def test_a_real_step_is_flagged_only_until_the_neighbours_follow():
+def test_a_real_step_is_flagged_only_until_the_neighbours_follow() -> None:
     """After a lasting step the median moves, so the new level stops being a spike."""
     history = QcHistory(RULES)
     flags(history, [tide(i, 1.0) for i in range(3)])
@@ -54,14 +53,14 @@ def test_a_real_step_is_flagged_only_until_the_neighbours_follow():
     assert got[-1] == "ok"
 
 
-def test_neighbours_far_apart_in_time_do_not_make_a_spike():
+def test_neighbours_far_apart_in_time_do_not_make_a_spike() -> None:
     """Readings hours apart may differ by metres (the tide turns): no spike verdict."""
     history = QcHistory(RULES)
     flags(history, [tide(i, 1.0) for i in range(3)])
     assert history.check(tide(300, 4.0)).qc == "ok"
 
 
-def test_directions_are_not_spike_tested():
+def test_directions_are_not_spike_tested() -> None:
     """Wind direction wraps at 360 degrees, so 359 after 1 is not a spike."""
     history = QcHistory(RULES)
     wind = [Reading("zhapu", "wind_direction", T0 + i * MINUTE, v) for i, v in enumerate([1, 2, 1])]
@@ -69,7 +68,7 @@ def test_directions_are_not_spike_tested():
     assert history.check(Reading("zhapu", "wind_direction", T0 + 3 * MINUTE, 359.0)).qc == "ok"
 
 
-def test_a_stuck_sensor_is_a_flatline_from_the_nth_identical_value():
+def test_a_stuck_sensor_is_a_flatline_from_the_nth_identical_value() -> None:
     """N identical consecutive values flag the Nth and the ones after it; a change ends the run."""
     history = QcHistory(RULES)
     got = flags(history, [tide(i, 2.5) for i in range(FLATLINE_DEFAULT + 2)])
@@ -78,7 +77,7 @@ def test_a_stuck_sensor_is_a_flatline_from_the_nth_identical_value():
     assert history.check(tide(FLATLINE_DEFAULT + 2, 2.51)).qc == "ok"
 
 
-def test_the_same_time_with_another_value_is_a_conflict_and_the_first_value_stays():
+def test_the_same_time_with_another_value_is_a_conflict_and_the_first_value_stays() -> None:
     """A second value for a (station, kind, time) already seen is a conflict; the first is remembered."""
     history = QcHistory(RULES)
     history.check(tide(0, 1.0))
@@ -89,7 +88,7 @@ def test_the_same_time_with_another_value_is_a_conflict_and_the_first_value_stay
     assert history.check_batch([tide(0, 2.5), tide(0, 1.0)])[0].qc == "conflict"
 
 
-def test_a_redelivery_gets_the_flag_it_got_the_first_time():
+def test_a_redelivery_gets_the_flag_it_got_the_first_time() -> None:
     """The same point again (MQTT redelivery) keeps its first flag, even where history moved on."""
     history = QcHistory(RULES)
     flags(history, [tide(i, 2.0) for i in range(3)])
@@ -99,7 +98,7 @@ def test_a_redelivery_gets_the_flag_it_got_the_first_time():
     assert history.check(tide(3, 6.0)) == spike
 
 
-def test_payload_flags_are_kept():
+def test_payload_flags_are_kept() -> None:
     """A reading the payload check flagged (range, future) keeps that flag and is not a neighbour."""
     history = QcHistory(RULES)
     flags(history, [tide(i, 1.0 + 0.01 * i) for i in range(5)])
@@ -107,14 +106,14 @@ def test_payload_flags_are_kept():
     assert history.check(tide(6, 1.06)).qc == "ok"
 
 
-def test_series_are_independent():
+def test_series_are_independent() -> None:
     """Stations and kinds do not share history."""
     history = QcHistory(RULES)
     flags(history, [tide(i, 1.0, station="zhapu") for i in range(3)])
     assert history.check(tide(3, 5.0, station="dushan")).qc == "ok"
 
 
-def test_memory_per_series_is_bounded():
+def test_memory_per_series_is_bounded() -> None:
     """Only the last REMEMBERED times are remembered: an old time seen again is judged afresh."""
     history = QcHistory(RULES)
     flags(history, [tide(i, 1.0 + 0.001 * i) for i in range(REMEMBERED + 10)])
@@ -126,7 +125,7 @@ def test_memory_per_series_is_bounded():
     assert batched.check(tide(REMEMBERED + 99, 7.0)).qc == "conflict"
 
 
-def test_the_simulated_typhoon_is_not_flagged():
+def test_the_simulated_typhoon_is_not_flagged() -> None:
     """A day of minute data through a typhoon surge (the demo's simulator) gives no QC flag."""
     settings = Settings(config_dir=CONFIG_DIR)
     catalogue = load_catalogue(CONFIG_DIR)
@@ -141,7 +140,7 @@ def test_the_simulated_typhoon_is_not_flagged():
 
 
 @given(st.lists(st.floats(-5, 10), min_size=1, max_size=60))
-def test_checking_never_drops_or_changes_a_reading(values: list[float]):
+def test_checking_never_drops_or_changes_a_reading(values: list[float]) -> None:
     """Whatever the values, every reading comes back with the same key and value and a known flag."""
     history = QcHistory(RULES)
     readings = [tide(i, v) for i, v in enumerate(values)]
@@ -189,7 +188,7 @@ series_readings = st.lists(
 )
 def test_checking_in_batches_flags_as_checking_one_by_one(
     readings: list[Reading], cuts: list[int], seeded: list[Reading]
-):
+) -> None:
     """Whatever the chunking into messages, the array paths give the one-by-one flags."""
     one, many = QcHistory(RULES), QcHistory(RULES)
     for history in (one, many):
@@ -204,7 +203,7 @@ def test_checking_in_batches_flags_as_checking_one_by_one(
     assert got == expected
 
 
-def test_a_stuck_sensor_across_messages_is_a_flat_line_as_one_by_one():
+def test_a_stuck_sensor_across_messages_is_a_flat_line_as_one_by_one() -> None:
     """A run of equal values spanning several whole messages is flagged where one-by-one flags it."""
     readings = [tide(i, 2.5) for i in range(40)]
     one, many = QcHistory(RULES), QcHistory(RULES)
@@ -230,7 +229,7 @@ def _cm_tide(minutes: int = 24 * 60, peak_m: float = 5.15) -> list[Reading]:
     return out
 
 
-def test_a_whole_centimetre_gauge_at_slack_water_is_not_a_flat_line():
+def test_a_whole_centimetre_gauge_at_slack_water_is_not_a_flat_line() -> None:
     """Finding 8: cm-rounded 1-min tide peaking at 5.15 m; Zhapu declares 0.01 m resolution: no flag."""
     readings = _cm_tide()
     assert max(r.value for r in readings) == 5.15
@@ -243,7 +242,7 @@ def test_a_whole_centimetre_gauge_at_slack_water_is_not_a_flat_line():
     assert Counter(undeclared)["flatline"] > 0
 
 
-def test_a_stuck_quantised_gauge_is_still_a_flat_line():
+def test_a_stuck_quantised_gauge_is_still_a_flat_line() -> None:
     """The same gauge stuck at one value for an hour is flagged once the run outlasts slack water."""
     readings = [tide(i, 2.37) for i in range(60)]
     got = flags(QcHistory(RULES, RESOLUTION), readings)

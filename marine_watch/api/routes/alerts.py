@@ -1,98 +1,29 @@
-"""Alerts (list, CAP, Atom feed, acknowledge), the audit trail, zone colour history and webhooks."""
+"""Alerts for responders: the list, one message with its trail, acknowledgements, the audit trail
+and a zone's colour history."""
 
 import json
 import time
-from typing import Annotated, Literal, Protocol, cast
-from urllib.parse import urlsplit
+from typing import Annotated, Literal
 
-import httpx
-from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from fastapi import APIRouter, Header, HTTPException, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 
-from marine_watch.alerts.book import AlertMessage, Subject
-from marine_watch.alerts.cap import atom_feed, cap_document
-from marine_watch.alerts.mailer import MailStore
-from marine_watch.alerts.netguard import TargetGuard, TargetRefused
+from marine_watch.alerts.book import AlertMessage
 from marine_watch.alerts.service import AlertService
-from marine_watch.alerts.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, Replay, WebhookStore
+from marine_watch.alerts.webhooks import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+)
 from marine_watch.api import answers
 from marine_watch.api.deps import ServicesDep
-from marine_watch.api.extras import extra
 from marine_watch.api.security import RateLimited, Responder, authorise, keyring_of
 from marine_watch.auth.keys import Principal, Role
-from risk_models.levels import COLOUR_OF_CODE
-from risk_models.types import Hazard
-from sensors.catalogue import Tier
 
 router = APIRouter(prefix="/api/v1")
-CAP_MEDIA = "application/cap+xml"
-ATOM_MEDIA = "application/atom+xml"
-FEED_SIZE = 50
 
 
 def _alerts(services: ServicesDep) -> AlertService:
-    return extra(services, "alerts", AlertService)
-
-
-class PublicAlerts(Protocol):
-    """Where the public feed's messages come from: the alert store, or an API node's mirror."""
-
-    async def messages(
-        self, *, subject_id: str | None = None, limit: int = 100, subject: Subject | None = None
-    ) -> list[AlertMessage]: ...
-
-    async def message(self, identifier: str) -> AlertMessage | None: ...
-
-
-def _public(services: ServicesDep) -> PublicAlerts:
-    mirrored = services.extras.get("public_alerts")
-    if mirrored is not None:
-        return cast("PublicAlerts", mirrored)
-    return _alerts(services).store
-
-
-def _webhooks(services: ServicesDep) -> WebhookStore:
-    return extra(services, "webhook_store", WebhookStore)
-
-
-def _cap_link(request: Request, identifier: str) -> str:
-    return str(request.url_for("alert_cap", identifier=identifier))
-
-
-@router.get("/alerts.atom", tags=["alerts"], dependencies=[RateLimited], response_class=Response)
-async def alerts_atom(request: Request, services: ServicesDep) -> Response:
-    """Public Atom feed of the latest zone alerts; each entry carries and links its CAP 1.2 message."""
-    messages = await _public(services).messages(limit=FEED_SIZE, subject=Subject.ZONE)
-    zones = {z.id: z for z in services.catalogue.zones}
-    base = str(request.base_url).rstrip("/")
-    body = atom_feed(
-        messages,
-        zones,
-        sender=services.settings.cap_sender,
-        base_url=base,
-        now_s=services.clock.now(),
-        link=lambda i: _cap_link(request, i),
-    )
-    return Response(body, media_type=ATOM_MEDIA)
-
-
-@router.get(
-    "/alerts/{identifier}.cap",
-    tags=["alerts"],
-    dependencies=[RateLimited],
-    response_class=Response,
-    name="alert_cap",
-)
-async def alert_cap(identifier: str, request: Request, services: ServicesDep) -> Response:
-    """One public alert message as CAP 1.2 XML."""
-    message = await _public(services).message(identifier)
-    if message is None or message.subject != Subject.ZONE:
-        raise HTTPException(404, f"no public alert {identifier!r}")
-    zone = next((z for z in services.catalogue.zones if z.id == message.subject_id), None)
-    body = cap_document(
-        message, zone, sender=services.settings.cap_sender, web=_cap_link(request, identifier)
-    )
-    return Response(body, media_type=CAP_MEDIA)
+    return services.full.alerts
 
 
 @router.get(
@@ -143,8 +74,7 @@ async def get_alert(identifier: str, services: ServicesDep, _who: Responder) -> 
         subject_id=message.subject_id, action="acknowledged"
     )
     acks = [t for t in trail if t["identifier"] == identifier]
-    outbox = services.extras.get("outbox")
-    emails = await outbox.of_alert(identifier) if isinstance(outbox, MailStore) else []
+    emails = await services.full.outbox.of_alert(identifier)
     return {
         **message.to_dict(),
         "acknowledgements": acks,
@@ -200,11 +130,10 @@ async def _acker(
         bearer = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else None
         token = request.headers.get("x-api-key") or bearer
         return authorise(keyring_of(services), token, (Role.DUTY_OFFICER, Role.EMERGENCY_TEAM))
-    sub = _webhooks(services).subscriptions.get(subscription)
+    sub = services.full.webhook_store.subscriptions.get(subscription)
     if sub is None:
         raise HTTPException(401, f"unknown webhook subscription {subscription!r}")
-    replay = extra(services, "replay", Replay)
-    problem = replay.check(
+    problem = services.full.replay_guard.check(
         sub.secret,
         request.headers.get(TIMESTAMP_HEADER),
         request.headers.get(SIGNATURE_HEADER),
@@ -243,106 +172,3 @@ async def zone_history(
     rows = await _alerts(services).store.trail(subject_id=zone_id, action="colour", limit=limit)
     items = [{"ts_s": r["ts_s"], **json.loads(str(r["detail"]))} for r in rows]
     return {"zone": zone_id, "count": len(items), "items": items}
-
-
-class WebhookIn(BaseModel):
-    """A webhook registration: where to POST, and which alerts."""
-
-    model_config = ConfigDict(extra="forbid")
-    url: str = Field(max_length=2000, examples=["https://team.example.org/hooks/marine"])
-    zones: list[str] = Field(default=[], max_length=200, description="zone ids; empty = all")
-    tiers: list[Tier] = Field(default=[], description="city/town/village; empty = all")
-    subjects: list[Literal["zone", "station"]] = Field(default=["zone"], min_length=1)
-    hazards: list[Hazard] = Field(default=[], description="hazards of zone alerts; empty = all")
-    min_colour: Literal["blue", "yellow", "orange", "red"] = Field(
-        default="blue", description="zone alerts from this colour (a Cancel is always sent)"
-    )
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            msg = "url must be http(s)://host/path"
-            raise ValueError(msg)
-        if parts.username or parts.password:
-            msg = "url must not carry credentials"
-            raise ValueError(msg)
-        return value
-
-
-async def _check_target(services: ServicesDep, body: WebhookIn) -> None:
-    unknown = sorted(set(body.zones) - {z.id for z in services.catalogue.zones})
-    if unknown:
-        raise HTTPException(422, f"unknown zones: {unknown}")
-    try:
-        url = httpx.URL(body.url)
-    except httpx.InvalidURL as exc:
-        raise HTTPException(422, f"url is not valid: {exc}") from None
-    port = url.port or (443 if url.scheme == "https" else 80)
-    try:
-        await extra(services, "webhook_guard", TargetGuard).vet(url.host, port)
-    except TargetRefused as exc:
-        raise HTTPException(422, str(exc)) from None
-
-
-@router.post("/webhooks", tags=["webhooks"], status_code=201, response_model=answers.NewWebhook)
-async def subscribe(body: WebhookIn, services: ServicesDep, who: Responder) -> dict[str, object]:
-    """Register a webhook; the answer holds its signing secret, shown only this once."""
-    await _check_target(services, body)
-    sub = await _webhooks(services).subscribe(
-        f"{who.role.value}:{who.name}",
-        body.url,
-        tuple(body.zones),
-        tuple(t.value for t in body.tiers),
-        tuple(body.subjects),
-        tuple(h.value for h in body.hazards),
-        COLOUR_OF_CODE.index(body.min_colour) - 1,
-    )
-    return {**sub.public(), "secret": sub.secret}
-
-
-def _own(services: ServicesDep, who: Principal, sub_id: str) -> None:
-    sub = _webhooks(services).subscriptions.get(sub_id)
-    if sub is None:
-        raise HTTPException(404, f"unknown webhook {sub_id!r}")
-    if who.role != Role.ADMIN and sub.owner != f"{who.role.value}:{who.name}":
-        raise HTTPException(403, "this webhook belongs to someone else")
-
-
-@router.get("/webhooks", tags=["webhooks"], response_model=list[answers.Webhook])
-async def list_webhooks(services: ServicesDep, who: Responder) -> list[dict[str, object]]:
-    """Your webhooks (all of them for an admin), without secrets."""
-    me = f"{who.role.value}:{who.name}"
-    subs = _webhooks(services).subscriptions.values()
-    return [s.public() for s in subs if who.role == Role.ADMIN or s.owner == me]
-
-
-@router.delete("/webhooks/{sub_id}", tags=["webhooks"], status_code=204, response_class=Response)
-async def unsubscribe(sub_id: str, services: ServicesDep, who: Responder) -> Response:
-    """Stop a webhook (its delivery log is kept)."""
-    _own(services, who, sub_id)
-    await _webhooks(services).unsubscribe(sub_id)
-    return Response(status_code=204)
-
-
-@router.get("/webhooks/{sub_id}/deliveries", tags=["webhooks"], response_model=answers.DeliveryLog)
-async def deliveries(
-    sub_id: str,
-    services: ServicesDep,
-    who: Responder,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> dict[str, object]:
-    """The delivery log: each delivery's status and every attempt."""
-    _own(services, who, sub_id)
-    items = await _webhooks(services).log(sub_id, limit)
-    return {"count": len(items), "items": items}
-
-
-@router.post("/webhooks/{sub_id}/redeliver", tags=["webhooks"], response_model=answers.Requeued)
-async def redeliver(sub_id: str, services: ServicesDep, who: Responder) -> dict[str, object]:
-    """Queue the failed deliveries of a webhook again."""
-    _own(services, who, sub_id)
-    n = await _webhooks(services).redeliver(sub_id)
-    _alerts(services).sender.wake.set()
-    return {"requeued": n}

@@ -11,7 +11,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from marine_watch.api import answers
 from marine_watch.api.deps import ServicesDep
 from marine_watch.api.security import DutyOfficer, HealthRateLimited, RateLimited
-from marine_watch.risk.mirror import RiskMirror
 from sensors.payload import Reason
 
 router = APIRouter()
@@ -32,9 +31,8 @@ async def health(services: ServicesDep) -> JSONResponse:
     follows the broker, even when its colours are stale: it then answers "no data", truthfully.
     """
     store_ok = await services.store.ping()
-    mirror = services.extras.get("mirror")
-    if isinstance(mirror, RiskMirror):
-        mqtt_ok = mirror.connected.is_set()
+    if services.mirrored is not None:
+        mqtt_ok = services.mirrored.mirror.connected.is_set()
     else:
         mqtt_ok = services.ingest.connected.is_set()
     body = {

@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Annotated
+import weakref
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from marine_watch.api import answers
 from marine_watch.api.answers.shapes import place_dict
 from marine_watch.api.deps import ServicesDep
-from marine_watch.api.extras import extra
 from marine_watch.api.security import RateLimited, check_rate
 from marine_watch.hub import encode as encode_json
 from marine_watch.risk.outlook import Outlook, place_outlook
+from marine_watch.services import Services
 from sensors.catalogue import Shelter, Zone
-
-if TYPE_CHECKING:
-    from marine_watch.app import Services
 
 router = APIRouter(prefix="/api/v1", tags=["places"])
 EARTH_RADIUS_M = 6_371_000.0
 ROAD_NOTES_RADIUS_M = 3_000.0
-ANSWERS_KEY = "risk_answers"  # services.extras: the RiskAnswers cache, made on first use
 
 
 def _feature(services: ServicesDep, zone: Zone) -> dict[str, object]:
@@ -81,9 +78,9 @@ def risk_response(request: Request, lat: float, lon: float) -> Response:
     village = services.zones.village_at(lat, lon)
     if village is None:
         raise HTTPException(404, "position is outside the covered coast (Pinghu-like sample area)")
-    answers = services.extras.get(ANSWERS_KEY)
-    if not isinstance(answers, RiskAnswers):
-        answers = services.extras[ANSWERS_KEY] = RiskAnswers(services)
+    answers = _ANSWERS.get(services)
+    if answers is None:
+        answers = _ANSWERS[services] = RiskAnswers(services)
     return Response(answers.body(village, lat, lon), media_type="application/json")
 
 
@@ -162,6 +159,7 @@ class RiskAnswers:
         ]
 
     def body(self, village: Zone, lat: float, lon: float) -> bytes:
+        """The JSON answer for ``village`` seen from (lat, lon): nearest shelters, roads, freshness."""
         head, tail = self._village_parts(village)
         fresh = _json(self._services.pipeline.freshness()).encode()
         return b"".join(
@@ -240,16 +238,15 @@ class RiskAnswers:
         return f"[{','.join(items)}]".encode()
 
     def _roads(self, lat: float, lon: float) -> bytes:
-        from marine_watch.inputs.road_notes import RoadNotes
 
-        roads = extra(self._services, "roads", RoadNotes)
+        roads = self._services.roads
         if not roads.notes:
             return b"[]"
         return _json(roads.near(lat, lon, ROAD_NOTES_RADIUS_M)).encode()
 
 
 def _json(value: object) -> str:
-    """Strict JSON in UTF-8 text (not \\u escapes), as FastAPI's own answers are."""
+    r"""Strict JSON in UTF-8 text (not \u escapes), as FastAPI's own answers are."""
     return encode_json(value, ensure_ascii=False)
 
 
@@ -309,3 +306,7 @@ def _bearing(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     x = math.sin(dl) * math.cos(p2)
     y = math.cos(p1) * math.sin(p2) - math.sin(p1) * math.cos(p2) * math.cos(dl)
     return (math.degrees(math.atan2(x, y)) + 360) % 360
+
+
+#: The resident answers of each running app's services, made on first use.
+_ANSWERS: weakref.WeakKeyDictionary[Services, RiskAnswers] = weakref.WeakKeyDictionary()

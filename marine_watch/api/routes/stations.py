@@ -9,10 +9,8 @@ import msgspec
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from marine_watch.alerts.service import AlertService
 from marine_watch.api import answers
 from marine_watch.api.deps import ServicesDep
-from marine_watch.api.extras import extra
 from marine_watch.api.security import DutyOfficer, RateLimited, charge_rows
 from sensors.reading import Kind
 
@@ -63,7 +61,7 @@ async def lift(
     if services.catalogue.station(station_id) is None:
         raise HTTPException(404, f"unknown station {station_id!r}")
     now_s = services.clock.now()
-    members = await extra(services, "alerts", AlertService).lift(station_id, who, body.note, now_s)
+    members = await services.full.alerts.lift(station_id, who, body.note, now_s)
     if not members:
         raise HTTPException(409, f"station {station_id!r} holds no level: nothing to lift")
     by = f"{who.role.value}:{who.name}"
@@ -71,7 +69,7 @@ async def lift(
 
 
 @router.get("/stations/{station_id}/readings", response_model=answers.Readings)
-async def readings(
+async def readings(  # noqa: PLR0917 - FastAPI route: each parameter is a path, query or dependency
     station_id: str,
     services: ServicesDep,
     request: Request,

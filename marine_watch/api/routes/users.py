@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from marine_watch.alerts.book import AuditEntry
 from marine_watch.api import answers
 from marine_watch.api.deps import ServicesDep
 from marine_watch.api.security import Admin, keyring_of
@@ -58,9 +59,5 @@ async def reload(services: ServicesDep, who: Admin) -> dict[str, object]:
 
 
 async def _audit(services: ServicesDep, actor: str, action: str, subject: str, detail: str) -> None:
-    from marine_watch.alerts.book import AuditEntry
-    from marine_watch.alerts.service import AlertService
-    from marine_watch.api.extras import extra
-
     entry = AuditEntry(services.clock.now(), f"admin:{actor}", action, subject, None, detail)
-    await extra(services, "alerts", AlertService).store.audit(entry)
+    await services.full.alerts.store.audit(entry)

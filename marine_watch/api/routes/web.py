@@ -69,6 +69,7 @@ class DocsPolicy:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Add the docs pages' content security policy to their answers; pass everything else."""
         if scope["type"] != "http" or scope.get("path") not in DOCS_PAGES:
             await self.app(scope, receive, send)
             return

@@ -5,11 +5,12 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from marine_watch.alerts.book import AlertBook
+from marine_watch.alerts.book import AlertBook, AlertMessage
 from marine_watch.alerts.cap import ATOM_NS, CAP_NS, atom_feed, cap_document, cap_polygon
 from marine_watch.coast import load_catalogue
 from marine_watch.risk.zones import PlaceColour
-from tests.helpers import cap_schema
+from sensors.catalogue import Zone
+from tests.helpers import cap_schema, present
 from tests.services import CONFIG_DIR
 
 NS = {"cap": CAP_NS, "atom": ATOM_NS}
@@ -17,15 +18,21 @@ SENDER = "marine-watch@pinghu.sample.invalid"
 
 
 @pytest.fixture(scope="module")
-def zones():
+def zones() -> dict[str, Zone]:
     return {z.id: z for z in load_catalogue(CONFIG_DIR).zones}
 
 
-def lifecycle(levels: list[int], peak_s: float | None = None):
-    book, out = AlertBook(), []
+def lifecycle(levels: list[int], peak_s: float | None = None) -> list[AlertMessage]:
+    book = AlertBook()
+    out: list[AlertMessage] = []
     names = {0: "none", 1: "blue", 2: "yellow", 3: "orange", 4: "red"}
     for i, level in enumerate(levels):
-        driver = {"hazard": "storm_surge", "station": "zhapu", "value": 5.5, "threshold": 5.4}
+        driver: dict[str, object] = {
+            "hazard": "storm_surge",
+            "station": "zhapu",
+            "value": 5.5,
+            "threshold": 5.4,
+        }
         if peak_s is not None:
             driver["peak_time_s"] = peak_s
         c = PlaceColour("zhapu-harbour", "zone", "village", level, names[level], driver, (), 0.0)
@@ -37,12 +44,14 @@ def lifecycle(levels: list[int], peak_s: float | None = None):
 
 def params(alert: ET.Element) -> dict[str, str]:
     return {
-        p.findtext("cap:valueName", namespaces=NS): p.findtext("cap:value", namespaces=NS)
+        present(p.findtext("cap:valueName", namespaces=NS)): present(
+            p.findtext("cap:value", namespaces=NS)
+        )
         for p in alert.iterfind("cap:info/cap:parameter", NS)
     }
 
 
-def test_every_message_of_a_lifecycle_validates(zones) -> None:
+def test_every_message_of_a_lifecycle_validates(zones: dict[str, Zone]) -> None:
     """Alert, Updates and Cancel are valid CAP 1.2 (official XSD), with references chaining them."""
     schema = cap_schema()
     messages = lifecycle([1, 2, 3, 4, 0])
@@ -52,7 +61,7 @@ def test_every_message_of_a_lifecycle_validates(zones) -> None:
     cancel = ET.fromstring(
         cap_document(messages[-1], zones["zhapu-harbour"], sender=SENDER, web="x")
     )
-    refs = cancel.findtext("cap:references", namespaces=NS).split(" ")
+    refs = present(cancel.findtext("cap:references", namespaces=NS)).split(" ")
     assert [r.split(",")[1] for r in refs] == [m.identifier for m in messages[:-1]]
     assert cancel.findtext("cap:msgType", namespaces=NS) == "Cancel"
     assert cancel.findtext("cap:info/cap:urgency", namespaces=NS) == "Past"
@@ -68,7 +77,9 @@ def test_every_message_of_a_lifecycle_validates(zones) -> None:
         (4, "Extreme", "I; red; Extreme", "4; red; Extreme"),
     ],
 )
-def test_colour_maps_to_severity_and_levels(zones, level, severity, cn, awareness) -> None:
+def test_colour_maps_to_severity_and_levels(
+    zones: dict[str, Zone], level: int, severity: str, cn: str, awareness: str | None
+) -> None:
     """Severity per colour; CN_warning_level always; awareness_level only from yellow (no blue)."""
     m = lifecycle([level])[0]
     alert = ET.fromstring(cap_document(m, zones["zhapu-harbour"], sender=SENDER, web="x"))
@@ -77,7 +88,7 @@ def test_colour_maps_to_severity_and_levels(zones, level, severity, cn, awarenes
     assert params(alert).get("awareness_level") == awareness
 
 
-def test_observed_is_immediate_and_forecast_is_expected(zones) -> None:
+def test_observed_is_immediate_and_forecast_is_expected(zones: dict[str, Zone]) -> None:
     """A level already reached is Immediate/Observed; a forecast peak ahead is Expected/Likely."""
     now = lifecycle([3])[0]
     ahead = lifecycle([3], peak_s=1_790_000_000.0 + 6 * 3600)[0]
@@ -87,7 +98,7 @@ def test_observed_is_immediate_and_forecast_is_expected(zones) -> None:
         assert alert.findtext("cap:info/cap:certainty", namespaces=NS) == certainty
 
 
-def test_area_is_the_zone_polygon_lat_first_closed_with_geocode(zones) -> None:
+def test_area_is_the_zone_polygon_lat_first_closed_with_geocode(zones: dict[str, Zone]) -> None:
     """The polygon is the zone's ring as 'lat,lon' pairs, first = last; the geocode is the admin code."""
     zone = zones["zhapu-harbour"]
     pairs = cap_polygon(zone).split(" ")
@@ -99,17 +110,17 @@ def test_area_is_the_zone_polygon_lat_first_closed_with_geocode(zones) -> None:
     assert alert.findtext("cap:info/cap:area/cap:geocode/cap:value", namespaces=NS) == zone.geocode
 
 
-def test_times_carry_an_offset_never_z(zones) -> None:
+def test_times_carry_an_offset_never_z(zones: dict[str, Zone]) -> None:
     """CAP times are YYYY-MM-DDThh:mm:ss±hh:mm (no 'Z')."""
     alert = ET.fromstring(
         cap_document(lifecycle([2])[0], zones["zhapu-harbour"], sender=SENDER, web="x")
     )
     assert re.fullmatch(
-        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", alert.findtext("cap:sent", namespaces=NS)
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", present(alert.findtext("cap:sent", namespaces=NS))
     )
 
 
-def test_atom_feed_entries_carry_valid_cap_and_link_it(zones) -> None:
+def test_atom_feed_entries_carry_valid_cap_and_link_it(zones: dict[str, Zone]) -> None:
     """Each Atom entry links its .cap and carries the CAP alert inline, which validates."""
     schema = cap_schema()
     messages = lifecycle([2, 4])
@@ -126,6 +137,6 @@ def test_atom_feed_entries_carry_valid_cap_and_link_it(zones) -> None:
     entries = feed.findall("atom:entry", NS)
     assert len(entries) == 2
     for entry, m in zip(entries, messages, strict=True):
-        assert entry.find("atom:link", NS).get("href") == f"http://h/{m.identifier}.cap"
-        alert = entry.find("atom:content/cap:alert", NS)
+        assert present(entry.find("atom:link", NS)).get("href") == f"http://h/{m.identifier}.cap"
+        alert = present(entry.find("atom:content/cap:alert", NS))
         schema.validate(ET.tostring(alert))

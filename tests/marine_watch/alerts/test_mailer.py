@@ -38,7 +38,7 @@ def _settings(tmp_path: Path, port: int, ca: Path) -> Settings:
         smtp_host="127.0.0.1",
         smtp_port=port,
         smtp_username=USER,
-        smtp_password=PASSWORD,  # type: ignore[arg-type]
+        smtp_password=PASSWORD,
         smtp_ca_file=ca,
         smtp_max_attempts=1,
     )

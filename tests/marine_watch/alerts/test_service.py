@@ -43,7 +43,9 @@ async def service(tmp_path: Path) -> AsyncIterator[tuple[AlertService, SetClock]
     numerics.shutdown()
 
 
-async def test_a_red_village_sends_one_alert_stored_published_and_spooled(service) -> None:
+async def test_a_red_village_sends_one_alert_stored_published_and_spooled(
+    service: tuple[AlertService, SetClock],
+) -> None:
     """Red at Zhapu Harbour: one Alert, in the store, on /ws/alerts, queued for the subscriber
     of that zone (with its CAP link); the colour change is in the audit trail; nothing twice."""
     alerts, clock = service
@@ -76,7 +78,9 @@ async def test_a_red_village_sends_one_alert_stored_published_and_spooled(servic
     assert len(await alerts.store.messages(subject_id="zhapu-harbour", limit=10)) == 1
 
 
-async def test_calm_water_cancels_after_the_hold_time(service) -> None:
+async def test_calm_water_cancels_after_the_hold_time(
+    service: tuple[AlertService, SetClock],
+) -> None:
     """Back to calm: not before the hold time, then the open alert is cancelled, referencing it."""
     alerts, clock = service
     pipeline = alerts.pipeline
@@ -103,7 +107,9 @@ async def test_calm_water_cancels_after_the_hold_time(service) -> None:
     assert (Subject.ZONE, "zhapu-harbour") not in alerts.book.active
 
 
-async def test_acknowledging_is_audited_and_published(service) -> None:
+async def test_acknowledging_is_audited_and_published(
+    service: tuple[AlertService, SetClock],
+) -> None:
     """An acknowledgement goes in the audit trail, reaches /ws/alerts, and is listed with its
     alert."""
     alerts, _ = service

@@ -31,8 +31,8 @@ def test_preferences_select_zones_tiers_hazards_and_minimum_colour() -> None:
         id="t",
         name="T",
         zones=("zhapu-harbour",),
-        tiers=("village",),  # type: ignore[arg-type]
-        hazards=("overtopping", "storm_surge"),  # type: ignore[arg-type]
+        tiers=("village",),
+        hazards=("overtopping", "storm_surge"),
         min_colour="yellow",
     )
     assert team.wants(message(2))

@@ -2,26 +2,28 @@
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import httpx
 
-from marine_watch.alerts.book import AlertBook
+from marine_watch.alerts.book import AlertBook, AlertMessage
 from marine_watch.alerts.webhooks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     Policy,
-    Replay,
+    ReplayGuard,
     Sender,
     WebhookStore,
     sign,
 )
 from marine_watch.risk.zones import PlaceColour
+from tests.helpers import seq
 
 POLICY = Policy(timeout_s=1.0, max_attempts=3, backoff_s=0.01, backoff_max_s=0.05, batch=10)
 
 
-def alert(zone: str = "zhapu-harbour"):
+def alert(zone: str = "zhapu-harbour") -> AlertMessage:
     c = PlaceColour(zone, "zone", "village", 3, "orange", {"hazard": "storm_surge"}, (), 0.0)
     message = AlertBook().on_colour(c, 1.8e9)
     assert message is not None
@@ -30,18 +32,20 @@ def alert(zone: str = "zhapu-harbour"):
 
 def test_signature_verifies_once_and_refuses_stale_or_tampered() -> None:
     """A fresh signed body passes once; a replay, an old timestamp, a changed body or none fail."""
-    replay, body = Replay(window_s=300), b'{"note":"ok"}'
+    replay, body = ReplayGuard(window_s=300), b'{"note":"ok"}'
     good = sign("s3cret", 1000, body)
     assert replay.check("s3cret", "1000", good, body, 1010) is None
-    assert "replayed" in replay.check("s3cret", "1000", good, body, 1010)
-    assert "window" in replay.check("s3cret", "100", sign("s3cret", 100, body), body, 1010)
+    assert "replayed" in str(replay.check("s3cret", "1000", good, body, 1010))
+    assert "window" in str(replay.check("s3cret", "100", sign("s3cret", 100, body), body, 1010))
     assert (
         replay.check("s3cret", "1001", sign("s3cret", 1001, body), b"{}", 1010) == "bad signature"
     )
-    assert "unsigned" in replay.check("s3cret", None, None, body, 1010)
+    assert "unsigned" in str(replay.check("s3cret", None, None, body, 1010))
 
 
-async def run_until(sender: Sender, condition, timeout_s: float = 5.0) -> None:
+async def run_until(
+    sender: Sender, condition: Callable[[], Awaitable[bool]], timeout_s: float = 5.0
+) -> None:
     task = asyncio.create_task(sender.run(), name="sender")
     try:
         async with asyncio.timeout(timeout_s):
@@ -56,12 +60,12 @@ async def run_until(sender: Sender, condition, timeout_s: float = 5.0) -> None:
 async def test_failed_delivery_is_retried_until_the_receiver_accepts(tmp_path: Path) -> None:
     """A 503 then a timeout then 204: three attempts, logged, the last delivered and signed."""
     seen: list[httpx.Request] = []
-    answers = iter([503, "timeout", 204])
+    answers: Iterator[int | str] = iter([503, "timeout", 204])
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
         answer = next(answers)
-        if answer == "timeout":
+        if isinstance(answer, str):  # "timeout"
             msg = "slow"
             raise httpx.ReadTimeout(msg, request=request)
         return httpx.Response(answer)
@@ -83,7 +87,7 @@ async def test_failed_delivery_is_retried_until_the_receiver_accepts(tmp_path: P
         await run_until(sender, delivered)
     log = (await store.log(sub.id))[0]
     assert log["attempts"] == 3
-    assert [a["http_status"] for a in log["log"]] == [503, None, 204]
+    assert [a["http_status"] for a in seq(log["log"])] == [503, None, 204]
     last = seen[-1]
     ts = int(last.headers[TIMESTAMP_HEADER])
     assert last.headers[SIGNATURE_HEADER] == sign(sub.secret, ts, last.content)
@@ -128,9 +132,11 @@ async def test_subscription_preferences_hazards_and_minimum_colour_survive_a_reo
     )
     book = AlertBook()
 
-    def message(level: int, hazard: str):
+    def message(level: int, hazard: str) -> AlertMessage:
         c = PlaceColour("tianfei", "zone", "village", level, "x", {"hazard": hazard}, (), 0.0)
-        return book.on_colour(c, 1.8e9 + level)
+        got = book.on_colour(c, 1.8e9 + level)
+        assert got is not None
+        return got
 
     assert not sub.wants(message(2, "overtopping"))  # yellow: below orange
     assert sub.wants(message(3, "overtopping"))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from marine_watch.auth.keys import KeyRing, RateLimiter, Role, hash_key
+from marine_watch.auth.keys import KeyRing, Role, hash_key
 from marine_watch.errors import ConfigError
 from marine_watch.settings import DEMO_KEYS, Settings, load_settings
 from tests.services import CONFIG_DIR
@@ -36,12 +36,3 @@ def test_a_published_demo_key_is_refused_in_settings() -> None:
         load_settings(api_keys=(f"x:admin:{hash_key(DEMO_KEYS['admin'])}",))
     with pytest.raises(ConfigError, match="name:role:sha256hex"):
         load_settings(api_keys=("plain-secret",))
-
-
-def test_token_bucket_allows_a_burst_then_says_when_to_retry() -> None:
-    """Burst requests pass; the next waits 1/rate s; other clients are not affected."""
-    limiter = RateLimiter(rate_per_s=2.0, burst=3)
-    assert [limiter.take("a", now=0.0) for _ in range(3)] == [0.0, 0.0, 0.0]
-    assert limiter.take("a", now=0.0) == pytest.approx(0.5)
-    assert limiter.take("b", now=0.0) == 0.0
-    assert limiter.take("a", now=0.5) == 0.0

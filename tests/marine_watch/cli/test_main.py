@@ -12,9 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from marine_watch.app import load_constants
 from marine_watch.cli.main import main
-from marine_watch.coast import load_catalogue
+from marine_watch.coast import load_catalogue, load_constants
 from marine_watch.settings import Settings
 from marine_watch.store.factory import open_store
 from risk_models.tide import predict
@@ -190,7 +189,9 @@ def test_fitted_constants_keep_their_provenance_and_load_in_the_service(tmp_path
     assert abs(float(predict(constants, np.array([START]))[0]) - _tide(np.array([START]))[0]) < 0.01
 
 
-def test_constants_with_bad_provenance_are_refused(tmp_path: Path, capsys) -> None:
+def test_constants_with_bad_provenance_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Provenance must be text; an unknown key is still refused, naming it."""
     doc = json.loads((CONFIG / "tide_constants" / "zhapu.json").read_text())
     for change, key in (({"source": 3}, "'source'"), ({"colour": "red"}, "'colour'")):

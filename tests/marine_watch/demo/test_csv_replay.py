@@ -20,7 +20,7 @@ from marine_watch.mqtt.client import MqttEndpoint
 from marine_watch.settings import Settings
 from sensors.reading import Kind
 from tests.helpers import REFERENCE, serve
-from tests.services import CONFIG_DIR, scaled
+from tests.services import CONFIG_DIR, Broker, scaled
 
 VLISSINGEN = REFERENCE / "tide_vlissingen_2018q1_10min_matroos.csv"
 
@@ -75,7 +75,9 @@ def test_unit_scale_and_sorting(tmp_path: Path) -> None:
         ([], ("time_utc", "water_level_m"), "no readings"),
     ],
 )
-def test_bad_files_say_what_to_fix(tmp_path: Path, rows, header, expected: str) -> None:
+def test_bad_files_say_what_to_fix(
+    tmp_path: Path, rows: list[list[str]], header: tuple[str, ...], expected: str
+) -> None:
     """A wrong column, time, number or an empty file raises a message naming the file and line."""
     path = _csv(tmp_path / "r.csv", rows, header)
     with pytest.raises(ReplayError) as error:
@@ -122,7 +124,7 @@ def test_pacing_follows_the_speed(tmp_path: Path) -> None:
 @pytest.mark.services
 @pytest.mark.timeout(120)
 async def test_replay_goes_through_the_live_pipeline(
-    mosquitto, tmp_path: Path, topic_root: str, mqtt_client_id: str
+    mosquitto: Broker, tmp_path: Path, topic_root: str, mqtt_client_id: str
 ) -> None:
     """A replayed day of Vlissingen keeps its 2018 timestamps and is stored for the station."""
     settings = Settings(

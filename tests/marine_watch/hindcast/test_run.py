@@ -13,6 +13,7 @@ import struct
 import tomllib
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,14 +22,14 @@ from marine_watch.cli.main import main
 from marine_watch.coast import load_catalogue
 from marine_watch.hindcast import run as hindcast
 from risk_models import tide
-from tests.helpers import ROOT
+from tests.helpers import ROOT, num, obj, seq
 
 CONFIG = ROOT / "config"
 CASES = sorted((CONFIG / "hindcast").glob("*.toml"))
 COLOURS = ("blue", "yellow", "orange", "red")
 
 
-def case_doc(path: Path) -> dict[str, object]:
+def case_doc(path: Path) -> dict[str, Any]:
     return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
@@ -36,7 +37,7 @@ def utc(text: str) -> float:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
-def raw_first_exceedance(gauge: dict, start: str, end: str) -> dict[str, str | None]:
+def raw_first_exceedance(gauge: dict[str, Any], start: str, end: str) -> dict[str, str | None]:
     """First time in [start, end] the record reached each level, straight from the CSV."""
     found: dict[str, str | None] = dict.fromkeys(COLOURS)
     with (ROOT / gauge["file"]).open(newline="", encoding="utf-8") as fh:
@@ -250,8 +251,8 @@ def test_the_skill_tables_in_the_docs_are_what_the_pipeline_does_today() -> None
     assert base.rules.surge_forecast == "persistence"
     for case in ("juan-2003", "vlissingen-2018", "hoekvanholland-1983"):
         for method in ("persistence", "trend"):
-            g = by[(case, method)]["gauges"][0]
-            observed = by[(case, "observed")]["gauges"][0]
+            g = obj(seq(by[(case, method)]["gauges"])[0])
+            observed = obj(seq(by[(case, "observed")]["gauges"])[0])
             for colour in COLOURS:  # forecasting never warns later than watching the gauge
                 if observed["lead_time_s"][colour] is not None:
                     assert g["lead_time_s"][colour] >= observed["lead_time_s"][colour]
@@ -268,10 +269,10 @@ def test_the_run_follows_the_services_own_rules() -> None:
     colour for a whole tidal cycle turns the 10-min record's up-and-down alerts into fewer."""
     base = load_catalogue(CONFIG)
     _, case = hindcast.find_case("vlissingen-2018", CONFIG)
-    counts = {}
+    counts: dict[float, float] = {}
     for hold in (base.rules.hold_time_s, 13 * 3600.0):
         rules = base.rules.model_copy(update={"hold_time_s": hold})
         out = hindcast.run_sync(case, base.model_copy(update={"rules": rules}), ROOT, "observed")
-        counts[hold] = hindcast.summary(out, "case")["alerts"]
+        counts[hold] = num(hindcast.summary(out, "case")["alerts"])
     assert counts[base.rules.hold_time_s] == 18  # the skill table's observed row
     assert counts[13 * 3600.0] < counts[base.rules.hold_time_s]

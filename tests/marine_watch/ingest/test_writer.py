@@ -2,8 +2,10 @@
 
 import asyncio
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from functools import partial
+from pathlib import Path
+from typing import Any
 
 import pytest
 from structlog.testing import capture_logs
@@ -12,6 +14,7 @@ from marine_watch.errors import StoreUnavailable
 from marine_watch.ingest.dead_letters import DeadLetters
 from marine_watch.ingest.writer import Delivery, Writer
 from marine_watch.metrics import Metrics
+from marine_watch.store import SeriesPoint
 from marine_watch.store.spool import Spool
 from sensors.reading import Reading
 from tests.services import scaled
@@ -38,7 +41,16 @@ class SlowStore:
         self.writes += 1
         self.points.update((r.key, r) for r in readings)
 
-    async def query(self, station, kind, start_ns, end_ns, *, every_s=None, limit=100_000):
+    async def query(
+        self,
+        station: str,
+        kind: str | None,
+        start_ns: int,
+        end_ns: int,
+        *,
+        every_s: int | None = None,
+        limit: int = 100_000,
+    ) -> list[SeriesPoint]:
         del station, kind, start_ns, end_ns, every_s, limit
         return []
 
@@ -53,12 +65,15 @@ class SlowStore:
         return None
 
 
+Parts = tuple[Spool, DeadLetters]
+
+
 def reading(i: int) -> Reading:
     return Reading("zhapu", "tide_level", T0 + i * 1_000_000_000, 1.0 + 0.001 * i)
 
 
 @pytest.fixture
-async def parts(tmp_path):
+async def parts(tmp_path: Path) -> AsyncIterator[Parts]:
     spool = Spool(tmp_path / "spool.sqlite3")
     await spool.open()
     dead = DeadLetters(tmp_path / "dead.sqlite3")
@@ -68,13 +83,15 @@ async def parts(tmp_path):
     await dead.close()
 
 
-def make_writer(queue, store, parts, **kw) -> Writer:
+def make_writer(
+    queue: asyncio.Queue[Delivery], store: SlowStore, parts: Parts, **kw: Any
+) -> Writer:
     spool, dead = parts
     options = {"max_readings": 10, "max_wait_s": 0.01, "retry_s": 0.01} | kw
     return Writer(queue, store, spool, dead, Metrics(), **options)
 
 
-async def run_until(condition, within_s: float = 5.0) -> None:
+async def run_until(condition: Callable[[], object], within_s: float = 5.0) -> None:
     async with asyncio.timeout(scaled(within_s)):
         while True:
             if condition():
@@ -82,7 +99,7 @@ async def run_until(condition, within_s: float = 5.0) -> None:
             await asyncio.sleep(0.005)
 
 
-async def test_a_delivery_is_acked_only_after_the_store_has_it(parts):
+async def test_a_delivery_is_acked_only_after_the_store_has_it(parts: Parts) -> None:
     """The ack runs after the write returned, never before."""
     store = SlowStore(delay_s=0.05)
     queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=4)
@@ -96,7 +113,7 @@ async def test_a_delivery_is_acked_only_after_the_store_has_it(parts):
     assert order == ["ack after 1"]
 
 
-async def test_a_bounded_queue_and_a_slow_store_slow_ingest_down(parts):
+async def test_a_bounded_queue_and_a_slow_store_slow_ingest_down(parts: Parts) -> None:
     """With a queue of 2 and a 50 ms store, a fast producer waits: the queue never holds more than 2."""
     store = SlowStore(delay_s=0.05)
     queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=2)
@@ -119,7 +136,7 @@ async def test_a_bounded_queue_and_a_slow_store_slow_ingest_down(parts):
     assert len(store.points) == 20
 
 
-async def test_a_store_outage_spools_acks_and_replays_once(parts):
+async def test_a_store_outage_spools_acks_and_replays_once(parts: Parts) -> None:
     """Store down: batches are spooled and acked; once it is back, replay moves them and empties the spool."""
     spool, _ = parts
     store = SlowStore()
@@ -128,7 +145,7 @@ async def test_a_store_outage_spools_acks_and_replays_once(parts):
     writer = make_writer(queue, store, parts)
     acked: list[int] = []
     async with asyncio.TaskGroup() as tg:
-        tasks = [tg.create_task(writer.run()), tg.create_task(writer.replay(idle_s=0.01))]
+        tasks = [tg.create_task(writer.run()), tg.create_task(writer.drain_spool(idle_s=0.01))]
         for i in range(30):
             await queue.put(Delivery([reading(i)], partial(acked.append, i)))
         await run_until(lambda: len(acked) == 30)
@@ -149,7 +166,9 @@ class FullDiskSpool(Spool):
         raise sqlite3.OperationalError(msg)
 
 
-async def test_when_neither_store_nor_spool_takes_a_batch_nothing_is_acked(tmp_path, parts):
+async def test_when_neither_store_nor_spool_takes_a_batch_nothing_is_acked(
+    tmp_path: Path, parts: Parts
+) -> None:
     """Store down and disk full: an error is logged, the batch retried and never acked until it is stored."""
     _, dead = parts
     spool = FullDiskSpool(tmp_path / "full.sqlite3")

@@ -5,8 +5,10 @@ import contextlib
 import json
 import math
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import aiomqtt
 import pytest
@@ -18,10 +20,11 @@ from marine_watch.inputs.forecast_inbox import ForecastInbox, subscribe_forecast
 from marine_watch.inputs.forecasts import ForecastBook, ForecastIn, WindForecastIn
 from marine_watch.risk.hazards import Assessor
 from marine_watch.risk.state import CoastState
+from marine_watch.settings import Settings
 from risk_models.types import Hazard
 from sensors.catalogue import Catalogue
 from tests.helpers import ROOT
-from tests.services import scaled
+from tests.services import Broker, scaled
 
 NOW = 1_795_000_000.0
 HOUR = 3600.0
@@ -32,7 +35,9 @@ def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat()
 
 
-def surge(level_m: float, ahead_s: float, issued_s: float = NOW, station: str = "zhapu") -> dict:
+def surge(
+    level_m: float, ahead_s: float, issued_s: float = NOW, station: str = "zhapu"
+) -> dict[str, Any]:
     return {
         "station": station,
         "issued": iso(issued_s),
@@ -108,7 +113,7 @@ def test_a_stale_or_out_of_window_forecast_does_not_count(catalogue: Catalogue) 
 
 
 async def test_forecasts_over_mqtt_are_taken_or_dead_lettered(
-    mosquitto, make_settings, topic_root, tmp_path: Path
+    mosquitto: Broker, make_settings: Callable[..., Settings], topic_root: str, tmp_path: Path
 ) -> None:
     """Through a real broker: a good forecast is kept and triggers an evaluation; a payload for
     another station than its topic, or not JSON, is dead-lettered with the reason."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 
 import aiomqtt
 import httpx
@@ -13,12 +14,12 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.reasoncodes import ReasonCode
 from pydantic import ValidationError
 
-from marine_watch.ingest.subscriber import Backoff, _check_granted
 from marine_watch.metrics import Metrics
 from marine_watch.mqtt.client import BrokerLink, Brokers, MqttEndpoint, config_failure
+from marine_watch.mqtt.session import Backoff, check_granted
 from marine_watch.settings import MAX_BROKERS, Settings
 from tests.integration.conftest import serve
-from tests.services import HOST, free_port, scaled
+from tests.services import HOST, Broker, free_port, scaled
 
 
 def test_a_list_of_brokers_keeps_its_order() -> None:
@@ -68,12 +69,14 @@ def test_a_link_moves_round_robin_and_counts_failovers() -> None:
     assert sample("mw_mqtt_connected", {"client": "ingest"}) == 0
 
 
-def test_the_reconnect_delay_grows_once_per_round_of_the_list(monkeypatch) -> None:
+def test_the_reconnect_delay_grows_once_per_round_of_the_list(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """A lost broker is followed at once by the next untried one; the delay doubles only after
     every broker of the list has failed, and a good connection starts the round again."""
     link = BrokerLink("ingest", tuple(MqttEndpoint(h, 1) for h in "abc"))
     backoff = Backoff()
-    monkeypatch.setattr("marine_watch.ingest.subscriber.random.random", lambda: 0.0)  # no jitter
+    monkeypatch.setattr("marine_watch.mqtt.session.random.random", lambda: 0.0)  # no jitter
     link.up()
     delays = []
     for _ in range(9):  # three full rounds of three brokers, none answering
@@ -94,7 +97,7 @@ def test_one_broker_is_no_failover() -> None:
 @pytest.mark.services
 @pytest.mark.timeout(120)
 async def test_the_service_skips_a_dead_broker_and_says_where_it_is(
-    mosquitto, make_settings, topic_root
+    mosquitto: Broker, make_settings: Callable[..., Settings], topic_root: str
 ) -> None:
     """First URL: nothing listens there. Every client moves on to the live broker; a reading is
     stored; /health names each client's broker and its failovers, /metrics the same."""
@@ -128,10 +131,10 @@ async def test_the_service_skips_a_dead_broker_and_says_where_it_is(
 def test_a_refused_subscription_is_an_error_with_a_hint() -> None:
     """A SUBACK failure (0x80: no permission) must not leave ingest 'connected' to nothing."""
     ok, refused = (ReasonCode(PacketTypes.SUBACK, identifier=i) for i in (1, 0x80))
-    _check_granted(["marine/v1/zhapu/#"], [ok])
-    _check_granted(["marine/v1/zhapu/#"], (1,))
+    check_granted(["marine/v1/zhapu/#"], [ok])
+    check_granted(["marine/v1/zhapu/#"], (1,))
     with pytest.raises(aiomqtt.MqttError, match="marine/v1/dushan/#") as err:
-        _check_granted(["marine/v1/zhapu/#", "marine/v1/dushan/#"], [ok, refused])
+        check_granted(["marine/v1/zhapu/#", "marine/v1/dushan/#"], [ok, refused])
     assert "read access" in (config_failure(err.value) or "")
     with pytest.raises(aiomqtt.MqttError):
-        _check_granted(["marine/v1/#"], (0x80,))
+        check_granted(["marine/v1/#"], (0x80,))

@@ -8,7 +8,7 @@ import pytest
 from marine_watch.hub import Hub
 from marine_watch.risk.pipeline import Pipeline
 from sensors.reading import Reading, group
-from tests.helpers import SetClock, build_pipeline
+from tests.helpers import SetClock, build_pipeline, obj
 
 NOW = 1_795_000_000.0
 
@@ -27,7 +27,9 @@ async def running() -> AsyncIterator[tuple[Pipeline, Hub, SetClock]]:
     numerics.shutdown()
 
 
-async def test_a_red_gauge_turns_its_places_red_once(running) -> None:
+async def test_a_red_gauge_turns_its_places_red_once(
+    running: tuple[Pipeline, Hub, SetClock],
+) -> None:
     """5.6 m at Zhapu (its SAMPLE red level is 5.40 m) makes Zhapu Harbour, Zhapu and Pinghu red;
     the change reaches /ws/risk subscribers and listeners once, not again on the next evaluation."""
     pipeline, hub, _ = running
@@ -55,7 +57,9 @@ async def test_a_red_gauge_turns_its_places_red_once(running) -> None:
     assert heard[-1] == ([], NOW)
 
 
-async def test_readings_reach_feed_subscribers_only_when_there_are_some(running) -> None:
+async def test_readings_reach_feed_subscribers_only_when_there_are_some(
+    running: tuple[Pipeline, Hub, SetClock],
+) -> None:
     """With a /ws/feeds client each reading is published; the state takes them either way."""
     pipeline, hub, _ = running
     pipeline.on_readings(group(zhapu_at(2.0)))  # no subscriber: nothing built
@@ -75,7 +79,7 @@ async def test_readings_reach_feed_subscribers_only_when_there_are_some(running)
     assert pipeline.state.last_any("zhapu", "tide_level") == (NOW + 600, 2.5, "ok")
 
 
-async def test_station_summary_and_the_snapshot(running) -> None:
+async def test_station_summary_and_the_snapshot(running: tuple[Pipeline, Hub, SetClock]) -> None:
     """A station's summary has its status, last readings and hazard levels; the snapshot text is
     encoded once per evaluation."""
     pipeline, _, clock = running
@@ -84,7 +88,7 @@ async def test_station_summary_and_the_snapshot(running) -> None:
     summary = pipeline.station_summary("zhapu")
     assert summary["status"] == "ok"
     assert summary["last"] == {"tide_level": {"ts": NOW, "value": 5.6, "qc": "ok"}}
-    assert summary["hazards"]["storm_surge"] == 4
+    assert obj(summary["hazards"])["storm_surge"] == 4
     assert summary["surge_rule"] == "warning tide levels"
     quiet = pipeline.station_summary("jinsiniang")
     assert quiet["status"] != "ok"

@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from marine_watch.app import load_constants
-from marine_watch.coast import load_catalogue
+from marine_watch.coast import load_catalogue, load_constants
 from marine_watch.risk.state import CoastState
 from marine_watch.risk.surge import assess_surge, persistence, strongest
 from marine_watch.settings import Settings
@@ -12,7 +11,7 @@ from risk_models import tide
 from risk_models.types import UNKNOWN
 from sensors.catalogue import Catalogue, Station
 from sensors.reading import Reading
-from tests.helpers import ROOT
+from tests.helpers import ROOT, seq
 
 NOW = 1_795_000_000.0
 HOUR = 3600.0
@@ -54,7 +53,9 @@ def predicted_high_waters(constants: tide.TideConstants) -> np.ndarray:
     return hw.heights_m[hw.is_high & (hw.times_s >= NOW) & (hw.times_s <= NOW + HOURS * HOUR)]
 
 
-def test_a_steady_surge_is_persisted_onto_every_high_water(zhapu, constants) -> None:
+def test_a_steady_surge_is_persisted_onto_every_high_water(
+    zhapu: Station, constants: tide.TideConstants
+) -> None:
     """0.5 m above the tide for a whole cycle: the next high waters are forecast 0.5 m higher."""
     fc = persistence(gauge(zhapu, constants, 0.5), zhapu, constants, NOW, HOURS)
     assert fc.surge_m == pytest.approx(0.5, abs=0.02)
@@ -66,7 +67,9 @@ def test_a_steady_surge_is_persisted_onto_every_high_water(zhapu, constants) -> 
     assert fc.hourly_max_m.shape == (HOURS,)
 
 
-def test_a_set_down_never_lowers_the_forecast(zhapu, constants) -> None:
+def test_a_set_down_never_lowers_the_forecast(
+    zhapu: Station, constants: tide.TideConstants
+) -> None:
     """0.4 m below the tide (减水): the persisted surge is 0, the high waters are the tide's."""
     fc = persistence(gauge(zhapu, constants, -0.4), zhapu, constants, NOW, HOURS)
     assert fc.extra["residual_m"] == pytest.approx(-0.4, abs=0.01)
@@ -74,7 +77,9 @@ def test_a_set_down_never_lowers_the_forecast(zhapu, constants) -> None:
     np.testing.assert_allclose(fc.hw_m, predicted_high_waters(constants), atol=0.02)
 
 
-def test_readings_in_another_datum_are_converted_once(zhapu, constants) -> None:
+def test_readings_in_another_datum_are_converted_once(
+    zhapu: Station, constants: tide.TideConstants
+) -> None:
     """A gauge 1.84 m above the 1985 datum reports 1.84 m more; the assessment is the same."""
     offset = zhapu.model_copy(update={"reading_datum": "local gauge zero", "gauge_to_85_m": 1.84})
     rules = load_catalogue(ROOT / "config").rules
@@ -87,13 +92,15 @@ def test_readings_in_another_datum_are_converted_once(zhapu, constants) -> None:
     assert view.water_m == pytest.approx(view_b.water_m)
 
 
-def test_a_forecast_high_water_sets_the_colour_and_its_onset(zhapu, constants, catalogue) -> None:
+def test_a_forecast_high_water_sets_the_colour_and_its_onset(
+    zhapu: Station, constants: tide.TideConstants, catalogue: Catalogue
+) -> None:
     """A surge that puts the next high water above a warning level colours the station now, with
     the onset at that high water; no reading at all is unknown, never none."""
     rules = catalogue.rules
     state = gauge(zhapu, constants, 3.6)  # on a neap tide: the high water reaches 5.2 m
     a, view = assess_surge(state, zhapu, constants, rules, NOW, 1800)
-    hws = a.explanation["high_waters"]
+    hws = seq(a.explanation["high_waters"])
     peak = max(h["level_m"] for h in hws)
     wl = zhapu.warning_levels
     assert wl is not None
@@ -111,7 +118,9 @@ def test_a_forecast_high_water_sets_the_colour_and_its_onset(zhapu, constants, c
     assert none_view is None
 
 
-def test_without_warning_levels_the_sample_surge_table_grades(zhapu, constants, catalogue) -> None:
+def test_without_warning_levels_the_sample_surge_table_grades(
+    zhapu: Station, constants: tide.TideConstants, catalogue: Catalogue
+) -> None:
     """No warning tide levels: the surge alone, on the SAMPLE table (cm); without tide constants
     there is no surge rule and the colour is unknown."""
     bare = zhapu.model_copy(update={"warning_levels": None})
@@ -127,7 +136,7 @@ def test_without_warning_levels_the_sample_surge_table_grades(zhapu, constants, 
     assert "no tide constants" in str(b.reason)
 
 
-def test_strongest_is_the_highest_with_the_first_onset_at_its_level(zhapu) -> None:
+def test_strongest_is_the_highest_with_the_first_onset_at_its_level(zhapu: Station) -> None:
     """Onset: the first high water reaching the top level, not the highest one."""
     wl = zhapu.warning_levels
     assert wl is not None

@@ -4,20 +4,20 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from marine_watch.app import load_constants
-from marine_watch.coast import load_catalogue
+from marine_watch.coast import load_catalogue, load_constants
 from marine_watch.errors import ConfigError
 from marine_watch.risk.hazards import Assessor
 from marine_watch.risk.state import CoastState
 from marine_watch.settings import Settings
 from risk_models import tide
 from sensors.catalogue import Catalogue
-from tests.helpers import CONFIG
+from tests.helpers import CONFIG, num
 from tests.marine_watch.risk.test_hazards import feed
 
 NOW = 1_795_000_000.0
@@ -35,7 +35,9 @@ def assessor(catalogue: Catalogue, method: str) -> Assessor:
     return Assessor(chosen, load_constants(Settings(config_dir=CONFIG), catalogue))
 
 
-def surge_of(catalogue: Catalogue, method: str, surge_m) -> dict[str, object]:
+def surge_of(
+    catalogue: Catalogue, method: str, surge_m: Callable[[np.ndarray], np.ndarray]
+) -> dict[str, object]:
     """Zhapu's storm-surge explanation after 18 h of 5-min readings: tide + ``surge_m(t)``."""
     a = assessor(catalogue, method)
     constants = a.constants["zhapu"]
@@ -64,7 +66,7 @@ def test_trend_carries_a_rising_surge_ahead(catalogue: Catalogue) -> None:
     assert trend["forecast_method"] == "trend"
     assert trend["surge_rise_m_per_h"] == pytest.approx(0.05, abs=0.005)
     assert trend["persisted_surge_m"] == persistence["persisted_surge_m"]
-    gain = float(trend["value"]) - float(persistence["value"])  # type: ignore[arg-type]
+    gain = num(trend["value"]) - num(persistence["value"])
     assert 0.1 < gain <= 0.5 + 1e-9  # 5 cm/h times the hours to the highest high water, capped
 
 
@@ -83,7 +85,7 @@ def test_trend_ignores_what_a_late_tide_puts_into_the_residual(catalogue: Catalo
             ("zhapu", "storm_surge")
         ].explanation
     )
-    assert abs(float(exp["surge_rise_m_per_h"])) < 0.02  # type: ignore[arg-type]
+    assert abs(num(exp["surge_rise_m_per_h"])) < 0.02
 
 
 def test_trend_never_forecasts_a_fall_and_waits_for_two_cycles(catalogue: Catalogue) -> None:
@@ -92,7 +94,7 @@ def test_trend_never_forecasts_a_fall_and_waits_for_two_cycles(catalogue: Catalo
 
     persistence = surge_of(catalogue, "persistence", falling)
     trend = surge_of(catalogue, "trend", falling)
-    assert float(trend["surge_rise_m_per_h"]) < 0  # type: ignore[arg-type]
+    assert num(trend["surge_rise_m_per_h"]) < 0
     assert trend["value"] == pytest.approx(persistence["value"])
 
     a = assessor(catalogue, "trend")

@@ -10,7 +10,7 @@ from risk_models import wind
 from risk_models.types import UNKNOWN
 from sensors.catalogue import Catalogue, Station
 from sensors.reading import Reading
-from tests.helpers import ROOT
+from tests.helpers import ROOT, obj
 
 NOW = 1_795_000_000.0
 
@@ -30,7 +30,7 @@ def feed(state: CoastState, station_id: str, kind: str, items: list[tuple[float,
     state.add(Reading(station_id, kind, int(t * 1e9), v) for t, v in items)
 
 
-def test_the_mean_is_over_the_window_and_the_gust_is_its_maximum(catalogue) -> None:
+def test_the_mean_is_over_the_window_and_the_gust_is_its_maximum(catalogue: Catalogue) -> None:
     """Readings older than the 10-min window do not count; the level is the CMA gale signal's."""
     mast = station(catalogue, "mast-zhapu")
     state = CoastState()
@@ -48,7 +48,7 @@ def test_the_mean_is_over_the_window_and_the_gust_is_its_maximum(catalogue) -> N
     assert a.data_s == NOW - 60
 
 
-def test_a_gust_alone_can_raise_the_level(catalogue) -> None:
+def test_a_gust_alone_can_raise_the_level(catalogue: Catalogue) -> None:
     """A light mean wind with a strong gust: the gust criterion sets the level."""
     mast = station(catalogue, "mast-zhapu")
     calm, gusty = CoastState(), CoastState()
@@ -60,7 +60,7 @@ def test_a_gust_alone_can_raise_the_level(catalogue) -> None:
     assert assess_wind(gusty, mast, catalogue.rules, NOW).level > 0
 
 
-def test_no_wind_reading_in_the_window_is_unknown(catalogue) -> None:
+def test_no_wind_reading_in_the_window_is_unknown(catalogue: Catalogue) -> None:
     """Silent for longer than the window: unknown with the reason, never none."""
     mast = station(catalogue, "mast-zhapu")
     state = CoastState()
@@ -70,7 +70,7 @@ def test_no_wind_reading_in_the_window_is_unknown(catalogue) -> None:
     assert a.reason == "no valid wind reading in the last 10 min"
 
 
-def test_red_tide_is_the_hourly_chlorophyll_raised_by_low_oxygen(catalogue) -> None:
+def test_red_tide_is_the_hourly_chlorophyll_raised_by_low_oxygen(catalogue: Catalogue) -> None:
     """Chl-a 25 µg/L is yellow on the SAMPLE table; dissolved oxygen below 3 mg/L makes it red,
     and the explanation says what escalated it."""
     wq = station(catalogue, "wq-tianfei")
@@ -85,7 +85,7 @@ def test_red_tide_is_the_hourly_chlorophyll_raised_by_low_oxygen(catalogue) -> N
     feed(state, wq.id, "dissolved_oxygen", [(NOW - 300, 2.5)])
     low = assess_red_tide(state, wq, catalogue.rules, NOW)
     assert low.level == 4
-    assert low.explanation["escalated_by"]["red_below_mgl"] == 3.0
+    assert obj(low.explanation["escalated_by"])["red_below_mgl"] == 3.0
     assert low.explanation["dissolved_oxygen_mgl"] == 2.5
     assert low.data_s == NOW - 300
 

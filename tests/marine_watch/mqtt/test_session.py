@@ -3,12 +3,14 @@
 import asyncio
 import json
 from importlib.metadata import version
+from pathlib import Path
 
 import aiomqtt
 import paho.mqtt.client as paho
 import pytest
 
-from marine_watch.ingest.subscriber import ManualAck, make_client, subscription
+from marine_watch.ingest.subscriber import subscription
+from marine_watch.mqtt.session import ManualAck, make_client
 from marine_watch.settings import Settings
 from tests.helpers import CONFIG
 from tests.services import Broker, scaled
@@ -20,7 +22,7 @@ def _release(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(".")[:3])
 
 
-def test_aiomqtt_and_paho_versions_are_the_ones_manual_ack_was_checked_against():
+def test_aiomqtt_and_paho_versions_are_the_ones_manual_ack_was_checked_against() -> None:
     """ManualAck reaches the private Client._client: only aiomqtt 2.5.x on paho 2.x was checked."""
     assert (2, 5, 0) <= _release(version("aiomqtt")) < (2, 6, 0), version("aiomqtt")
     assert (2, 1, 0) <= _release(version("paho-mqtt")) < (3, 0, 0), version("paho-mqtt")
@@ -35,7 +37,9 @@ def _settings(broker: Broker, topic_root: str, client_id: str) -> Settings:
     )
 
 
-async def test_the_private_paho_client_is_where_aiomqtt_keeps_it(tmp_path, topic_root):
+async def test_the_private_paho_client_is_where_aiomqtt_keeps_it(
+    tmp_path: Path, topic_root: str
+) -> None:
     """aiomqtt still wraps a paho Client in ``_client``, with manual_ack_set and ack."""
     settings = _settings(Broker("127.0.0.1", 1, tmp_path, tmp_path, "none"), topic_root, "x")
     client = make_client(settings)
@@ -64,8 +68,8 @@ async def _receive(client: aiomqtt.Client, n: int) -> list[aiomqtt.Message]:
 @pytest.mark.services
 @pytest.mark.timeout(60)
 async def test_a_message_not_acked_is_redelivered_to_the_same_client_id(
-    mosquitto, topic_root, mqtt_client_id
-):
+    mosquitto: Broker, topic_root: str, mqtt_client_id: str
+) -> None:
     """Received but not acked, then disconnected: the broker redelivers it on reconnect; acked: never."""
     settings = _settings(mosquitto, topic_root, mqtt_client_id)
     topic = f"{topic_root}/zhapu/tide_level"

@@ -3,12 +3,15 @@
 import asyncio
 import json
 import time
+from collections.abc import Callable
+from typing import Any
 
 import aiomqtt
 
-from marine_watch.risk.topics import RiskTopics
+from marine_watch.retained.publisher import RiskTopics
 from marine_watch.risk.zones import PlaceColour
-from tests.services import scaled
+from marine_watch.settings import Settings
+from tests.services import Broker, scaled
 
 NOW = 1_795_000_000.0
 NAMES = {0: "none", 1: "blue", 2: "yellow", 3: "orange", 4: "red"}
@@ -18,7 +21,9 @@ def colour(place: str, level: int) -> PlaceColour:
     return PlaceColour(place, "zone", "village", level, NAMES[level], None, (), NOW)
 
 
-def test_changes_are_coalesced_per_place_latest_wins(make_settings, mosquitto) -> None:
+def test_changes_are_coalesced_per_place_latest_wins(
+    make_settings: Callable[..., Settings], mosquitto: Broker
+) -> None:
     """Many changes of one place leave one pending message, its latest colour; an evaluation
     without a change leaves only the heartbeat (the colours' age on API nodes), also coalesced."""
     topics = RiskTopics(make_settings(mosquitto))
@@ -34,9 +39,9 @@ def test_changes_are_coalesced_per_place_latest_wins(make_settings, mosquitto) -
     assert (latest["level"], latest["colour"], latest["ts"]) == (3, "orange", NOW + 3)
 
 
-async def _latest(client: aiomqtt.Client, n: int) -> dict[str, tuple[bool, dict]]:
+async def _latest(client: aiomqtt.Client, n: int) -> dict[str, tuple[bool, dict[str, Any]]]:
     """The first ``n`` places' messages: place → (retained?, body)."""
-    got: dict[str, tuple[bool, dict]] = {}
+    got: dict[str, tuple[bool, dict[str, Any]]] = {}
     async with asyncio.timeout(scaled(10)):
         async for message in client.messages:
             place = str(message.topic).rsplit("/", 1)[1]
@@ -49,7 +54,7 @@ async def _latest(client: aiomqtt.Client, n: int) -> dict[str, tuple[bool, dict]
 
 
 async def test_the_latest_colour_is_retained_for_any_later_subscriber(
-    make_settings, mosquitto, topic_root
+    make_settings: Callable[..., Settings], mosquitto: Broker, topic_root: str
 ) -> None:
     """Published at QoS 1 under {root}/risk/{place}: a subscriber hears each place's latest colour
     (coalesced: red, never the yellow before it), and one that subscribes afterwards gets it

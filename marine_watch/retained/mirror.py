@@ -25,11 +25,9 @@ import aiomqtt
 import structlog
 
 from marine_watch.alerts.book import AlertMessage, Subject
-from marine_watch.ingest.subscriber import Backoff
 from marine_watch.mqtt.client import BrokerLink, MqttEndpoint, service_account
-from marine_watch.risk.assessment import Assessment
-from marine_watch.risk.pipeline import Pipeline
-from marine_watch.risk.topics import (
+from marine_watch.mqtt.session import Backoff
+from marine_watch.retained.publisher import (
     ALERTS,
     NODE,
     STATION,
@@ -38,6 +36,8 @@ from marine_watch.risk.topics import (
     assessment_from_wire,
     place_from_wire,
 )
+from marine_watch.risk.assessment import Assessment
+from marine_watch.risk.pipeline import Pipeline
 from marine_watch.risk.zones import PlaceColour
 from marine_watch.settings import Settings
 from risk_models.levels import COLOUR_OF_CODE
@@ -240,6 +240,7 @@ class RiskMirror:
             await asyncio.sleep(WATCH_S)
 
     def check_age(self) -> None:
+        """Mark regions whose colours are older than ``colours_max_age_s`` stale, and current again."""
         limit = self.settings.colours_max_age_s
         for region in self._regions():
             age = self.age_s(region)
@@ -297,6 +298,7 @@ class MirroredAlerts:
         return sorted(found, key=lambda m: m.sent_s, reverse=True)[:limit]
 
     async def message(self, identifier: str) -> AlertMessage | None:
+        """The mirrored message with this identifier, or None."""
         return next(
             (m for ms in self.mirror.alerts.values() for m in ms if m.identifier == identifier),
             None,

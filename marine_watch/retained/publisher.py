@@ -26,8 +26,8 @@ import aiomqtt
 import structlog
 
 from marine_watch.alerts.book import AlertMessage, MsgType, Subject
-from marine_watch.ingest.subscriber import Backoff, side_client
 from marine_watch.mqtt.client import BrokerLink
+from marine_watch.mqtt.session import Backoff, side_client
 from marine_watch.risk.assessment import Assessment
 from marine_watch.risk.zones import PlaceColour
 from marine_watch.settings import Settings
@@ -52,6 +52,7 @@ def _dumps(body: Mapping[str, object]) -> bytes:
 
 
 def place_wire(colour: PlaceColour, now_s: float) -> dict[str, object]:
+    """A place's colour as the retained topic carries it."""
     return {
         "v": VERSION,
         **colour.to_dict(),
@@ -88,6 +89,7 @@ def place_from_wire(body: Mapping[str, object]) -> PlaceColour:
 
 
 def assessment_wire(a: Assessment) -> dict[str, object]:
+    """An assessment as the retained topic carries it."""
     return {
         "place": a.place,
         "hazard": a.hazard.value,
@@ -101,6 +103,7 @@ def assessment_wire(a: Assessment) -> dict[str, object]:
 
 
 def assessment_from_wire(body: Mapping[str, object]) -> Assessment:
+    """The assessment a retained topic carried (inverse of :func:`assessment_wire`)."""
     explanation = body.get("explanation")
     data_s = body.get("data_s")
     return Assessment(
@@ -125,6 +128,7 @@ def alert_wire(m: AlertMessage) -> dict[str, object]:
 
 
 def alert_from_wire(body: Mapping[str, object]) -> AlertMessage:
+    """The alert message a retained topic carried."""
     refs = body.get("references") or []
     explanation, texts = body.get("explanation"), body.get("texts")
     return AlertMessage(
@@ -213,6 +217,7 @@ class RiskTopics:
                 self._pending[f"{STATION}/{station.id}"] = _dumps({**body, "ts": now_s})
 
     async def run(self) -> None:
+        """Publish the risk topics until cancelled, reconnecting with backoff."""
         backoff = Backoff(tls=self._settings.mqtt_tls)
         link = self._link
         while True:

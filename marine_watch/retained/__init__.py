@@ -1,0 +1,1 @@
+"""The retained MQTT risk topics: the publisher (risk node) and the mirror (API node)."""
