@@ -177,7 +177,7 @@ def run() -> list[dict[str, object]]:
             "batch_max_wait_s": 0.05,
             "risk_tick_s": 1.0,
         }
-        with service(**settings) as port:
+        with service(tune_gc=True, **settings) as port:  # as `marine-watch serve` runs
             return asyncio.run(measure(port, broker.host, broker.port, db_path))
     finally:
         broker.stop()

@@ -170,7 +170,6 @@ def create_app(
                 jobs = await open_features(stack, services)
                 await warm_start(services)
             app.state.services = services
-            frozen_heap()
             tasks = _start_workers(services, jobs, workers, on_fatal)
             if tune_gc:
                 settle_heap()
@@ -179,7 +178,6 @@ def create_app(
                 yield {"services": services}
             finally:
                 await _shutdown(tasks, services)
-                gc.unfreeze()
 
     # /docs and /redoc from assets in the fastapi-offline package: they render with no internet.
     app = FastAPIOffline(
@@ -223,14 +221,6 @@ def _start_workers(
             job.close()  # never started: an ingest node computes no colours
     coros += [(name, worker(services)) for name, worker in workers]
     return [asyncio.create_task(supervised(n, c, on_fatal), name=n) for n, c in coros]
-
-
-def frozen_heap() -> None:
-    """Move what start-up built (config, catalogue, warm-start state, modules) out of the garbage
-    collector's way: each later full collection then walks only what was made since, about a
-    fifth of the pause (BENCHMARKS.md, ``bench_hostile``). Shutdown unfreezes it again."""
-    gc.collect()
-    gc.freeze()
 
 
 WARM_START_S = 15 * 3600.0  # the last high water and its ±2 h (skew surge), and then some
