@@ -20,7 +20,7 @@ resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # one fd per websocket
 from marine_watch.app import create_app
 from marine_watch.settings import Settings
 settings = Settings(**json.loads(sys.argv[1]))
-app = create_app(settings)
+app = create_app(settings, tune_gc=sys.argv[2] == "tune_gc")
 uvicorn.run(app, host="127.0.0.1", port=settings.http_port, loop="uvloop", http="httptools",
             access_log=False, log_level="warning", ws_per_message_deflate=False)
 """
@@ -59,8 +59,10 @@ def bench_config(hold_time_s: float | None = None) -> Path:
 
 
 @contextmanager
-def service(**settings: object) -> Iterator[int]:
-    """Start the service with these settings on a free port; yield the port; stop it."""
+def service(*, tune_gc: bool = False, **settings: object) -> Iterator[int]:
+    """Start the service with these settings on a free port; yield the port; stop it.
+
+    ``tune_gc``: the garbage collector set as ``marine-watch serve`` sets it (``create_app``)."""
     port = free_port()
     data = tempfile.mkdtemp(prefix="mw-bench-data-")
     values = {
@@ -75,7 +77,7 @@ def service(**settings: object) -> Iterator[int]:
     }
     env = {**os.environ, "MARINE_WATCH_CONFIG_DIR": str(values["config_dir"])}
     proc = subprocess.Popen(
-        [sys.executable, "-c", RUNNER, json.dumps(values)],
+        [sys.executable, "-c", RUNNER, json.dumps(values), "tune_gc" if tune_gc else "-"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

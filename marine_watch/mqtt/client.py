@@ -14,11 +14,14 @@ from typing import TYPE_CHECKING
 import aiomqtt
 import structlog
 
+from marine_watch.mqtt import paho_properties
 from marine_watch.settings import split_mqtt_url
 
 if TYPE_CHECKING:
     from marine_watch.metrics import Metrics
     from marine_watch.settings import Settings
+
+paho_properties.install()  # every client of the service decodes with the shared tables
 
 log = structlog.get_logger(__name__)
 

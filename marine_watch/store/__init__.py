@@ -7,15 +7,21 @@ twice leaves one point (InfluxDB overwrites the field; SQLite upserts).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
+
+import msgspec
 
 from sensors.reading import Reading
 
 
-@dataclass(frozen=True, slots=True)
-class SeriesPoint:
-    """One point of a query answer; with ``every`` it is the mean of a time bucket."""
+class SeriesPoint(msgspec.Struct, frozen=True, gc=False):
+    """One point of a query answer; with ``every`` it is the mean of a time bucket.
+
+    Not tracked by the garbage collector (``gc=False``; the fields can form no cycle) and built in
+    C: a history answer of 10,000-100,000 points used to promote that many tracked objects and set
+    off a full collection every few reads, pausing ingest with everything else (BENCHMARKS.md,
+    ``bench_hostile``).
+    """
 
     station: str
     kind: str

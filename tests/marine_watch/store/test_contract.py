@@ -1,6 +1,7 @@
 """One contract for every Store: each test runs against SQLite and against a private InfluxDB."""
 
 import asyncio
+import gc
 import random
 import time
 from pathlib import Path
@@ -283,3 +284,12 @@ async def test_sqlite_file_persists_across_opens(tmp_path: Path) -> None:
         await store.write([tide("PH01", 0, 1.0)])
     async with open_store("sqlite", sqlite_path=path) as store:
         assert await store.count() == 1
+
+
+async def test_answers_cost_the_garbage_collector_nothing(store: Store) -> None:
+    """A long history answer is untracked: it sets off no full collection while it is sent."""
+    await store.write([tide("PH01", i, 1.0 + i / 100) for i in range(1000)])
+    points = await store.query("PH01", TIDE, T0, T0 + 1000 * S)
+    assert len(points) == 1000
+    assert not any(gc.is_tracked(p) for p in points)
+    assert points[0] == SeriesPoint("PH01", TIDE, T0, 1.0, QcFlag.OK.value)
