@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.bench_ws import ROOT, scenario_config, start_publisher
-from benchmarks.service_proc import free_port, wait_port
+from benchmarks.service_proc import free_port, stop, wait_port
 from tests.services import start_mosquitto
 
 REPO = Path(__file__).resolve().parents[1]
@@ -98,13 +98,7 @@ def node(
         time.sleep(1.0)  # ingest subscribes, the first evaluation runs
         yield port, proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(data, ignore_errors=True)
+        stop(proc, data, timeout_s=20)
 
 
 class Client(asyncio.Protocol):

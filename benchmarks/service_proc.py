@@ -58,6 +58,17 @@ def bench_config(hold_time_s: float | None = None) -> Path:
     return target
 
 
+def stop(proc: subprocess.Popen[bytes], data: str, timeout_s: float) -> None:
+    """SIGTERM a service process (SIGKILL after ``timeout_s``), then remove its data folder."""
+    proc.terminate()
+    try:
+        proc.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    shutil.rmtree(data, ignore_errors=True)
+
+
 @contextmanager
 def service(*, tune_gc: bool = False, **settings: object) -> Iterator[int]:
     """Start the service with these settings on a free port; yield the port; stop it.
@@ -87,10 +98,4 @@ def service(*, tune_gc: bool = False, **settings: object) -> Iterator[int]:
         wait_port(port)
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        shutil.rmtree(data, ignore_errors=True)
+        stop(proc, data, timeout_s=10)
