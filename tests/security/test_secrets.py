@@ -67,6 +67,7 @@ async def test_keys_passwords_and_positions_reach_no_log_line(
         api_keys=(f"ops:duty_officer:{hash_key(DUTY)}",),
         influx_username="mw",
         influx_password=password,  # configured (SQLite in use): a secret to mask all the same
+        log_ws_connections=True,  # uvicorn's per-websocket lines (off by default) are masked too
     )
     async with serve(settings) as app, httpx.AsyncClient(base_url=app.http) as http:
         async with connect(f"{app.ws}/ws/feeds?station=zhapu&token={DUTY}") as ws:
