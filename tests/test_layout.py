@@ -15,13 +15,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _is_module(root: Path, dotted: str) -> bool:
+    path = root.joinpath(*dotted.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def imports_in(root: Path, path: Path) -> Iterator[str]:
+    """The modules ``path`` imports (absolute imports), at module level, in functions and under
+    ``TYPE_CHECKING`` alike; ``from a.b import c`` names ``a.b.c`` when that is a module of ``root``."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            yield from (a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            module = node.module
+            yield from (
+                f"{module}.{a.name}" if _is_module(root, f"{module}.{a.name}") else module
+                for a in node.names
+            )
+
+
 def imported_roots(pkg: str) -> Iterator[tuple[Path, str]]:
     for path in (ROOT / pkg).rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                yield from ((path, a.name.partition(".")[0]) for a in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                yield path, node.module.partition(".")[0]
+        yield from ((path, m.partition(".")[0]) for m in imports_in(ROOT, path))
 
 
 def test_risk_models_imports_only_stdlib_numpy_scipy() -> None:
@@ -92,31 +107,12 @@ def part_of(module: str) -> str | None:
     return parts[1] if parts[0] == "marine_watch" and len(parts) > 1 else None
 
 
-def _is_module(root: Path, dotted: str) -> bool:
-    path = root.joinpath(*dotted.split("."))
-    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
-
-
 def service_imports(root: Path) -> Iterator[tuple[str, str]]:
-    """(importing module, imported module) for every import of ``root/marine_watch`` — at module
-    level, in functions and under ``TYPE_CHECKING`` alike."""
+    """(importing module, imported module) for every import of ``root/marine_watch`` within it."""
     for path in (root / "marine_watch").rglob("*.py"):
         rel = path.relative_to(root).with_suffix("")
         name = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                targets = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                # ``from marine_watch.risk import state`` imports the module marine_watch.risk.state
-                targets = [
-                    f"{node.module}.{a.name}"
-                    if _is_module(root, f"{node.module}.{a.name}")
-                    else node.module
-                    for a in node.names
-                ]
-            else:
-                continue
-            yield from ((name, t) for t in targets if t.startswith("marine_watch."))
+        yield from ((name, t) for t in imports_in(root, path) if t.startswith("marine_watch."))
 
 
 def wrong_imports(root: Path) -> list[str]:
