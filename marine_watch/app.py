@@ -131,6 +131,7 @@ def create_app(
     """
     logs.register_secrets(settings.secrets())
     logs.quiet_websocket_connections(not settings.log_ws_connections)
+    logs.install_position_filter()
     everything = load_catalogue(settings.config_dir)
     catalogue = everything
     if settings.regions:  # a regional risk node evaluates its part of the coast

@@ -133,11 +133,18 @@ class RedactPosition(logging.Filter):
         return True
 
 
+def _use_filter(logger_name: str, kind: type[logging.Filter], *, on: bool) -> None:
+    """Give the logger exactly one filter of ``kind`` (``on``), or none."""
+    logger = logging.getLogger(logger_name)
+    for old in [f for f in logger.filters if isinstance(f, kind)]:
+        logger.removeFilter(old)
+    if on:
+        logger.addFilter(kind())
+
+
 def install_position_filter() -> None:
     """Add the position filter once to the access logger."""
-    access = logging.getLogger("uvicorn.access")
-    if not any(isinstance(f, RedactPosition) for f in access.filters):
-        access.addFilter(RedactPosition())
+    _use_filter("uvicorn.access", RedactPosition, on=True)
 
 
 class QuietWebsocketConnections(logging.Filter):
@@ -161,8 +168,4 @@ class QuietWebsocketConnections(logging.Filter):
 
 def quiet_websocket_connections(quiet: bool) -> None:
     """Drop (``quiet``) or keep the per-websocket INFO lines (MARINE_WATCH_LOG_WS_CONNECTIONS)."""
-    logger = logging.getLogger("uvicorn.error")
-    for old in [f for f in logger.filters if isinstance(f, QuietWebsocketConnections)]:
-        logger.removeFilter(old)
-    if quiet:
-        logger.addFilter(QuietWebsocketConnections())
+    _use_filter("uvicorn.error", QuietWebsocketConnections, on=quiet)

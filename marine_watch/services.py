@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 
-from marine_watch import logs
 from marine_watch.alerts.book import AlertBook, Subject
+from marine_watch.alerts.cap import FEED_SIZE
 from marine_watch.alerts.escalation import Escalator
 from marine_watch.alerts.mailer import Mailer, MailStore
 from marine_watch.alerts.netguard import TargetGuard, pinned_client
@@ -39,7 +39,7 @@ from marine_watch.metrics import Metrics
 from marine_watch.mqtt.accounts import read_accounts_config
 from marine_watch.mqtt.client import Brokers
 from marine_watch.retained.mirror import MirroredAlerts, RiskMirror
-from marine_watch.retained.publisher import FEED_SIZE, RiskTopics
+from marine_watch.retained.publisher import RiskTopics
 from marine_watch.risk.pipeline import Pipeline
 from marine_watch.risk.regions import regions_of
 from marine_watch.risk.zones import ZoneIndex
@@ -111,7 +111,6 @@ Job = tuple[str, Coroutine[object, object, None]]
 async def open_features(stack: AsyncExitStack, services: Services) -> list[Job]:
     """Open the feature services into ``services.features``; return (name, worker) pairs."""
     s = services.settings
-    logs.install_position_filter()
     keyring = KeyRing(s)
     await keyring.open(s.data_dir / "users.sqlite3")
     stack.push_async_callback(keyring.close)
@@ -219,14 +218,13 @@ async def open_features(stack: AsyncExitStack, services: Services) -> list[Job]:
 
 
 async def open_api_features(stack: AsyncExitStack, services: Services) -> list[Job]:
-    """An API node's services: the risk-topic mirror, the public rate limit, empty road notes.
+    """An API node's services: the risk-topic mirror and the alert feed it carries.
 
     It holds no keys, alerts, webhooks or forecasts: the endpoints that need them are refused
     (marine_watch/api/nodes.py). The mirror's workers follow the broker and the colours' age.
     """
-    del stack  # nothing of its own to close: the road notes are never opened
+    del stack  # nothing of its own to close (its road notes, in Services, are never opened)
     s = services.settings
-    logs.install_position_filter()
     region_of = regions_of(services.catalogue)
     mirror = RiskMirror(s, services.pipeline, region_of, link=services.brokers.link("risk_mirror"))
     services.mirrored = MirrorFeatures(mirror, MirroredAlerts(mirror))

@@ -38,6 +38,7 @@ EVENTS_ZH = {
     "red_tide": "赤潮预警",
 }
 LANGUAGES = {"en": "en-US", "zh": "zh-CN"}
+FEED_SIZE = 50  # public zone messages in the Atom feed (and on the retained alerts topic)
 
 
 def cap_time(ts_s: float) -> str:

@@ -26,6 +26,7 @@ import aiomqtt
 import structlog
 
 from marine_watch.alerts.book import AlertMessage, MsgType, Subject
+from marine_watch.alerts.cap import FEED_SIZE
 from marine_watch.mqtt.client import BrokerLink
 from marine_watch.mqtt.session import Backoff, side_client
 from marine_watch.risk.assessment import Assessment
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 VERSION = 2
 STATION, NODE, ALERTS = "_station", "_node", "_alerts"
-FEED_SIZE = 50  # public zone messages kept on the alerts topic (the Atom feed's length)
 
 
 def node_name(settings: Settings) -> str:

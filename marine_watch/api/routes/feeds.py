@@ -9,14 +9,13 @@ from typing import Protocol
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from marine_watch.alerts.book import AlertMessage, Subject
-from marine_watch.alerts.cap import atom_feed, cap_document
+from marine_watch.alerts.cap import FEED_SIZE, atom_feed, cap_document
 from marine_watch.api.deps import ServicesDep
 from marine_watch.api.security import RateLimited
 
 router = APIRouter(prefix="/api/v1")
 CAP_MEDIA = "application/cap+xml"
 ATOM_MEDIA = "application/atom+xml"
-FEED_SIZE = 50
 
 
 class PublicAlerts(Protocol):

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from marine_watch.alerts.book import AlertMessage, MsgType, Subject
+from marine_watch.alerts.cap import FEED_SIZE
 from marine_watch.hub import Hub
 from marine_watch.retained.mirror import MirroredAlerts, RiskMirror
-from marine_watch.retained.publisher import FEED_SIZE, RiskTopics
+from marine_watch.retained.publisher import RiskTopics
 from marine_watch.risk.assessment import Assessment
 from marine_watch.risk.pipeline import Pipeline
 from marine_watch.risk.regions import regions_of
